@@ -1,0 +1,1 @@
+"""The ASGI app, its settings and lifespan, inbound endpoints and the CLI."""

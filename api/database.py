@@ -1,0 +1,56 @@
+"""Tortoise configuration, start-up and migration.
+
+``TORTOISE_ORM`` is what ``tortoise makemigrations`` / ``tortoise migrate`` read
+(see ``[tool.tortoise]`` in pyproject.toml).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.migrations.api.migrate import migrate as tortoise_migrate
+
+from api.settings import DEFAULT_DATABASE_URL
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    if database_url.startswith("postgresql://"):
+        database_url = "postgres://" + database_url.removeprefix("postgresql://")
+    return {
+        "connections": {"default": database_url},
+        "apps": {"models": {"models": ["models"], "migrations": "models.migrations", "default_connection": "default"}},
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+TORTOISE_ORM = tortoise_config(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+
+
+def _ensure_sqlite_folder(database_url: str) -> None:
+    if database_url.startswith("sqlite://") and ":memory:" not in database_url:
+        Path(database_url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def init_db(database_url: str) -> None:
+    """Connect. The global fallback makes the context visible to every request task."""
+    _ensure_sqlite_folder(database_url)
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+
+
+async def migrate(database_url: str) -> None:
+    """Apply the committed migrations (idempotent)."""
+    _ensure_sqlite_folder(database_url)
+    await tortoise_migrate(config=tortoise_config(database_url))
+
+
+async def close_db() -> None:
+    await connections.close_all()
+
+
+async def ping() -> None:
+    """Raise if the database does not answer."""
+    await connections.get("default").execute_query("SELECT 1")

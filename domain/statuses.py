@@ -1,0 +1,58 @@
+"""OrderGraph's status vocabulary: separate dimensions, never one overloaded field."""
+
+from enum import StrEnum
+
+
+class OrderStatus(StrEnum):
+    """Fulfilment. ``SHIPPED`` = handed over with a tracking number, nothing more."""
+
+    PENDING_PAYMENT = "PENDING_PAYMENT"
+    DEPOSIT_PAID = "DEPOSIT_PAID"
+    PAID = "PAID"
+    ALLOCATED = "ALLOCATED"
+    PICKING = "PICKING"
+    PACKED = "PACKED"
+    PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    COMPLETED = "COMPLETED"
+    ON_HOLD = "ON_HOLD"
+    CANCELLED = "CANCELLED"
+
+
+class ShipmentStatus(StrEnum):
+    LABEL_CREATED = "LABEL_CREATED"
+    PICKED_UP = "PICKED_UP"
+    IN_TRANSIT = "IN_TRANSIT"
+    CUSTOMS = "CUSTOMS"
+    OUT_FOR_DELIVERY = "OUT_FOR_DELIVERY"
+    AT_PICKUP_POINT = "AT_PICKUP_POINT"
+    DELIVERED = "DELIVERED"
+    ATTEMPT_FAILED = "ATTEMPT_FAILED"
+    EXCEPTION = "EXCEPTION"
+    RETURNING = "RETURNING"
+    RETURNED = "RETURNED"
+    EXPIRED = "EXPIRED"
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "PENDING"
+    AUTHORIZED = "AUTHORIZED"
+    PAID = "PAID"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+    REFUNDED = "REFUNDED"
+    VOIDED = "VOIDED"
+
+
+class AfterSaleStatus(StrEnum):
+    REQUESTED = "REQUESTED"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    AWAITING_RETURN = "AWAITING_RETURN"
+    RECEIVED = "RECEIVED"
+    REFUNDED = "REFUNDED"
+    EXCHANGED = "EXCHANGED"
+    CLOSED = "CLOSED"
+
+
+TERMINAL_ORDER_STATUSES = frozenset({OrderStatus.COMPLETED, OrderStatus.CANCELLED})

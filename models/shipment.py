@@ -1,0 +1,43 @@
+"""Shipments (parcels handed to carriers) and their carrier tracking events."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Shipment(Model):
+    """A parcel. Its status comes only from carrier tracking once handed over."""
+
+    id = fields.IntField(primary_key=True)
+    order = fields.ForeignKeyField("models.Order", related_name="shipments", on_delete=fields.CASCADE)
+    warehouse = fields.ForeignKeyField(
+        "models.Warehouse", related_name="shipments", null=True, on_delete=fields.SET_NULL
+    )
+    carrier = fields.CharField(max_length=32)
+    tracking_no = fields.CharField(max_length=64)
+    status = fields.CharField(max_length=24)
+    shipped_at = fields.DatetimeField(null=True)
+    delivered_at = fields.DatetimeField(null=True)
+    estimated_delivery = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "shipment"
+        indexes = (("carrier", "tracking_no"),)
+
+
+class TrackingEvent(Model):
+    """One carrier scan, with the carrier's own code kept next to the unified one."""
+
+    id = fields.IntField(primary_key=True)
+    shipment = fields.ForeignKeyField("models.Shipment", related_name="tracking_events", on_delete=fields.CASCADE)
+    status = fields.CharField(max_length=24)
+    raw_code = fields.CharField(max_length=32, default="")
+    description = fields.CharField(max_length=500, default="")
+    location = fields.CharField(max_length=200, default="")
+    occurred_at = fields.DatetimeField()
+    source = fields.CharField(max_length=32, default="")
+
+    class Meta:
+        table = "tracking_event"
+        indexes = (("shipment", "occurred_at"),)

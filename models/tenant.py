@@ -1,0 +1,36 @@
+"""Tenants (merchants) and the API keys that act for them."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Tenant(Model):
+    """A merchant; every other row belongs to exactly one."""
+
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=200)
+    logo_url = fields.CharField(max_length=500, null=True)
+    accent_color = fields.CharField(max_length=16, default="#e4393c")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "tenant"
+
+
+class ApiKey(Model):
+    """A credential: only the SHA-256 of the secret is kept."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="api_keys", on_delete=fields.CASCADE
+    )
+    role = fields.CharField(max_length=16)
+    name = fields.CharField(max_length=100, default="")
+    key_hash = fields.CharField(max_length=64, unique=True)
+    prefix = fields.CharField(max_length=16)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_key"

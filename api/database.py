@@ -44,7 +44,10 @@ async def init_db(database_url: str) -> None:
 async def migrate(database_url: str) -> None:
     """Apply the committed migrations (idempotent)."""
     _ensure_sqlite_folder(database_url)
-    await tortoise_migrate(config=tortoise_config(database_url))
+    try:
+        await tortoise_migrate(config=tortoise_config(database_url))
+    finally:
+        await connections.close_all()
 
 
 async def close_db() -> None:

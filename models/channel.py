@@ -5,7 +5,7 @@ from tortoise.models import Model
 
 
 class Channel(Model):
-    """One storefront; ``kind`` names the adapter that understands its payloads."""
+    """One storefront — ``kind`` names the adapter that understands its payloads."""
 
     id = fields.IntField(primary_key=True)
     tenant = fields.ForeignKeyField("models.Tenant", related_name="channels", on_delete=fields.CASCADE)

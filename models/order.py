@@ -45,7 +45,7 @@ class Order(Model):
 
 
 class OrderLine(Model):
-    """One SKU on an order; ``warehouse`` is where it is allocated, if anywhere."""
+    """One SKU on an order — ``warehouse`` is where it is allocated, if anywhere."""
 
     id = fields.IntField(primary_key=True)
     order = fields.ForeignKeyField("models.Order", related_name="lines", on_delete=fields.CASCADE)

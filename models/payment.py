@@ -5,7 +5,7 @@ from tortoise.models import Model
 
 
 class Payment(Model):
-    """A payment as the gateway reported it; ``reference`` is kept verbatim."""
+    """A payment as the gateway reported it — ``reference`` is kept verbatim."""
 
     id = fields.IntField(primary_key=True)
     order = fields.ForeignKeyField("models.Order", related_name="payments", on_delete=fields.CASCADE)

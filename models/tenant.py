@@ -5,7 +5,7 @@ from tortoise.models import Model
 
 
 class Tenant(Model):
-    """A merchant; every other row belongs to exactly one."""
+    """A merchant — every other row belongs to exactly one."""
 
     id = fields.IntField(primary_key=True)
     slug = fields.CharField(max_length=64, unique=True)

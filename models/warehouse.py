@@ -24,7 +24,7 @@ class Warehouse(Model):
 
 
 class Sku(Model):
-    """A sellable item; ``category`` feeds allocation exceptions (e.g. bulky goods)."""
+    """A sellable item — ``category`` feeds allocation exceptions (e.g. bulky goods)."""
 
     id = fields.IntField(primary_key=True)
     tenant = fields.ForeignKeyField("models.Tenant", related_name="skus", on_delete=fields.CASCADE)

@@ -1,0 +1,123 @@
+"""Taobao / Tmall (TOP): ``taobao.trade.fullinfo.get`` trades and TMC messages.
+
+Money is decimal strings in yuan; times are 'yyyy-MM-dd HH:mm:ss' China time;
+``tid``/``oid`` exceed 2^53.  ``status_code`` is the trade ``status``.
+``extra_codes`` carries ``step_trade_status`` (presale deposits) and, per
+sub-order, ``status@<oid>`` when it differs from the trade and
+``refund_status@<oid>`` when a refund exists.  Receiver fields arrive masked
+(clear values need the OAID decryption API).
+
+TMC messages are only notifications (tid, status, payment): use
+:func:`unwrap_tmc` to read them, then fetch the full trade to parse an order.
+"""
+
+from __future__ import annotations
+
+from adapters import wire
+from adapters.channels.common import merchant_sku, pii_tags, require_lines, unwrap
+from adapters.normalized import InboundAddress, InboundLine, InboundOrder, PayloadError
+from adapters.reader import Reader
+
+SOURCE = "taobao"
+CURRENCY = "CNY"
+_NO_REFUND = {"NO_REFUND", ""}
+
+
+def unwrap_tmc(message: dict) -> dict:
+    """The payload of a TMC message: its ``content`` field is a JSON *string*, decoded here exactly.
+
+    TMC messages are not signed one by one; their authenticity comes from the TMC connection.
+    """
+    envelope = Reader(message)
+    content = envelope.data.get("content")
+    if isinstance(content, dict):  # some SDKs decode it already
+        return dict(content)
+    raw = envelope.req("content", wire.text)
+    try:
+        decoded = wire.load_json(raw)
+    except PayloadError as exc:
+        raise PayloadError(f"content is not a JSON string: {exc.reason}", field="content") from exc
+    if not isinstance(decoded, dict):
+        raise PayloadError(f"content must hold a JSON object, got {wire.describe(decoded)}", field="content")
+    return decoded
+
+
+def _sub_orders(trade: Reader) -> list[Reader]:
+    """TOP JSON nests sub-orders as ``orders.order[]``; some SDKs flatten that to ``orders[]``."""
+    if isinstance(trade.data.get("orders"), list):
+        return trade.objs("orders")
+    return trade.obj("orders").objs("order")
+
+
+def _oid(sub: Reader) -> str:
+    return sub.opt("oid_str", wire.ident) or sub.req("oid", wire.ident)
+
+
+def _line(sub: Reader, issues: list[str]) -> InboundLine:
+    return InboundLine(
+        sku=merchant_sku(sub, ("outer_sku_id", "outer_iid"), issues),
+        quantity=sub.req("num", wire.count),
+        unit_price=sub.req("price", wire.money_from_decimal),
+        title=sub.text("title"),
+        external_line_id=_oid(sub),
+    )
+
+
+def _extra_codes(trade: Reader, status: str, subs: list[Reader]) -> dict[str, str]:
+    codes: dict[str, str] = {}
+    if trade.has("step_trade_status"):
+        codes["step_trade_status"] = trade.req("step_trade_status", wire.ident)
+    for sub in subs:
+        oid = _oid(sub)
+        sub_status = sub.opt("status", wire.ident)
+        if sub_status and sub_status != status:
+            codes[f"status@{oid}"] = sub_status
+        refund = sub.opt("refund_status", wire.ident) or ""
+        if refund not in _NO_REFUND:
+            codes[f"refund_status@{oid}"] = refund
+    return codes
+
+
+def _address(trade: Reader) -> InboundAddress:
+    return InboundAddress(
+        name=trade.text("receiver_name"),
+        phone=trade.first_text("receiver_mobile", "receiver_phone"),
+        province=trade.text("receiver_state"),
+        city=trade.text("receiver_city"),
+        district=trade.text("receiver_district"),
+        street=trade.text("receiver_town"),
+        address=trade.text("receiver_address"),
+        postal_code=trade.text("receiver_zip"),
+        country_code=trade.text("receiver_country"),
+    )
+
+
+def parse_order(payload: dict) -> InboundOrder:
+    """A TOP trade (``trade_fullinfo_get_response`` or the bare ``trade``) -> :class:`InboundOrder`."""
+    trade = unwrap(payload, "trade_fullinfo_get_response", "trade")
+    issues: list[str] = []
+    subs = require_lines(_sub_orders(trade), trade.at("orders"))
+    status = trade.req("status", wire.ident)
+    payment = trade.req("payment", wire.money_from_decimal)
+    paid_at = trade.opt("pay_time", wire.china_time)
+    address = _address(trade)
+    alipay_no = trade.text("alipay_no")
+    return InboundOrder(
+        source=SOURCE,
+        external_id=trade.opt("tid_str", wire.ident) or trade.req("tid", wire.ident),
+        status_code=status,
+        lines=tuple(_line(sub, issues) for sub in subs),
+        currency=CURRENCY,
+        total_amount=payment,
+        paid_amount=payment if paid_at else None,
+        updated_at=trade.req("modified", wire.china_time),
+        placed_at=trade.opt("created", wire.china_time),
+        customer_name=address.name or trade.text("buyer_nick"),
+        customer_phone=address.phone,
+        address=address,
+        payment_reference=alipay_no,
+        payment_gateway="alipay" if alipay_no else "",
+        extra_codes=_extra_codes(trade, status, subs),
+        tags=pii_tags(address.name, address.phone),
+        issues=tuple(issues),
+    )

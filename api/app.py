@@ -1,0 +1,94 @@
+"""The ASGI application.
+
+    app = create_app(Settings.from_env())     # uvicorn api.app:app
+
+Routes: ``/graphql`` (POST, WebSocket), ``/healthz``, ``/metrics``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.middleware import Middleware
+from starlette.routing import Route, WebSocketRoute
+
+from api import database
+from api.auth import KeyCache
+from api.graphql_app import GraphQLApp
+from api.http_metrics import HttpMetrics
+from api.logging import configure_logging
+from api.settings import Settings
+from events.bus import InMemoryBus
+from events.dispatcher import Dispatcher
+from schema import build_schema
+
+log = logging.getLogger("ordergraph")
+
+
+
+async def healthz(request: Request) -> Response:
+    try:
+        await database.ping()
+    except Exception as exc:  # any failure to reach the database is "unhealthy"
+        log.warning("health check failed: %s", type(exc).__name__)
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+async def metrics(request: Request) -> Response:
+    return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
+    """Build the app. ``manage_database=False`` when the caller (a test) already connected."""
+    configure_logging(settings)
+    bus = InMemoryBus()
+    dispatcher = Dispatcher(bus, poll_interval=settings.poll_interval)
+    schema = build_schema(
+        production=settings.production,
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+    )
+    graphql = GraphQLApp(
+        schema,
+        bus=bus,
+        keys=KeyCache(settings.key_cache_seconds),
+        production=settings.production,
+        max_subscriptions=settings.max_subscriptions_per_connection,
+        max_page_size=settings.max_page_size,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if manage_database:
+            await database.init_db(settings.database_url)
+        await dispatcher.start()
+        try:
+            yield
+        finally:
+            await dispatcher.stop()
+            await bus.close()
+            if manage_database:
+                await database.close_db()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/metrics", metrics),
+        ],
+        middleware=[Middleware(HttpMetrics)],
+        lifespan=lifespan,
+    )
+    app.state.bus = bus
+    app.state.dispatcher = dispatcher
+    app.state.settings = settings
+    return app

@@ -1,0 +1,40 @@
+"""API keys on requests: ``Authorization: Bearer og_…`` (or ``X-Api-Key``).
+
+Resolved keys are cached for a few seconds per process, so a revoked key stops
+working within ``ttl`` seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+from domain.actor import Actor
+from domain.tenants import authenticate
+
+
+def key_from_headers(headers: Mapping[str, str]) -> str | None:
+    authorization = headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        return authorization[7:].strip() or None
+    return headers.get("x-api-key") or None
+
+
+class KeyCache:
+    def __init__(self, ttl: float, max_entries: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, Actor | None]] = {}
+
+    async def actor_for(self, secret: str | None, source: str = "graphql") -> Actor | None:
+        if not secret:
+            return None
+        now = time.monotonic()
+        hit = self._entries.get(secret)
+        if hit and now - hit[0] < self.ttl:
+            return hit[1]
+        actor = await authenticate(secret, source)
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[secret] = (now, actor)
+        return actor

@@ -1,0 +1,160 @@
+"""The ``ordergraph`` command.
+
+    ordergraph migrate                         apply migrations to DATABASE_URL
+    ordergraph serve [--workers N]             run the API with uvicorn
+    ordergraph demo                            migrate, seed demo data if empty, print a key, serve
+    ordergraph seed [--tenant demo]            add the demo tenant and its data
+    ordergraph tenants create SLUG NAME        add a tenant
+    ordergraph keys create --tenant SLUG --role ROLE [--name N]
+                                               print a new API key (last line of output)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+
+import uvicorn
+
+from api import database
+from api.settings import Settings
+from domain.actor import Role
+from domain.errors import DomainError
+
+
+async def _with_db(settings: Settings, work: Callable[[], Awaitable[None]]) -> None:
+    await database.init_db(settings.database_url)
+    try:
+        await work()
+    finally:
+        await database.close_db()
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
+    asyncio.run(database.migrate(settings.database_url))
+    print("migrations applied")
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    uvicorn.run(
+        "api.main:app_from_env",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        log_level="info",
+        ws="websockets-sansio",
+    )
+
+
+async def _create_key(tenant: str, role: str, name: str) -> str:
+    from domain.tenants import create_api_key
+
+    _, secret = await create_api_key(tenant, role, name)
+    return secret
+
+
+def cmd_keys_create(settings: Settings, args: argparse.Namespace) -> None:
+    result: list[str] = []
+
+    async def work() -> None:
+        result.append(await _create_key(args.tenant, args.role, args.name))
+
+    asyncio.run(_with_db(settings, work))
+    print(f"API key for tenant {args.tenant}, role {args.role} (shown once, stored hashed):")
+    print(result[0])
+
+
+def cmd_tenants_create(settings: Settings, args: argparse.Namespace) -> None:
+    from domain.tenants import create_tenant
+
+    async def work() -> None:
+        await create_tenant(args.slug, args.name)
+
+    asyncio.run(_with_db(settings, work))
+    print(f"tenant {args.slug} created")
+
+
+async def _seed_if_empty(slug: str) -> bool:
+    from api.seed import seed_demo
+    from models import Tenant
+
+    if await Tenant.exists(slug=slug):
+        return False
+    await seed_demo(slug)
+    return True
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> None:
+    async def work() -> None:
+        created = await _seed_if_empty(args.tenant)
+        print(f"demo tenant {args.tenant} " + ("seeded" if created else "already present; nothing changed"))
+
+    asyncio.run(_with_db(settings, work))
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
+    secret: list[str] = []
+
+    async def work() -> None:
+        if await _seed_if_empty("demo"):
+            print("seeded demo tenant 'demo' (4 channels, 3 warehouses, 50 SKUs, 200 orders)")
+        secret.append(await _create_key("demo", Role.ADMIN.value, "make run"))
+
+    asyncio.run(database.migrate(settings.database_url))
+    asyncio.run(_with_db(settings, work))
+    base = f"http://{settings.host}:{settings.port}"
+    print(
+        f"\nOrderGraph demo\n"
+        f"  GraphQL (GraphiQL in the browser): {base}/graphql\n"
+        f"  Health: {base}/healthz   Metrics: {base}/metrics\n"
+        f"  Send the key as 'Authorization: Bearer <key>'. Demo admin API key:\n"
+        f"  {secret[0]}\n",
+        flush=True,
+    )
+    args.workers = 1
+    args.host = None
+    args.port = None
+    cmd_serve(settings, args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ordergraph", description="OrderGraph order hub")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply migrations").set_defaults(func=cmd_migrate)
+    serve = sub.add_parser("serve", help="run the API server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("demo", help="migrate, seed, print a key and serve").set_defaults(func=cmd_demo)
+    seed = sub.add_parser("seed", help="add the demo tenant and its data")
+    seed.add_argument("--tenant", default="demo")
+    seed.set_defaults(func=cmd_seed)
+    tenants = sub.add_parser("tenants").add_subparsers(dest="action", required=True)
+    create_tenant = tenants.add_parser("create")
+    create_tenant.add_argument("slug")
+    create_tenant.add_argument("name")
+    create_tenant.set_defaults(func=cmd_tenants_create)
+    keys = sub.add_parser("keys").add_subparsers(dest="action", required=True)
+    create_key = keys.add_parser("create")
+    create_key.add_argument("--tenant", required=True)
+    create_key.add_argument("--role", required=True, choices=[role.value for role in Role])
+    create_key.add_argument("--name", default="")
+    create_key.set_defaults(func=cmd_keys_create)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(Settings.from_env(), args)
+    except DomainError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""The GraphQL endpoint: HTTP POST and WebSocket (``graphql-transport-ws`` only).
+
+HTTP callers without a valid key get 401 before any GraphQL runs. WebSocket
+callers authenticate in ``connection_init`` (``{"apiKey": "og_…"}`` or
+``{"Authorization": "Bearer og_…"}``); a bad key closes the socket with 4403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from api.auth import KeyCache, key_from_headers
+from events.bus import Bus
+from resolvers.context import Context
+from resolvers.loaders import Loaders
+
+
+class GraphQLApp(GraphQL):
+    def __init__(self, schema: Any, *, bus: Bus, keys: KeyCache, production: bool, max_subscriptions: int, max_page_size: int) -> None:
+        super().__init__(
+            schema,
+            graphql_ide=None if production else "graphiql",
+            allow_queries_via_get=False,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=max_subscriptions,
+        )
+        self.bus = bus
+        self.keys = keys
+        self.max_page_size = max_page_size
+        self.production = production
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            request = Request(scope, receive)
+            wants_ide = request.method == "GET" and "text/html" in request.headers.get("accept", "")
+            if not (wants_ide and not self.production):
+                actor = await self.keys.actor_for(key_from_headers(request.headers))
+                if actor is None:
+                    response = JSONResponse(
+                        {"errors": [{"message": "missing or invalid API key", "extensions": {"code": "UNAUTHENTICATED"}}]},
+                        status_code=401,
+                        headers={"WWW-Authenticate": "Bearer"},
+                    )
+                    await response(scope, receive, send)
+                    return
+                scope["ordergraph.actor"] = actor
+        await super().__call__(scope, receive, send)
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        actor = request.scope.get("ordergraph.actor")
+        return Context(actor=actor, request=request, response=response, bus=self.bus, max_page_size=self.max_page_size)
+
+    async def on_ws_connect(self, context: Context) -> dict[str, Any] | None:
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        secret = params.get("apiKey") or key_from_headers({k.lower(): str(v) for k, v in params.items()})
+        actor = await self.keys.actor_for(secret if isinstance(secret, str) else None, source="graphql-ws")
+        if actor is None:
+            raise ConnectionRejectionError()
+        context.actor = actor
+        context.loaders = Loaders(actor.tenant_id)
+        return None

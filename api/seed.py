@@ -1,0 +1,150 @@
+"""Demo data: a tea merchant on four channels with three warehouses and ~200 orders.
+
+Everything goes through the ``domain/`` use cases, so the demo's lineage is
+exactly what real traffic would leave behind.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from domain import catalog, fulfilment, orders, stock
+from domain.actor import Actor, Role
+from domain.orders import NewAddress, NewCustomer, NewLine, NewOrder, NewPayment
+from domain.statuses import OrderStatus, ShipmentStatus
+from domain.tenants import create_tenant
+from models import Tenant
+
+CHANNELS = [
+    ("tmall-flagship", "taobao", "天猫旗舰店"),
+    ("douyin-shop", "douyin", "抖音小店"),
+    ("wechat-mini", "wechat_channels", "微信小程序"),
+    ("shopify-intl", "shopify", "Shopify International"),
+]
+WAREHOUSES = [
+    ("SH", "上海青浦仓", "上海", "上海", 31.15, 121.12, 10),
+    ("GZ", "广州白云仓", "广东", "广州", 23.16, 113.27, 20),
+    ("TJ", "天津武清仓", "天津", "天津", 39.38, 117.04, 30),
+]
+TEAS = ["西湖龙井", "碧螺春", "铁观音", "大红袍", "普洱熟茶", "白毫银针", "祁门红茶", "正山小种", "安吉白茶", "六安瓜片"]
+GRADES = [("特级", Decimal("268.00")), ("一级", Decimal("158.00")), ("二级", Decimal("88.00")), ("礼盒", Decimal("399.00"))]
+WARES = [("紫砂壶", Decimal("520.00")), ("盖碗", Decimal("129.00")), ("公道杯", Decimal("69.00")), ("茶盘", Decimal("359.00")), ("旅行茶具", Decimal("199.00")),
+         ("玻璃杯", Decimal("45.00")), ("茶叶罐", Decimal("79.00")), ("茶针", Decimal("19.90")), ("茶巾", Decimal("15.00")), ("煮水壶", Decimal("289.00"))]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+GIVEN = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超", "霞", "平"]
+PLACES = [("浙江", "杭州", "西湖区"), ("广东", "深圳", "南山区"), ("北京", "北京", "朝阳区"), ("四川", "成都", "武侯区"),
+          ("江苏", "南京", "鼓楼区"), ("上海", "上海", "浦东新区"), ("湖北", "武汉", "洪山区"), ("天津", "天津", "和平区")]
+CARRIERS = ["SF", "ZTO", "YTO", "JD"]
+
+#: How many demo orders end in each status, and the path that leads there.
+TARGETS = [
+    (OrderStatus.PENDING_PAYMENT, 15), (OrderStatus.PAID, 30), (OrderStatus.ALLOCATED, 22), (OrderStatus.PICKING, 14),
+    (OrderStatus.PACKED, 14), (OrderStatus.SHIPPED, 40), (OrderStatus.DELIVERED, 25), (OrderStatus.COMPLETED, 15),
+    (OrderStatus.ON_HOLD, 10), (OrderStatus.CANCELLED, 15),
+]
+HOLD_REASONS = ["address unverified", "suspected fraud", "customer asked to wait", "stock check"]
+
+
+def _skus() -> list[tuple[str, str, str, Decimal]]:
+    skus = [(f"TEA-{i:02d}{j}", f"{tea}·{grade}", "tea", price) for i, tea in enumerate(TEAS) for j, (grade, price) in enumerate(GRADES)]
+    skus += [(f"WARE-{i:02d}", name, "teaware", price) for i, (name, price) in enumerate(WARES)]
+    return skus
+
+
+async def seed_demo(slug: str = "demo", order_count: int = 200, seed: int = 7) -> Tenant:
+    """Create the demo tenant and its data (call once, on an empty tenant)."""
+    rng = random.Random(seed)
+    tenant = await create_tenant(slug, "清茗茶叶 Qingming Tea")
+    ops = Actor(tenant_id=tenant.id, role=Role.OPS, name="demo-seed", source="seed")
+    carrier = Actor(tenant_id=tenant.id, role=Role.SERVICE, name="kdniao", source="carrier")
+    channels = [await catalog.create_channel(tenant.id, code, kind, name) for code, kind, name in CHANNELS]
+    warehouses = [
+        await catalog.create_warehouse(tenant.id, code, name, province=p, city=c, latitude=lat, longitude=lng, priority=prio)
+        for code, name, p, c, lat, lng, prio in WAREHOUSES
+    ]
+    skus = _skus()
+    for code, title, category, _ in skus:
+        await catalog.upsert_sku(tenant.id, code, title, category)
+        for warehouse in warehouses:
+            await stock.receive_stock(tenant.id, warehouse.id, code, rng.randint(20, 400), safety=rng.choice([5, 10, 20]))
+    customers = [
+        NewCustomer(name=rng.choice(SURNAMES) + rng.choice(GIVEN), phone=f"13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}")
+        for _ in range(70)
+    ]
+    plan = [status for status, count in TARGETS for _ in range(count)]
+    rng.shuffle(plan)
+    start = datetime.now(UTC) - timedelta(days=30)
+    for index, target in enumerate(plan[:order_count]):
+        await _one_order(rng, ops, carrier, index, target, channels, warehouses, skus, customers, start)
+    return tenant
+
+
+async def _one_order(rng, ops, carrier, index, target, channels, warehouses, skus, customers, start) -> None:  # noqa: ANN001, PLR0913
+    channel = rng.choice(channels)
+    customer = rng.choice(customers)
+    province, city, district = rng.choice(PLACES)
+    picked = rng.sample(skus, rng.randint(1, 3))
+    lines = [NewLine(sku=code, title=title, quantity=rng.randint(1, 3), unit_price=price) for code, title, _, price in picked]
+    total = sum((line.unit_price * line.quantity for line in lines), Decimal("0"))
+    placed = start + timedelta(minutes=index * 200 + rng.randint(0, 120))
+    unpaid = target == OrderStatus.PENDING_PAYMENT or (target == OrderStatus.CANCELLED and rng.random() < 0.4)
+    order = await orders.create_order(
+        ops,
+        NewOrder(
+            channel_id=channel.id,
+            external_id=str(rng.randint(10**17, 10**18 - 1)),
+            lines=lines,
+            customer=customer,
+            address=NewAddress(name=customer.name, phone=customer.phone or "", province=province, city=city, district=district,
+                               address=f"{rng.choice(['文三路', '科技园路', '建国路', '人民南路'])}{rng.randint(1, 999)}号"),
+            payment=None if unpaid else NewPayment(gateway=rng.choice(["alipay", "wechatpay"]), amount=total, reference=str(rng.randint(10**27, 10**28 - 1))),
+            tags=rng.sample(["vip", "gift", "presale", "repeat", "promo-1111"], rng.randint(0, 2)),
+            placed_at=placed,
+        ),
+    )
+    path = _path_to(target)
+    for step in path:
+        if step == "hold":
+            await orders.hold_order(ops, order.id, rng.sample(HOLD_REASONS, rng.randint(1, 2)))
+        elif step == "cancel":
+            await orders.cancel_order(ops, order.id, rng.choice(["buyer changed mind", "out of stock", "duplicate order"]))
+        elif step == OrderStatus.ALLOCATED:
+            await fulfilment.allocate_order(ops, order.id, rng.choice(warehouses).id)
+        elif step == OrderStatus.SHIPPED:
+            shipment = await fulfilment.ship_order(
+                ops, order.id, rng.choice(CARRIERS), f"SF{rng.randint(10**11, 10**12 - 1)}",
+                estimated_delivery=placed + timedelta(days=3),
+            )
+            await _track(rng, carrier, shipment.id, placed, target)
+        else:
+            await orders.transition_order(ops, order.id, step)
+
+
+def _path_to(target: OrderStatus) -> list:
+    full = [OrderStatus.ALLOCATED, OrderStatus.PICKING, OrderStatus.PACKED, OrderStatus.SHIPPED]
+    return {
+        OrderStatus.PENDING_PAYMENT: [],
+        OrderStatus.PAID: [],
+        OrderStatus.ALLOCATED: full[:1],
+        OrderStatus.PICKING: full[:2],
+        OrderStatus.PACKED: full[:3],
+        OrderStatus.SHIPPED: full,
+        OrderStatus.DELIVERED: full,
+        OrderStatus.COMPLETED: [*full, OrderStatus.COMPLETED],
+        OrderStatus.ON_HOLD: [OrderStatus.ALLOCATED, "hold"],
+        OrderStatus.CANCELLED: ["cancel"],
+    }[target]
+
+
+async def _track(rng, carrier: Actor, shipment_id: int, placed: datetime, target: OrderStatus) -> None:  # noqa: ANN001
+    steps = [(ShipmentStatus.PICKED_UP, "快件已揽收", 1), (ShipmentStatus.IN_TRANSIT, "到达转运中心", 2)]
+    if target in (OrderStatus.DELIVERED, OrderStatus.COMPLETED):
+        steps += [(ShipmentStatus.OUT_FOR_DELIVERY, "派送中", 3), (ShipmentStatus.DELIVERED, "已签收", 3)]
+    elif rng.random() < 0.3:
+        steps = steps[:1] if rng.random() < 0.5 else []
+    for offset, (status, text, days) in enumerate(steps):
+        await fulfilment.record_tracking(
+            carrier, shipment_id, status, placed + timedelta(days=days, hours=offset * 5), description=text, location=rng.choice(["杭州", "上海", "广州"])
+        )

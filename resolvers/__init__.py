@@ -1,0 +1,1 @@
+"""Thin GraphQL field functions and DataLoaders: parse input, call ``domain/``, load rows."""

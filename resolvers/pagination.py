@@ -1,0 +1,71 @@
+"""Keyset pagination: the cursor is the last row's (sort value, id), never an offset.
+
+    page = await keyset_page(Order.filter(tenant_id=1), "created_at", descending=True, first=20, after=None)
+    page.rows, page.has_next, page.end_cursor
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+
+class BadCursor(ValueError):
+    pass
+
+
+class BadPageSize(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: list[Any]
+    has_next: bool
+    sort_field: str
+
+    def cursor_of(self, row: Any) -> str:
+        return encode_cursor(getattr(row, self.sort_field), row.id)
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self.cursor_of(self.rows[-1]) if self.rows else None
+
+
+def encode_cursor(value: Any, pk: int) -> str:
+    raw = value.isoformat() if isinstance(value, datetime) else value
+    return base64.urlsafe_b64encode(json.dumps([raw, pk]).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[Any, int]:
+    try:
+        raw, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(pk, int):
+            raise ValueError
+        value = datetime.fromisoformat(raw) if isinstance(raw, str) else raw
+    except (ValueError, TypeError):
+        raise BadCursor(f"{cursor!r} is not a cursor this API issued") from None
+    return value, pk
+
+
+def check_page_size(first: int, maximum: int) -> None:
+    if first < 0 or first > maximum:
+        raise BadPageSize(f"first must be between 0 and {maximum}, got {first}")
+
+
+async def keyset_page(
+    query: QuerySet[Any], sort_field: str, *, descending: bool, first: int, after: str | None
+) -> Page:
+    if after:
+        value, pk = decode_cursor(after)
+        op = "lt" if descending else "gt"
+        query = query.filter(Q(**{f"{sort_field}__{op}": value}) | Q(**{sort_field: value, f"id__{op}": pk}))
+    prefix = "-" if descending else ""
+    rows = await query.order_by(f"{prefix}{sort_field}", f"{prefix}id").limit(first + 1)
+    return Page(rows=list(rows[:first]), has_next=len(rows) > first, sort_field=sort_field)

@@ -1,0 +1,5 @@
+"""The GraphQL schema: Strawberry types, inputs, enums, errors, and ``build_schema``."""
+
+from schema.build import build_schema
+
+__all__ = ["build_schema"]

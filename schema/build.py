@@ -1,0 +1,44 @@
+"""Assemble the ``strawberry.Schema`` with its protective extensions."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from schema.errors import MaskUnexpectedErrors
+from schema.metrics import OperationMetrics
+from schema.mutation import Mutation
+from schema.query import Query
+from schema.subscription import Subscription
+from schema.types import NODE_TYPES
+
+
+def build_schema(
+    *, production: bool, max_depth: int = 12, max_aliases: int = 20, max_tokens: int = 3000
+) -> strawberry.Schema:
+    extensions: list = [
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        ParserCache,
+        ValidationCache,
+        OperationMetrics,
+    ]
+    if production:
+        extensions += [DisableIntrospection, MaskUnexpectedErrors]
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=list(NODE_TYPES),
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=production),
+    )

@@ -1,0 +1,497 @@
+"""The object types of the order graph. Relations resolve through per-request DataLoaders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from domain import transitions
+from domain.masking import mask_address, mask_name, mask_phone
+from domain.statuses import OrderStatus as DomainOrderStatus
+from models.order import order_no
+from resolvers import ids
+from resolvers import orders as order_resolvers
+from resolvers.pagination import BadPageSize
+from schema.enums import OrderSortField, OrderStatus, PaymentStatus, ShipmentStatus, SortDirection
+
+Ctx = Info  # the context is resolvers.context.Context
+
+
+def _pii(info: Info) -> bool:
+    return info.context.actor.sees_personal_data
+
+
+@strawberry.interface(description="An object with an opaque global id, fetchable with `node(id:)`.")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class Channel(Node):
+    code: str
+    kind: str
+    name: str
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Channel:
+        return cls(id=strawberry.ID(ids.encode("Channel", row.id)), code=row.code, kind=row.kind, name=row.name, pk=row.id)
+
+    @strawberry.field(description="This channel's orders, newest first.")
+    async def orders(self, info: Info, first: int = 20, after: str | None = None) -> OrderConnection:
+        return await OrderConnection.load(info, None, OrderSortField.CREATED_AT, SortDirection.DESC, first, after, channel_id=self.pk)
+
+
+@strawberry.type
+class Stock(Node):
+    sku: str
+    on_hand: int
+    reserved: int
+    safety: int
+    in_transit: int
+    warehouse_pk: strawberry.Private[int]
+
+    @strawberry.field(description="on_hand - reserved: what can still be promised.")
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+    @strawberry.field
+    async def warehouse(self, info: Info) -> Warehouse:
+        return Warehouse.from_row(await info.context.loaders.warehouse.load(self.warehouse_pk))
+
+    @classmethod
+    def from_row(cls, row: Any) -> Stock:
+        return cls(
+            id=strawberry.ID(ids.encode("Stock", row.id)),
+            sku=row.sku,
+            on_hand=row.on_hand,
+            reserved=row.reserved,
+            safety=row.safety,
+            in_transit=row.in_transit,
+            warehouse_pk=row.warehouse_id,
+        )
+
+
+@strawberry.type
+class Warehouse(Node):
+    code: str
+    name: str
+    province: str
+    city: str
+    priority: int
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Warehouse:
+        return cls(
+            id=strawberry.ID(ids.encode("Warehouse", row.id)),
+            code=row.code,
+            name=row.name,
+            province=row.province,
+            city=row.city,
+            priority=row.priority,
+            pk=row.id,
+        )
+
+    @strawberry.field(description="Orders allocated to this warehouse, newest first.")
+    async def orders(
+        self, info: Info, filter: OrderFilter | None = None, first: int = 20, after: str | None = None
+    ) -> OrderConnection:
+        return await OrderConnection.load(info, filter, OrderSortField.CREATED_AT, SortDirection.DESC, first, after, warehouse_id=self.pk)
+
+
+@strawberry.type
+class Customer(Node):
+    name: str | None
+    phone: str | None
+    email: str | None
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Any, pii: bool) -> Customer:
+        return cls(
+            id=strawberry.ID(ids.encode("Customer", row.id)),
+            name=row.name if pii else mask_name(row.name),
+            phone=row.phone if pii else mask_phone(row.phone),
+            email=row.email if pii else ("****" if row.email else None),
+            pk=row.id,
+        )
+
+    @strawberry.field(description="This customer's orders across channels, newest first.")
+    async def orders(self, info: Info, first: int = 20, after: str | None = None) -> OrderConnection:
+        return await OrderConnection.load(info, None, OrderSortField.CREATED_AT, SortDirection.DESC, first, after, customer_id=self.pk)
+
+
+@strawberry.type
+class Address:
+    name: str
+    phone: str
+    province: str
+    city: str
+    district: str
+    address: str
+
+
+@strawberry.type
+class OrderLine(Node):
+    sku: str
+    title: str
+    quantity: int
+    unit_price: Decimal
+    warehouse_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: Any) -> OrderLine:
+        return cls(
+            id=strawberry.ID(ids.encode("OrderLine", row.id)),
+            sku=row.sku,
+            title=row.title,
+            quantity=row.quantity,
+            unit_price=row.unit_price,
+            warehouse_pk=row.warehouse_id,
+        )
+
+    @strawberry.field(description="The warehouse this line is allocated to, if any.")
+    async def warehouse(self, info: Info) -> Warehouse | None:
+        if self.warehouse_pk is None:
+            return None
+        return Warehouse.from_row(await info.context.loaders.warehouse.load(self.warehouse_pk))
+
+    @strawberry.field(description="Stock of this SKU in every warehouse.")
+    async def stock(self, info: Info) -> list[Stock]:
+        return [Stock.from_row(row) for row in await info.context.loaders.stock_by_sku.load(self.sku)]
+
+
+@strawberry.type
+class TrackingEvent:
+    status: ShipmentStatus
+    raw_code: str
+    description: str
+    location: str
+    occurred_at: datetime
+
+
+@strawberry.type
+class Shipment(Node):
+    carrier: str
+    tracking_no: str
+    status: ShipmentStatus
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    estimated_delivery: datetime | None
+    pk: strawberry.Private[int]
+    warehouse_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Shipment:
+        return cls(
+            id=strawberry.ID(ids.encode("Shipment", row.id)),
+            carrier=row.carrier,
+            tracking_no=row.tracking_no,
+            status=ShipmentStatus(row.status),
+            shipped_at=row.shipped_at,
+            delivered_at=row.delivered_at,
+            estimated_delivery=row.estimated_delivery,
+            pk=row.id,
+            warehouse_pk=row.warehouse_id,
+        )
+
+    @strawberry.field(description="Carrier scans, oldest first.")
+    async def tracking_events(self, info: Info) -> list[TrackingEvent]:
+        rows = await info.context.loaders.tracking.load(self.pk)
+        return [
+            TrackingEvent(
+                status=ShipmentStatus(r.status),
+                raw_code=r.raw_code,
+                description=r.description,
+                location=r.location,
+                occurred_at=r.occurred_at,
+            )
+            for r in rows
+        ]
+
+    @strawberry.field
+    async def warehouse(self, info: Info) -> Warehouse | None:
+        if self.warehouse_pk is None:
+            return None
+        return Warehouse.from_row(await info.context.loaders.warehouse.load(self.warehouse_pk))
+
+
+@strawberry.type
+class Payment(Node):
+    gateway: str
+    reference: str
+    amount: Decimal
+    currency: str
+    status: PaymentStatus
+    paid_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Payment:
+        return cls(
+            id=strawberry.ID(ids.encode("Payment", row.id)),
+            gateway=row.gateway,
+            reference=row.reference,
+            amount=row.amount,
+            currency=row.currency,
+            status=PaymentStatus(row.status),
+            paid_at=row.paid_at,
+        )
+
+
+@strawberry.type(description="One entry of an order's lineage: who changed what, from which system, and why.")
+class OrderEvent(Node):
+    event_id: int = strawberry.field(description="Monotonic id; pass it as `after` to resume a subscription.")
+    type: str
+    actor: str
+    source: str
+    reason: str
+    before: JSON | None
+    after: JSON | None
+    payload_ref: str | None
+    created_at: datetime
+    order_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: Any) -> OrderEvent:
+        return cls(
+            id=strawberry.ID(ids.encode("OrderEvent", row.id)),
+            event_id=row.id,
+            type=row.type,
+            actor=row.actor,
+            source=row.source,
+            reason=row.reason,
+            before=row.before,
+            after=row.after,
+            payload_ref=row.payload_ref,
+            created_at=row.created_at,
+            order_pk=row.order_id,
+        )
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> OrderEvent:
+        return cls(
+            id=strawberry.ID(ids.encode("OrderEvent", message["id"])),
+            event_id=message["id"],
+            type=message["type"],
+            actor=message["actor"],
+            source=message["source"],
+            reason=message["reason"],
+            before=message["before"],
+            after=message["after"],
+            payload_ref=message["payload_ref"],
+            created_at=datetime.fromisoformat(message["created_at"]),
+            order_pk=message["order_id"],
+        )
+
+    @strawberry.field
+    async def order(self, info: Info) -> Order | None:
+        if self.order_pk is None:
+            return None
+        row = await info.context.loaders.order.load(self.order_pk)
+        return Order.from_row(row, _pii(info)) if row else None
+
+
+@strawberry.type
+class Alert(Node):
+    kind: str
+    severity: str
+    message: str
+    details: JSON
+    raised_at: datetime
+    cleared_at: datetime | None
+    order_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Alert:
+        return cls(
+            id=strawberry.ID(ids.encode("Alert", row.id)),
+            kind=row.kind,
+            severity=row.severity,
+            message=row.message,
+            details=row.details,
+            raised_at=row.raised_at,
+            cleared_at=row.cleared_at,
+            order_pk=row.order_id,
+        )
+
+    @strawberry.field
+    async def order(self, info: Info) -> Order | None:
+        if self.order_pk is None:
+            return None
+        row = await info.context.loaders.order.load(self.order_pk)
+        return Order.from_row(row, _pii(info)) if row else None
+
+
+@strawberry.type
+class Order(Node):
+    number: str = strawberry.field(description="The number customers quote, e.g. OG000000042.")
+    external_id: str = strawberry.field(description="The channel's own order id, verbatim.")
+    status: OrderStatus
+    hold_reasons: list[str]
+    currency: str
+    total_amount: Decimal
+    shipping_address: Address
+    placed_at: datetime
+    source_updated_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    pk: strawberry.Private[int]
+    channel_pk: strawberry.Private[int]
+    customer_pk: strawberry.Private[int | None]
+    warehouse_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: Any, pii: bool) -> Order:
+        address = Address(
+            name=row.ship_name if pii else mask_name(row.ship_name) or "",
+            phone=row.ship_phone if pii else mask_phone(row.ship_phone) or "",
+            province=row.ship_province,
+            city=row.ship_city,
+            district=row.ship_district,
+            address=row.ship_address if pii else mask_address(row.ship_address) or "",
+        )
+        return cls(
+            id=strawberry.ID(ids.encode("Order", row.id)),
+            number=order_no(row.id),
+            external_id=row.external_id,
+            status=OrderStatus(row.status),
+            hold_reasons=list(row.hold_reasons or []),
+            currency=row.currency,
+            total_amount=row.total_amount,
+            shipping_address=address,
+            placed_at=row.placed_at,
+            source_updated_at=row.source_updated_at,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            pk=row.id,
+            channel_pk=row.channel_id,
+            customer_pk=row.customer_id,
+            warehouse_pk=row.warehouse_id,
+        )
+
+    @strawberry.field
+    async def channel(self, info: Info) -> Channel:
+        return Channel.from_row(await info.context.loaders.channel.load(self.channel_pk))
+
+    @strawberry.field
+    async def customer(self, info: Info) -> Customer | None:
+        if self.customer_pk is None:
+            return None
+        row = await info.context.loaders.customer.load(self.customer_pk)
+        return Customer.from_row(row, _pii(info)) if row else None
+
+    @strawberry.field(description="The warehouse the order is allocated to, if any.")
+    async def warehouse(self, info: Info) -> Warehouse | None:
+        if self.warehouse_pk is None:
+            return None
+        return Warehouse.from_row(await info.context.loaders.warehouse.load(self.warehouse_pk))
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[OrderLine]:
+        return [OrderLine.from_row(row) for row in await info.context.loaders.lines.load(self.pk)]
+
+    @strawberry.field
+    async def shipments(self, info: Info) -> list[Shipment]:
+        return [Shipment.from_row(row) for row in await info.context.loaders.shipments.load(self.pk)]
+
+    @strawberry.field
+    async def payments(self, info: Info) -> list[Payment]:
+        return [Payment.from_row(row) for row in await info.context.loaders.payments.load(self.pk)]
+
+    @strawberry.field
+    async def tags(self, info: Info) -> list[str]:
+        return [row.tag for row in await info.context.loaders.tags.load(self.pk)]
+
+    @strawberry.field
+    async def alerts(self, info: Info) -> list[Alert]:
+        return [Alert.from_row(row) for row in await info.context.loaders.alerts.load(self.pk)]
+
+    @strawberry.field(description="The full lineage, oldest first; `last: n` gives only the newest n (still oldest first).")
+    async def events(self, info: Info, last: Annotated[int | None, strawberry.argument(description="1-100")] = None) -> list[OrderEvent]:
+        if last is None:
+            rows = await info.context.loaders.events.load(self.pk)
+        else:
+            if not 1 <= last <= info.context.max_page_size:
+                raise BadPageSize(f"last must be between 1 and {info.context.max_page_size}")
+            rows = await info.context.loaders.last_events(last).load(self.pk)
+        return [OrderEvent.from_row(row) for row in rows]
+
+    @strawberry.field(description="Statuses the state machine allows next (guards are checked when you move).")
+    def allowed_transitions(self) -> list[OrderStatus]:
+        if self.status == DomainOrderStatus.ON_HOLD:
+            return []
+        return [OrderStatus(s) for s in transitions.allowed_targets(DomainOrderStatus(self.status.value))]
+
+
+@strawberry.type
+class OrderEdge:
+    cursor: str
+    node: Order
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.input
+class OrderFilter:
+    status: list[OrderStatus] | None = None
+    channel: list[strawberry.ID] | None = strawberry.field(default=None, description="Channel ids")
+    warehouse: list[strawberry.ID] | None = strawberry.field(default=None, description="Warehouse ids")
+    customer: strawberry.ID | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    tags: list[str] | None = strawberry.field(default=None, description="Orders carrying all of these tags")
+    search: str | None = strawberry.field(default=None, description="Order number, external id, customer name or phone tail")
+
+
+@strawberry.type
+class OrderConnection:
+    edges: list[OrderEdge]
+    page_info: PageInfo
+    filter: strawberry.Private[OrderFilter | None]
+    scope: strawberry.Private[dict[str, int]]
+
+    @strawberry.field
+    def nodes(self) -> list[Order]:
+        return [edge.node for edge in self.edges]
+
+    @strawberry.field(description="How many orders match the filter (one extra COUNT query; ask only if you show it).")
+    async def total_count(self, info: Info) -> int:
+        return await order_resolvers.count_orders(info.context, self.filter, **self.scope)
+
+    @classmethod
+    async def load(
+        cls,
+        info: Info,
+        filter: OrderFilter | None,
+        sort: OrderSortField,
+        direction: SortDirection,
+        first: int,
+        after: str | None,
+        **scope: int,
+    ) -> OrderConnection:
+        page = await order_resolvers.orders_page(
+            info.context, filter, sort.value, direction == SortDirection.DESC, first, after, **scope
+        )
+        pii = _pii(info)
+        edges = [OrderEdge(cursor=page.cursor_of(row), node=Order.from_row(row, pii)) for row in page.rows]
+        return cls(
+            edges=edges,
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
+            filter=filter,
+            scope=scope,
+        )
+
+
+NODE_TYPES = (Order, OrderLine, Channel, Customer, Warehouse, Stock, Shipment, Payment, OrderEvent, Alert)

@@ -1,0 +1,90 @@
+"""Kuaidi100 subscription pushes: sign, newest-first traces, abort, the exact reply."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from urllib.parse import urlencode
+
+import pytest
+
+from adapters import status_maps, wire
+from adapters.carriers import kuaidi100
+from adapters.normalized import InboundTracking, InboundTrackingEvent, PayloadError
+from adapters_samples import raw, utc
+
+SALT = "k100-salt-7f3a"
+PARAM = raw("kuaidi100_param.json").decode("utf-8")
+
+
+def _body(param: str = PARAM, sign: str | None = None) -> bytes:
+    if sign is None:
+        sign = hashlib.md5((param + SALT).encode("utf-8")).hexdigest().upper()
+    return urlencode({"param": param, "sign": sign}).encode("ascii")
+
+
+def test_verify_accepts_the_right_salt_only() -> None:
+    form = wire.parse_form(_body())
+    assert kuaidi100.verify(form, SALT)
+    assert kuaidi100.verify({**form, "sign": form["sign"].lower()}, SALT)
+    assert not kuaidi100.verify(form, "wrong-salt")
+    assert not kuaidi100.verify(wire.parse_form(_body().replace(b"yuantong", b"zhongtong", 1)), SALT)
+    assert not kuaidi100.verify({"param": PARAM}, SALT)
+
+
+def test_parses_the_push_oldest_event_first() -> None:
+    assert kuaidi100.parse_push(wire.parse_form(_body())) == [InboundTracking(
+        provider="kuaidi100",
+        carrier="yuantong",
+        tracking_no="YT7412345678901",
+        status_code="5",
+        events=(
+            InboundTrackingEvent("1", utc(2024, 3, 1, 10, 20, 0), "【杭州市西湖区公司】已揽收", "浙江,杭州市,西湖区"),
+            InboundTrackingEvent("0", utc(2024, 3, 1, 22, 10, 0), "快件已到达【杭州转运中心】", "浙江,杭州市"),
+            InboundTrackingEvent("5", utc(2024, 3, 2, 1, 30, 0), "【杭州市文新】派件员正在为您派件", "浙江,杭州市,西湖区"),
+        ),
+        estimated_delivery=None,
+        extra_codes={"push_status": "polling"},
+        issues=(),
+    )]
+    assert status_maps.lookup("kuaidi100", "5") == {"shipment": "OUT_FOR_DELIVERY"}
+
+
+def test_abort_push_and_a_malformed_trace() -> None:
+    param = json.loads(PARAM)
+    param.update(status="abort", message="3天查询无记录")
+    param["lastResult"]["data"][1]["time"] = "2024-03-02 6:10"
+    (tracking,) = kuaidi100.parse_push({"param": json.dumps(param, ensure_ascii=False)})
+    assert tracking.extra_codes == {"push_status": "abort"}
+    assert status_maps.lookup("kuaidi100.push_status", "abort") == {"shipment": "EXPIRED"}
+    assert [e.status_code for e in tracking.events] == ["1", "5"]
+    assert tracking.issues[0] == "param.status: subscription aborted: 3天查询无记录"
+    assert tracking.issues[1].startswith("param.lastResult.data[1].time:")
+
+
+def test_trace_without_status_code_falls_back_to_text_and_ftime() -> None:
+    param = json.loads(PARAM)
+    entry = param["lastResult"]["data"][0]
+    del entry["statusCode"], entry["time"]
+    (tracking,) = kuaidi100.parse_push({"param": json.dumps(param)})
+    assert tracking.events[-1].status_code == "派件"
+    assert tracking.events[-1].occurred_at == utc(2024, 3, 2, 1, 30, 0)
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [({}, "param"), ({"param": "not json"}, "param"), ({"param": '{"status": "polling"}'}, "param.lastResult"),
+     ({"param": '{"lastResult": {"com": "yuantong"}}'}, "param.lastResult.nu")],
+)
+def test_malformed_pushes_name_the_field(form: dict, field: str) -> None:
+    with pytest.raises(PayloadError) as err:
+        kuaidi100.parse_push(form)
+    assert err.value.field == field
+
+
+def test_reply_is_exactly_what_kuaidi100_expects() -> None:
+    content_type, body = kuaidi100.reply(True)
+    assert content_type.startswith("application/json")
+    assert body == '{"result":true,"returnCode":"200","message":"成功"}'.encode("utf-8")
+    _, failure = kuaidi100.reply(False, "sign mismatch")
+    assert json.loads(failure) == {"result": False, "returnCode": "500", "message": "sign mismatch"}

@@ -18,7 +18,7 @@ T = TypeVar("T")
 Convert = Callable[[Any, str], T]
 
 
-def _missing(value: object) -> bool:
+def is_missing(value: object) -> bool:
     """JSON null and blank strings both mean 'not given' on these platforms."""
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -39,19 +39,19 @@ class Reader:
         return f"{self.path}.{key}" if self.path else key
 
     def has(self, key: str) -> bool:
-        return not _missing(self.data.get(key))
+        return not is_missing(self.data.get(key))
 
     def req(self, key: str, convert: Convert[T]) -> T:
         """A required field, converted; missing or blank raises with its path."""
         value = self.data.get(key)
-        if _missing(value):
+        if is_missing(value):
             raise PayloadError("required field is missing", field=self.at(key))
         return convert(value, self.at(key))
 
     def opt(self, key: str, convert: Convert[T], *, zero_is_missing: bool = False) -> T | None:
         """An optional field, converted, or ``None``; ``zero_is_missing`` for platforms that send 0 for 'unset'."""
         value = self.data.get(key)
-        if _missing(value) or (zero_is_missing and not isinstance(value, bool) and value in (0, "0")):
+        if is_missing(value) or (zero_is_missing and not isinstance(value, bool) and value in (0, "0")):
             return None
         return convert(value, self.at(key))
 

@@ -84,7 +84,8 @@ def text(value: object, field: str) -> str:
         return value
     if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
         return str(value)
-    raise PayloadError(f"expected text, got {describe(value)}", field=field)
+    # Only the type is named: text fields hold names and phones, which must not reach logs in clear.
+    raise PayloadError(f"expected text, got {type(value).__name__}", field=field)
 
 
 def ident(value: object, field: str) -> str:

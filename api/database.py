@@ -47,11 +47,12 @@ async def migrate(database_url: str) -> None:
     try:
         await tortoise_migrate(config=tortoise_config(database_url))
     finally:
-        await connections.close_all()
+        await Tortoise.close_connections()
 
 
 async def close_db() -> None:
-    await connections.close_all()
+    """Close the pool and release the global context (so a later ``init_db`` may set it again)."""
+    await Tortoise.close_connections()
 
 
 async def ping() -> None:

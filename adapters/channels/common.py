@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from adapters.normalized import PayloadError
 from adapters.reader import Reader
 
-#: Tag: buyer name/phone/address are platform ciphertext (PDD ``~..~``, Douyin ``#..#``/``$..$``); decrypt via the platform.
+#: Tag: buyer name/phone/address are platform ciphertext (PDD ``~..~``, Douyin ``#..#``/``$..$``);
+#: only the platform's decrypt API turns them into clear text.
 PII_CIPHERTEXT = "pii:ciphertext"
 #: Tag: buyer name/phone arrive masked (``张**``, ``138****1234``); the clear value is not in this payload.
 PII_MASKED = "pii:masked"

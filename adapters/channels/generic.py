@@ -33,6 +33,7 @@ from jmespath.parser import ParsedResult
 
 from adapters import wire
 from adapters.normalized import InboundAddress, InboundLine, InboundOrder, PayloadError
+from adapters.reader import is_missing
 
 T = TypeVar("T")
 
@@ -86,13 +87,13 @@ class _Extractor:
 
     def req(self, document: Any, key: str, convert: Callable[[Any, str], T]) -> T:
         value = self.raw(document, key)
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if is_missing(value):
             raise PayloadError("mapped value is missing", field=self.where(key))
         return convert(value, self.where(key))
 
     def opt(self, document: Any, key: str, convert: Callable[[Any, str], T]) -> T | None:
         value = self.raw(document, key)
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if is_missing(value):
             return None
         return convert(value, self.where(key))
 
@@ -118,7 +119,7 @@ def parse_order(payload: dict, mapping: dict[str, str]) -> InboundOrder:
     if not isinstance(raw_lines, list) or not raw_lines:
         raise PayloadError(f"expected a non-empty list of lines, got {wire.describe(raw_lines)}",
                            field=get.where("lines"))
-    lines = []
+    lines: list[InboundLine] = []
     for index, document in enumerate(raw_lines):
         line = _Extractor(mapping, prefix=f"lines[{index}].")
         lines.append(InboundLine(

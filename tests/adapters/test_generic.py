@@ -12,7 +12,7 @@ from adapters.normalized import InboundAddress, InboundLine, InboundOrder, Paylo
 from adapters_samples import utc
 
 # A self-built mini-program's order webhook, as a merchant might configure it.
-BODY = b"""{
+BODY = """{
   "event": "order.paid",
   "data": {
     "orderNo": "MP20240301000123",
@@ -21,15 +21,14 @@ BODY = b"""{
     "payNo": "4200002299202403011234567890",
     "createdAt": "2024-03-01 11:58:00",
     "updatedAt": "2024-03-01 12:00:00",
-    "buyer": {"name": "\xe9\x99\x88\xe5\x85\x88\xe7\x94\x9f", "mobile": "13912345678"},
-    "receiver": {"province": "\xe5\x8c\x97\xe4\xba\xac\xe5\xb8\x82", "city": "\xe5\x8c\x97\xe4\xba\xac\xe5\xb8\x82",
-                 "district": "\xe6\x9c\x9d\xe9\x98\xb3\xe5\x8c\xba", "detail": "\xe5\xb7\xa5\xe4\xbd\x93\xe5\x8c\x97\xe8\xb7\xaf 8 \xe5\x8f\xb7"},
+    "buyer": {"name": "陈先生", "mobile": "13912345678"},
+    "receiver": {"province": "北京市", "city": "北京市", "district": "朝阳区", "detail": "工体北路 8 号"},
     "items": [
       {"skuCode": "A1", "num": 2, "priceFen": 9900, "name": "Tee", "lineId": 1},
       {"skuCode": "B2", "num": 1, "priceFen": 6000, "name": "Cap", "lineId": 2}
     ]
   }
-}"""
+}""".encode("utf-8")
 
 MAPPING = {
     "source": "miniprogram",

@@ -93,7 +93,8 @@ def test_value_added_push_and_missing_state_ex_and_failed_item() -> None:
         ({"RequestType": "101"}, "RequestData"),
         ({"RequestType": "101", "RequestData": "{broken"}, "RequestData"),
         ({"RequestType": "101", "RequestData": "[]"}, "RequestData"),
-        ({"RequestType": "101", "RequestData": '{"Data": [{"ShipperCode": "SF"}]}'}, "RequestData.Data[0].LogisticCode"),
+        ({"RequestType": "101", "RequestData": '{"Data": [{"ShipperCode": "SF"}]}'},
+         "RequestData.Data[0].LogisticCode"),
     ],
 )
 def test_malformed_pushes_name_the_field(form: dict, field: str) -> None:

@@ -116,7 +116,8 @@ def _sample_orders() -> list:
     samples = {"shopify": "shopify_order.json", "taobao": "taobao_trade.json", "pinduoduo": "pinduoduo_order.json",
                "douyin": "douyin_order.json", "wechat_channels": "wechat_channels_order.json"}
     orders = [PARSERS[kind](load(name)) for kind, name in samples.items()]
-    orders.append(amazon.parse_order(amazon.combine(load("amazon_get_order.json"), load("amazon_get_order_items.json"))))
+    combined = amazon.combine(load("amazon_get_order.json"), load("amazon_get_order_items.json"))
+    orders.append(amazon.parse_order(combined))
     return orders
 
 

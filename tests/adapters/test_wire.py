@@ -108,7 +108,9 @@ def test_timestamp_dispatch() -> None:
         wire.timestamp("x", "rfc822", "t")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("value", "expected"), [("true", True), ("false", False), ("TRUE", True), (True, True), (False, False)])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("true", True), ("false", False), ("TRUE", True), (True, True), (False, False)]
+)
 def test_boolean_accepts_amazon_strings(value: object, expected: bool) -> None:
     assert wire.boolean(value, "IsGift") is expected
 

@@ -13,12 +13,19 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from strawberry.tools import merge_types
+
 from schema.errors import MaskUnexpectedErrors
 from schema.metrics import OperationMetrics
-from schema.mutation import Mutation
-from schema.query import Query
-from schema.subscription import Subscription
+from schema.mutation import Mutation as OrderMutation
+from schema.query import Query as CoreQuery
+from schema.subscription import Subscription as OrderSubscription
 from schema.types import NODE_TYPES
+
+#: Each feature area contributes its own root classes; add yours here.
+QUERIES: tuple[type, ...] = (CoreQuery,)
+MUTATIONS: tuple[type, ...] = (OrderMutation,)
+SUBSCRIPTIONS: tuple[type, ...] = (OrderSubscription,)
 
 
 def build_schema(
@@ -35,9 +42,9 @@ def build_schema(
     if production:
         extensions += [DisableIntrospection, MaskUnexpectedErrors]
     return strawberry.Schema(
-        query=Query,
-        mutation=Mutation,
-        subscription=Subscription,
+        query=merge_types("Query", QUERIES),
+        mutation=merge_types("Mutation", MUTATIONS),
+        subscription=merge_types("Subscription", SUBSCRIPTIONS),
         types=list(NODE_TYPES),
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),

@@ -40,8 +40,6 @@ def lenient_time(reader: Reader, key: str, convert: Convert[datetime], issues: l
 
 def decode_embedded_json(raw: str | None, field: str) -> Reader:
     """Form pushes carry their payload as a JSON string in one field; decode it exactly, keeping the field in paths."""
-
-
     if raw is None or not raw.strip():
         raise PayloadError("required field is missing", field=field)
     try:

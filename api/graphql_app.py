@@ -7,6 +7,7 @@ callers authenticate in ``connection_init`` (``{"apiKey": "og_…"}`` or
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from starlette.requests import Request
@@ -21,6 +22,18 @@ from api.auth import KeyCache, key_from_headers
 from events.bus import Bus
 from resolvers.context import Context
 from resolvers.loaders import Loaders
+
+
+log = logging.getLogger("ordergraph.graphql")
+
+
+async def _unavailable(scope: Scope, receive: Receive, send: Send) -> None:
+    response = JSONResponse(
+        {"errors": [{"message": "the database is unavailable; retry shortly", "extensions": {"code": "UNAVAILABLE"}}]},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
+    await response(scope, receive, send)
 
 
 class GraphQLApp(GraphQL):
@@ -42,7 +55,12 @@ class GraphQLApp(GraphQL):
             request = Request(scope, receive)
             wants_ide = request.method == "GET" and "text/html" in request.headers.get("accept", "")
             if not (wants_ide and not self.production):
-                actor = await self.keys.actor_for(key_from_headers(request.headers))
+                try:
+                    actor = await self.keys.actor_for(key_from_headers(request.headers))
+                except Exception as exc:  # the key store (database) is down: say so, do not 500
+                    log.warning("API key lookup failed: %s", type(exc).__name__)
+                    await _unavailable(scope, receive, send)
+                    return
                 if actor is None:
                     response = JSONResponse(
                         {"errors": [{"message": "missing or invalid API key", "extensions": {"code": "UNAUTHENTICATED"}}]},

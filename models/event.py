@@ -25,7 +25,7 @@ class OrderEvent(Model):
 
     class Meta:
         table = "order_event"
-        indexes = (("order", "id"), ("tenant", "id"))
+        indexes = (("order_id", "id"), ("tenant_id", "id"))
 
 
 class DispatchCursor(Model):

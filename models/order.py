@@ -37,11 +37,15 @@ class Order(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     version = fields.IntField(default=1)
+    priority = fields.CharField(max_length=24, default="STANDARD")
+    priority_rank = fields.IntField(default=50)
+    ship_by = fields.DatetimeField(null=True)
+    balance_due_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "orders"
         unique_together = (("tenant", "channel", "external_id"),)
-        indexes = (("tenant", "created_at", "id"), ("tenant", "updated_at", "id"), ("tenant", "status"))
+        indexes = (("tenant_id", "created_at", "id"), ("tenant_id", "updated_at", "id"), ("tenant_id", "status"))
 
 
 class OrderLine(Model):

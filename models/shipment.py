@@ -40,4 +40,4 @@ class TrackingEvent(Model):
 
     class Meta:
         table = "tracking_event"
-        indexes = (("shipment", "occurred_at"),)
+        indexes = (("shipment_id", "occurred_at"),)

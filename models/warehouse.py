@@ -53,4 +53,4 @@ class Stock(Model):
     class Meta:
         table = "stock"
         unique_together = (("warehouse", "sku"),)
-        indexes = (("tenant", "sku"),)
+        indexes = (("tenant_id", "sku"),)

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from domain import fulfilment, orders
 from domain.errors import NotFound, ValidationFailed
@@ -102,7 +102,7 @@ def _apply_filter(query: Any, f: Any) -> Any:
         if value is not None:
             query = query.filter(**{lookup: value})
     for tag in f.tags or []:
-        query = query.filter(id__in=OrderTag.filter(tag=tag).values_list("order_id", flat=True))
+        query = query.filter(id__in=Subquery(OrderTag.filter(tag=tag).values("order_id")))
     if f.search and f.search.strip():
         query = query.filter(_search(f.search))
     return query

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,12 @@ from models import Channel, Tenant, Warehouse
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 _schema_ready: set[str] = set()
+
+
+def run_sync(coroutine: Any) -> Any:
+    """Run a coroutine to completion from sync code, even when called inside a running loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _unavailable(reason: str) -> None:
@@ -55,11 +62,11 @@ def postgres_url() -> Iterator[str]:
             await conn.close()
 
     try:
-        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+        run_sync(admin(f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError) as exc:
         _unavailable(f"PostgreSQL at TEST_DATABASE_URL is unreachable: {exc}")
     yield base.rsplit("/", 1)[0] + "/" + name
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    run_sync(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
@@ -150,13 +157,13 @@ class GraphQLClient:
         return body["data"]
 
 
-def test_settings(database_url: str, **overrides: Any) -> Settings:
+def settings_for(database_url: str, **overrides: Any) -> Settings:
     return Settings(database_url=database_url, poll_interval=0.05, key_cache_seconds=0, **overrides)
 
 
 @pytest.fixture
 async def app(db: str) -> AsyncIterator[Any]:
-    application = create_app(test_settings(db), manage_database=False)
+    application = create_app(settings_for(db), manage_database=False)
     async with application.router.lifespan_context(application):
         yield application
 

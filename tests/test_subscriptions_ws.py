@@ -1,0 +1,115 @@
+"""orderEvents over a real graphql-transport-ws client against a real uvicorn process."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import websockets
+from gql import Client, gql
+from gql.transport.websockets import WebsocketsTransport
+
+from domain import orders
+from resolvers import ids
+from tests.helpers import paid_order
+from tests.served import served
+
+SUBSCRIBE = gql("subscription($after: Int) { orderEvents(after: $after) { eventId type order { externalId status } } }")
+
+
+def transport(base: str, key: str | None) -> WebsocketsTransport:
+    return WebsocketsTransport(
+        url=base.replace("http", "ws") + "/graphql",
+        init_payload={"apiKey": key} if key else {},
+        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+    )
+
+
+async def _collect(base: str, key: str, count: int, after: int | None = None, started: asyncio.Event | None = None) -> list[dict]:
+    received: list[dict] = []
+    async with Client(transport=transport(base, key)) as session:
+        iterator = session.subscribe(SUBSCRIBE, variable_values={"after": after})
+        if started:
+            started.set()
+        async for result in iterator:
+            received.append(result["orderEvents"])
+            if len(received) >= count:
+                break
+    return received
+
+
+async def test_committed_events_reach_subscribers_of_the_same_tenant_only(world, other_world, db):
+    with served(db) as base:
+        mine = asyncio.create_task(_collect(base, world.keys["partner"], 2))
+        theirs = asyncio.create_task(_collect(base, other_world.keys["partner"], 1))
+        await asyncio.sleep(1.0)  # both subscribed
+        order = await paid_order(world.actor(), world.channel.id, "LIVE-1")
+        await orders.hold_order(world.actor(), order.id, ["address check"])
+        received = await asyncio.wait_for(mine, timeout=10)
+        await asyncio.sleep(0.5)
+        assert not theirs.done(), "the other tenant must not receive acme's events"
+        theirs.cancel()
+    assert [(e["type"], e["order"]["externalId"]) for e in received] == [("order.created", "LIVE-1"), ("order.hold_added", "LIVE-1")]
+    assert received[1]["order"]["status"] == "ON_HOLD"
+
+
+async def test_resume_after_an_event_id_replays_what_was_missed(world, db):
+    first = await paid_order(world.actor(), world.channel.id, "MISSED-1")
+    await orders.hold_order(world.actor(), first.id, ["x"])
+    from models import OrderEvent
+
+    created_id = (await OrderEvent.filter(order_id=first.id).order_by("id").first()).id
+    with served(db) as base:
+        received = await asyncio.wait_for(_collect(base, world.keys["ops"], 1, after=created_id), timeout=10)
+    assert received[0]["type"] == "order.hold_added" and received[0]["eventId"] > created_id
+
+
+@pytest.mark.parametrize("payload", [{}, {"apiKey": "og_wrong"}, {"Authorization": "Bearer nope"}])
+async def test_connection_init_without_a_valid_key_is_closed_with_4403(world, db, payload):
+    import json
+
+    with served(db) as base:
+        url = base.replace("http", "ws") + "/graphql"
+        async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:
+            await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+            with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), timeout=5)
+    assert closed.value.rcvd.code == 4403
+
+
+async def test_subscribing_before_connection_init_is_closed_with_4401(world, db):
+    import json
+
+    with served(db) as base:
+        url = base.replace("http", "ws") + "/graphql"
+        async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": "subscription { orderEvents { type } }"}}))
+            with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), timeout=5)
+    assert closed.value.rcvd.code == 4401
+
+
+async def test_only_graphql_transport_ws_is_offered(world, db):
+    with served(db) as base:
+        url = base.replace("http", "ws") + "/graphql"
+        with pytest.raises(websockets.exceptions.InvalidStatus):
+            async with websockets.connect(url, subprotocols=["graphql-ws"]):
+                pass
+        async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:
+            assert ws.subprotocol == "graphql-transport-ws"
+
+
+async def test_foreign_order_ids_in_a_filter_deliver_nothing(world, other_world, db):
+    theirs = await paid_order(other_world.actor(), other_world.channel.id, "THEIRS")
+    query = gql("subscription($ids: [ID!]) { orderEvents(filter: {orders: $ids}) { type } }")
+    with served(db) as base:
+        async def listen() -> list:
+            async with Client(transport=transport(base, world.keys["admin"])) as session:
+                return [r async for r in session.subscribe(query, variable_values={"ids": [ids.encode("Order", theirs.id)]})]
+
+        task = asyncio.create_task(listen())
+        await asyncio.sleep(1.0)
+        await orders.hold_order(other_world.actor(), theirs.id, ["x"])
+        await asyncio.sleep(1.0)
+        assert not task.done()
+        task.cancel()

@@ -40,3 +40,15 @@ class IllegalTransition(DomainError):
         super().__init__(f"cannot move an order from {from_status} to {to_status}{detail}", field="status")
         self.from_status = from_status
         self.to_status = to_status
+
+
+class InsufficientStock(DomainError):
+    """Not enough available (on hand minus reserved) units to promise; nothing was reserved."""
+
+    code = "INSUFFICIENT_STOCK"
+
+
+class Conflict(DomainError):
+    """The thing is in a state that forbids this change (a shipped line, a claimed pick)."""
+
+    code = "CONFLICT"

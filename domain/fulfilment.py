@@ -8,60 +8,66 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from domain import allocate, reservations
 from domain.actor import Actor
-from domain.errors import NotFound, ValidationFailed
+from domain.errors import Conflict, NotFound, ValidationFailed
 from domain.orders import _require_writer, _save_with_event, lock_order
+from domain.reservations import ReservationKind
 from domain.snapshots import order_state
 from domain.statuses import OrderStatus, ShipmentStatus
 from domain.transitions import MoveContext, check_transition
 from domain.unit_of_work import unit_of_work
 from events import log
-from models import Order, OrderLine, Shipment, TrackingEvent, Warehouse
+from models import Order, Shipment, TrackingEvent
 
 #: Shipment statuses a later scan may not move away from.
 _FINAL_SHIPMENT = frozenset({ShipmentStatus.DELIVERED, ShipmentStatus.RETURNED, ShipmentStatus.EXPIRED})
 
 
-async def allocate_order(actor: Actor, order_id: int, warehouse_id: int, reason: str = "") -> Order:
-    """Assign every line of a paid order to one warehouse."""
-    _require_writer(actor)
-    async with unit_of_work():
-        order = await lock_order(actor, order_id)
-        warehouse = await Warehouse.filter(id=warehouse_id, tenant_id=actor.tenant_id).first()
-        if warehouse is None:
-            raise NotFound("no such warehouse", field="warehouseId")
-        check_transition(OrderStatus(order.status), OrderStatus.ALLOCATED, MoveContext(actor.role, actor.source, reason))
-        before = order_state(order)
-        order.status = OrderStatus.ALLOCATED
-        order.warehouse_id = warehouse.id  # type: ignore[attr-defined]
-        await OrderLine.filter(order_id=order.id).update(warehouse_id=warehouse.id)
-        await _save_with_event(actor, order, before, "order.allocated", reason or f"allocated to {warehouse.code}")
-    return order
+async def allocate_order(actor: Actor, order_id: int, warehouse_id: int | None = None, reason: str = "") -> Order:
+    """Reserve every line of a paid order, at ``warehouse_id`` or where the tenant's allocation policy says."""
+    return await allocate.allocate_order(actor, order_id, warehouse_id, reason)
 
 
 async def ship_order(
-    actor: Actor, order_id: int, carrier: str, tracking_no: str, *, estimated_delivery: datetime | None = None
+    actor: Actor,
+    order_id: int,
+    carrier: str,
+    tracking_no: str,
+    *,
+    estimated_delivery: datetime | None = None,
+    warehouse_id: int | None = None,
 ) -> Shipment:
-    """Record the hand-over of a packed order: a shipment with a tracking number, order SHIPPED."""
+    """Record the hand-over of a packed order: a shipment with a tracking number, its reservations consumed.
+
+    A split order ships per warehouse (``warehouse_id``): it is PARTIALLY_SHIPPED
+    until the last warehouse's parcel leaves.
+    """
     _require_writer(actor)
     if not carrier.strip() or not tracking_no.strip():
         raise ValidationFailed("carrier and tracking number are both required", field="trackingNo")
     async with unit_of_work():
         order = await lock_order(actor, order_id)
-        check_transition(OrderStatus(order.status), OrderStatus.SHIPPED, MoveContext(actor.role, actor.source, ""))
+        live = [r for r in await reservations.live_for_order(order.id) if r.kind == ReservationKind.ORDER]
+        leaving = [r for r in live if warehouse_id is None or r.warehouse_id == warehouse_id]  # type: ignore[attr-defined]
+        target = OrderStatus.SHIPPED if len(leaving) == len(live) else OrderStatus.PARTIALLY_SHIPPED
+        check_transition(OrderStatus(order.status), target, MoveContext(actor.role, actor.source, ""))
+        if not leaving:
+            raise Conflict("nothing is reserved for this order here, so nothing can ship", field="warehouseId")
         before = order_state(order)
         now = datetime.now(UTC)
         shipment = await Shipment.create(
             order_id=order.id,
-            warehouse_id=order.warehouse_id,  # type: ignore[attr-defined]
+            warehouse_id=warehouse_id or order.warehouse_id,  # type: ignore[attr-defined]
             carrier=carrier.strip(),
             tracking_no=tracking_no.strip(),
             status=ShipmentStatus.LABEL_CREATED,
             shipped_at=now,
             estimated_delivery=estimated_delivery,
         )
-        order.status = OrderStatus.SHIPPED
+        order.status = target
         await _save_with_event(actor, order, before, "order.shipped", f"{carrier} {tracking_no}")
+        await reservations.consume(actor, order, leaving, f"shipped {carrier} {tracking_no}")
     return shipment
 
 

@@ -84,6 +84,13 @@ class NewOrder:
     source_updated_at: datetime | None = None
 
 
+def _order_stock():  # noqa: ANN202 - the domain.order_stock module
+    """Stock follows the order (reserve on payment, release on cancel); imported late, it imports this module."""
+    from domain import order_stock
+
+    return order_stock
+
+
 def _require_writer(actor: Actor) -> None:
     if not actor.may_write:
         raise Forbidden(f"role {actor.role} may not change orders")
@@ -209,6 +216,7 @@ async def create_order(actor: Actor, new: NewOrder, *, payload_ref: str | None =
                 after={**order_state(order), "lines": len(new.lines), "total": str(total)},
                 payload_ref=payload_ref,
             )
+            await _order_stock().on_created(actor, order)
     except IntegrityError as exc:
         raise Duplicate(
             f"channel {channel.code} already has an order {new.external_id}", field="externalId"
@@ -250,6 +258,7 @@ async def transition_order(actor: Actor, order_id: int, target: OrderStatus, rea
         before = order_state(order)
         order.status = target
         await _save_with_event(actor, order, before, "order.status_changed", reason)
+        await _order_stock().on_transition(actor, order, OrderStatus(before["status"]))
     return order
 
 
@@ -313,4 +322,5 @@ async def cancel_order(actor: Actor, order_id: int, reason: str) -> Order:
         order.status_before_hold = None
         order.hold_reasons = []
         await _save_with_event(actor, order, before, "order.cancelled", reason)
+        await _order_stock().release_all(actor, order, f"order cancelled: {reason}")
     return order

@@ -10,11 +10,21 @@ from models.event import DispatchCursor, OrderEvent
 from models.order import Order, OrderLine, OrderTag
 from models.payment import Payment
 from models.shipment import Shipment, TrackingEvent
+from models.stock import (
+    AllocationDecision,
+    AllocationPolicy,
+    Quarantine,
+    Reservation,
+    SkuStockPolicy,
+    StockMovement,
+)
 from models.tenant import ApiKey, Tenant
 from models.warehouse import Sku, Stock, Warehouse
 
 __all__ = [
     "Alert",
+    "AllocationDecision",
+    "AllocationPolicy",
     "ApiKey",
     "Channel",
     "Customer",
@@ -24,9 +34,13 @@ __all__ = [
     "OrderLine",
     "OrderTag",
     "Payment",
+    "Quarantine",
+    "Reservation",
     "Shipment",
     "Sku",
+    "SkuStockPolicy",
     "Stock",
+    "StockMovement",
     "Tenant",
     "TrackingEvent",
     "Warehouse",

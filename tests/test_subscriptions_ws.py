@@ -113,3 +113,18 @@ async def test_foreign_order_ids_in_a_filter_deliver_nothing(world, other_world,
         await asyncio.sleep(1.0)
         assert not task.done()
         task.cancel()
+
+
+async def test_subscriptions_per_connection_are_bounded(world, db):
+    import json
+
+    with served(db, ORDERGRAPH_MAX_SUBSCRIPTIONS="2") as base:
+        url = base.replace("http", "ws") + "/graphql"
+        async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:
+            await ws.send(json.dumps({"type": "connection_init", "payload": {"apiKey": world.keys["ops"]}}))
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            for n in range(3):
+                await ws.send(json.dumps({"id": str(n), "type": "subscribe", "payload": {"query": "subscription { orderEvents { type } }"}}))
+            refusal = json.loads(await asyncio.wait_for(ws.recv(), timeout=5))
+    assert refusal["id"] == "2" and refusal["type"] == "error"
+    assert refusal["payload"][0]["message"] == "Subscription limit reached"

@@ -2,7 +2,8 @@
 
     app = create_app(Settings.from_env())     # uvicorn api.app:app
 
-Routes: ``/graphql`` (POST, WebSocket), ``/healthz``, ``/metrics``.
+Routes: ``/graphql`` (POST, WebSocket), ``/healthz``, ``/metrics``,
+``/hooks/{tenant}/{channel}`` and ``/hooks/{tenant}/carrier/{provider}`` (see ``api.hooks``).
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.middleware import Middleware
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from api import database
 from api.auth import KeyCache
 from api.graphql_app import GraphQLApp
+from api.hooks import Hooks
+from api.idempotency import IdempotencyMiddleware
+from api.intake_tasks import IntakeMaintenance
 from api.http_metrics import HttpMetrics
 from api.logging import configure_logging
 from api.settings import Settings
@@ -65,14 +69,21 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         max_page_size=settings.max_page_size,
     )
 
+    maintenance = IntakeMaintenance(settings)
+    idempotent_graphql = IdempotencyMiddleware(
+        graphql, keys=graphql.keys, ttl_hours=settings.idempotency_ttl_hours, lock_seconds=settings.idempotency_lock_seconds
+    )
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_database:
             await database.init_db(settings.database_url)
         await dispatcher.start()
+        maintenance.start()
         try:
             yield
         finally:
+            await maintenance.stop()
             await dispatcher.stop()
             await bus.close()
             if manage_database:
@@ -80,10 +91,11 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", idempotent_graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/metrics", metrics),
+            Mount("/hooks", routes=Hooks(settings).routes()),
         ],
         middleware=[Middleware(HttpMetrics)],
         lifespan=lifespan,

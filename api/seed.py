@@ -10,12 +10,12 @@ import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from domain import catalog, fulfilment, orders, stock
+from domain import allocation_policy, catalog, fulfilment, orders, pick_queue, returns, stock
 from domain.actor import Actor, Role
 from domain.orders import NewAddress, NewCustomer, NewLine, NewOrder, NewPayment
 from domain.statuses import OrderStatus, ShipmentStatus
 from domain.tenants import create_tenant
-from models import Tenant
+from models import OrderLine, Tenant
 
 CHANNELS = [
     ("tmall-flagship", "taobao", "天猫旗舰店"),
@@ -42,8 +42,41 @@ CARRIERS = ["SF", "ZTO", "YTO", "JD"]
 TARGETS = [
     (OrderStatus.PENDING_PAYMENT, 15), (OrderStatus.PAID, 30), (OrderStatus.ALLOCATED, 22), (OrderStatus.PICKING, 14),
     (OrderStatus.PACKED, 14), (OrderStatus.SHIPPED, 40), (OrderStatus.DELIVERED, 25), (OrderStatus.COMPLETED, 15),
-    (OrderStatus.ON_HOLD, 10), (OrderStatus.CANCELLED, 15),
+    (OrderStatus.ON_HOLD, 10), (OrderStatus.CANCELLED, 15), (OrderStatus.DEPOSIT_PAID, 6),
 ]
+#: Big, heavy items that always leave from Tianjin (a category exception in the allocation policy).
+BULKY = {"WARE-03", "WARE-09"}
+#: Allocation as data: regions first (with the bulky exception), nearest for everywhere else.
+POLICY = {
+    "strategy": "region",
+    "fallback": "nearest",
+    "allow_split": True,
+    "auto_allocate": True,
+    "presale_hold_hours": 240,
+    "regions": [
+        {"province": "广东", "warehouses": ["GZ", "SH"]},
+        {"province": "上海", "warehouses": ["SH", "GZ"]},
+        {"province": "浙江", "warehouses": ["SH", "GZ", "TJ"]},
+        {"province": "江苏", "warehouses": ["SH", "TJ"]},
+        {"province": "北京", "warehouses": ["TJ", "SH"]},
+        {"province": "天津", "warehouses": ["TJ", "SH"]},
+    ],
+    "categories": {"bulky": ["TJ"]},
+    "service_radius_km": 2500,
+}
+#: The international store ships by lowest total cost; the mini-program's orders wait for a person to allocate.
+CHANNEL_POLICIES = {
+    "shopify-intl": {
+        "strategy": "cost",
+        "allow_split": False,
+        "categories": {"bulky": ["TJ"]},
+        "cost": {"shipping_base": "12", "shipping_per_km": "0.006", "handling": {"*": "3", "TJ": "2"},
+                 "lead_days": {"*": 0, "GZ": 1}, "delay_penalty_per_day": "9"},
+    },
+    "wechat-mini": {"strategy": "priority", "auto_allocate": False},
+}
+URGENT = [("URGENT_4H", "VIP asked for same-day dispatch"), ("URGENT_24H", "promised next-day in live stream"),
+          ("OEM_DIRECT", "OEM partner direct shipment")]
 HOLD_REASONS = ["address unverified", "suspected fraud", "customer asked to wait", "stock check"]
 
 
@@ -66,9 +99,18 @@ async def seed_demo(slug: str = "demo", order_count: int = 200, seed: int = 7) -
     ]
     skus = _skus()
     for code, title, category, _ in skus:
-        await catalog.upsert_sku(tenant.id, code, title, category)
+        await catalog.upsert_sku(tenant.id, code, title, "bulky" if code in BULKY else category)
         for warehouse in warehouses:
-            await stock.receive_stock(tenant.id, warehouse.id, code, rng.randint(20, 400), safety=rng.choice([5, 10, 20]))
+            if code in BULKY and warehouse.code != "TJ":
+                continue
+            quantity = rng.randint(4, 12) if code == "TEA-000" else 0 if (code, warehouse.code) == ("TEA-011", "TJ") else rng.randint(20, 400)
+            if quantity == 0:
+                continue
+            await stock.receive_stock(ops, warehouse.id, code, quantity, safety=rng.choice([5, 10, 20]), reason="opening stock")
+    await stock.set_low_stock_factor(ops, "TEA-000", Decimal("1.5"))
+    await allocation_policy.save_policy(ops, POLICY)
+    for channel_code, config in CHANNEL_POLICIES.items():
+        await allocation_policy.save_policy(ops, config, channel_code)
     customers = [
         NewCustomer(name=rng.choice(SURNAMES) + rng.choice(GIVEN), phone=f"13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}")
         for _ in range(70)
@@ -78,11 +120,29 @@ async def seed_demo(slug: str = "demo", order_count: int = 200, seed: int = 7) -
     start = datetime.now(UTC) - timedelta(days=30)
     for index, target in enumerate(plan[:order_count]):
         await _one_order(rng, ops, carrier, index, target, channels, warehouses, skus, customers, start)
+    await _showcase(ops, channels[0], customers[0])
     return tenant
 
 
+async def _showcase(ops: Actor, channel, customer: NewCustomer) -> None:  # noqa: ANN001 - a Channel row
+    """Two orders an ops person will ask about: one split over warehouses, one waiting for stock."""
+    for external_id, lines in (("DEMO-SPLIT", [("WARE-03", 1), ("TEA-011", 2)]), ("DEMO-BACKORDER", [("TEA-000", 40)])):
+        await orders.create_order(
+            ops,
+            NewOrder(
+                channel_id=channel.id,
+                external_id=external_id,
+                lines=[NewLine(sku=sku, quantity=quantity, unit_price=Decimal("100.00")) for sku, quantity in lines],
+                customer=customer,
+                address=NewAddress(name=customer.name, phone=customer.phone or "", province="广东", city="深圳", district="南山区", address="科技园路1号"),
+                payment=NewPayment(gateway="alipay", amount=Decimal("100.00") * sum(q for _, q in lines)),
+            ),
+        )
+
+
 async def _one_order(rng, ops, carrier, index, target, channels, warehouses, skus, customers, start) -> None:  # noqa: ANN001, PLR0913
-    channel = rng.choice(channels)
+    manual = next(c for c in channels if c.code == "wechat-mini")
+    channel = manual if target == OrderStatus.PAID else rng.choice([c for c in channels if c is not manual])
     customer = rng.choice(customers)
     province, city, district = rng.choice(PLACES)
     picked = rng.sample(skus, rng.randint(1, 3))
@@ -90,6 +150,7 @@ async def _one_order(rng, ops, carrier, index, target, channels, warehouses, sku
     total = sum((line.unit_price * line.quantity for line in lines), Decimal("0"))
     placed = start + timedelta(minutes=index * 200 + rng.randint(0, 120))
     unpaid = target == OrderStatus.PENDING_PAYMENT or (target == OrderStatus.CANCELLED and rng.random() < 0.4)
+    deposit = target == OrderStatus.DEPOSIT_PAID
     order = await orders.create_order(
         ops,
         NewOrder(
@@ -99,11 +160,16 @@ async def _one_order(rng, ops, carrier, index, target, channels, warehouses, sku
             customer=customer,
             address=NewAddress(name=customer.name, phone=customer.phone or "", province=province, city=city, district=district,
                                address=f"{rng.choice(['文三路', '科技园路', '建国路', '人民南路'])}{rng.randint(1, 999)}号"),
-            payment=None if unpaid else NewPayment(gateway=rng.choice(["alipay", "wechatpay"]), amount=total, reference=str(rng.randint(10**27, 10**28 - 1))),
+            payment=None if unpaid else NewPayment(gateway=rng.choice(["alipay", "wechatpay"]), amount=total / 5 if deposit else total,
+                                                   reference=str(rng.randint(10**27, 10**28 - 1))),
+            deposit=deposit,
             tags=rng.sample(["vip", "gift", "presale", "repeat", "promo-1111"], rng.randint(0, 2)),
             placed_at=placed,
         ),
     )
+    if order.status in (OrderStatus.PAID, OrderStatus.ALLOCATED) and rng.random() < 0.3:
+        tier, why = rng.choice(URGENT)
+        await pick_queue.set_priority(ops, order.id, tier, why)
     path = _path_to(target)
     for step in path:
         if step == "hold":
@@ -111,13 +177,17 @@ async def _one_order(rng, ops, carrier, index, target, channels, warehouses, sku
         elif step == "cancel":
             await orders.cancel_order(ops, order.id, rng.choice(["buyer changed mind", "out of stock", "duplicate order"]))
         elif step == OrderStatus.ALLOCATED:
-            await fulfilment.allocate_order(ops, order.id, rng.choice(warehouses).id)
+            if order.status == OrderStatus.PAID:  # the policy could not place it (stock short): a backorder with an alert
+                return
         elif step == OrderStatus.SHIPPED:
             shipment = await fulfilment.ship_order(
                 ops, order.id, rng.choice(CARRIERS), f"SF{rng.randint(10**11, 10**12 - 1)}",
                 estimated_delivery=placed + timedelta(days=3),
             )
             await _track(rng, carrier, shipment.id, placed, target)
+            if target == OrderStatus.COMPLETED and rng.random() < 0.3:
+                line = await OrderLine.filter(order_id=order.id).first()
+                await returns.return_to_quarantine(ops, line.id, 1, rng.choice(["buyer return: changed mind", "exchange: wrong grade"]))
         else:
             await orders.transition_order(ops, order.id, step)
 
@@ -135,6 +205,7 @@ def _path_to(target: OrderStatus) -> list:
         OrderStatus.COMPLETED: [*full, OrderStatus.COMPLETED],
         OrderStatus.ON_HOLD: [OrderStatus.ALLOCATED, "hold"],
         OrderStatus.CANCELLED: ["cancel"],
+        OrderStatus.DEPOSIT_PAID: [],
     }[target]
 
 

@@ -4,6 +4,18 @@
     REDIS_URL      redis://127.0.0.1:6379/0 to fan events out across processes (optional)
     ORDERGRAPH_ENV development (default) or production: no GraphiQL, no introspection, masked errors
     HOST, PORT     where ``ordergraph serve`` listens (127.0.0.1:8000)
+
+Intake (webhooks, tracking, imports, idempotency):
+
+    ORDERGRAPH_HOOK_MAX_BYTES          largest accepted webhook body (5 MiB)
+    ORDERGRAPH_HOOK_CACHE_SECONDS      how long a worker caches tenants, channels and status tables (5)
+    ORDERGRAPH_WEBHOOK_TOLERANCE       Standard Webhooks timestamp tolerance in seconds (300)
+    ORDERGRAPH_PICKUP_ALERT_HOURS      "shipped but not moving" after this many hours without pick-up (24)
+    ORDERGRAPH_MAINTENANCE_SECONDS     period of the in-process intake checks, 0 = off (300)
+    ORDERGRAPH_IDEMPOTENCY_TTL_HOURS   how long Idempotency-Key answers are kept (24, never less)
+    ORDERGRAPH_IDEMPOTENCY_LOCK_SECONDS a request in flight longer than this is presumed dead (60)
+    ORDERGRAPH_IMPORT_DIR              the only folder server-side imports may read (var/imports)
+    ORDERGRAPH_IMPORT_BATCH            rows committed per import transaction (1000)
 """
 
 from __future__ import annotations
@@ -17,6 +29,11 @@ DEFAULT_DATABASE_URL = "sqlite://var/ordergraph.sqlite3"
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value else default
+
+
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
 
 
 @dataclass(frozen=True)
@@ -33,6 +50,15 @@ class Settings:
     max_page_size: int = 100
     key_cache_seconds: float = 10.0
     poll_interval: float = 0.25
+    hook_max_bytes: int = 5 * 1024 * 1024
+    hook_cache_seconds: float = 5.0
+    webhook_tolerance_seconds: int = 300
+    pickup_alert_hours: float = 24.0
+    maintenance_interval_seconds: float = 300.0
+    idempotency_ttl_hours: float = 24.0
+    idempotency_lock_seconds: float = 60.0
+    import_dir: str = "var/imports"
+    import_batch_size: int = 1000
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -51,4 +77,13 @@ class Settings:
             max_aliases=_int("ORDERGRAPH_MAX_ALIASES", 20),
             max_tokens=_int("ORDERGRAPH_MAX_TOKENS", 3000),
             max_subscriptions_per_connection=_int("ORDERGRAPH_MAX_SUBSCRIPTIONS", 20),
+            hook_max_bytes=_int("ORDERGRAPH_HOOK_MAX_BYTES", 5 * 1024 * 1024),
+            hook_cache_seconds=_float("ORDERGRAPH_HOOK_CACHE_SECONDS", 5.0),
+            webhook_tolerance_seconds=_int("ORDERGRAPH_WEBHOOK_TOLERANCE", 300),
+            pickup_alert_hours=_float("ORDERGRAPH_PICKUP_ALERT_HOURS", 24.0),
+            maintenance_interval_seconds=_float("ORDERGRAPH_MAINTENANCE_SECONDS", 300.0),
+            idempotency_ttl_hours=max(24.0, _float("ORDERGRAPH_IDEMPOTENCY_TTL_HOURS", 24.0)),
+            idempotency_lock_seconds=_float("ORDERGRAPH_IDEMPOTENCY_LOCK_SECONDS", 60.0),
+            import_dir=os.environ.get("ORDERGRAPH_IMPORT_DIR", "var/imports"),
+            import_batch_size=_int("ORDERGRAPH_IMPORT_BATCH", 1000),
         )

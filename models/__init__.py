@@ -7,6 +7,18 @@ from models.alert import Alert
 from models.channel import Channel
 from models.customer import Customer
 from models.event import DispatchCursor, OrderEvent
+from models.intake import (
+    CarrierAccount,
+    ChannelOrderState,
+    IdempotencyRecord,
+    ImportRowError,
+    ImportRun,
+    InboundDelivery,
+    InboundPayload,
+    QuarantinedPayload,
+    StatusMappingTable,
+    StatusMappingVersion,
+)
 from models.order import Order, OrderLine, OrderTag
 from models.payment import Payment
 from models.shipment import Shipment, TrackingEvent
@@ -26,19 +38,29 @@ __all__ = [
     "AllocationDecision",
     "AllocationPolicy",
     "ApiKey",
+    "CarrierAccount",
     "Channel",
+    "ChannelOrderState",
     "Customer",
     "DispatchCursor",
+    "IdempotencyRecord",
+    "ImportRowError",
+    "ImportRun",
+    "InboundDelivery",
+    "InboundPayload",
     "Order",
     "OrderEvent",
     "OrderLine",
     "OrderTag",
     "Payment",
     "Quarantine",
+    "QuarantinedPayload",
     "Reservation",
     "Shipment",
     "Sku",
     "SkuStockPolicy",
+    "StatusMappingTable",
+    "StatusMappingVersion",
     "Stock",
     "StockMovement",
     "Tenant",

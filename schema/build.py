@@ -16,6 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.errors import MaskUnexpectedErrors
+from schema.intake import IntakeMutation, IntakeQuery
 from schema.metrics import OperationMetrics
 from schema.mutation import Mutation as OrderMutation
 from schema.query import Query as CoreQuery
@@ -23,8 +24,8 @@ from schema.subscription import Subscription as OrderSubscription
 from schema.types import NODE_TYPES
 
 #: Each feature area contributes its own root classes; add yours here.
-QUERIES: tuple[type, ...] = (CoreQuery,)
-MUTATIONS: tuple[type, ...] = (OrderMutation,)
+QUERIES: tuple[type, ...] = (CoreQuery, IntakeQuery)
+MUTATIONS: tuple[type, ...] = (OrderMutation, IntakeMutation)
 SUBSCRIPTIONS: tuple[type, ...] = (OrderSubscription,)
 
 

@@ -1,0 +1,78 @@
+"""Raw evidence and delivery ids: keep every inbound body once, recognise a repeated delivery.
+
+Both are single ``INSERT … ON CONFLICT DO NOTHING RETURNING`` statements, so
+they are race-free on PostgreSQL (a concurrent twin waits for the first to
+commit, then sees the conflict) and cost one round trip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise import connections
+
+from models import InboundPayload
+
+#: Lineage ``payload_ref`` prefix for a stored body: ``sha256:<hex>``.
+REF_PREFIX = "sha256:"
+
+
+def sha256_hex(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def ref(sha256: str) -> str:
+    return REF_PREFIX + sha256
+
+
+def _dialect_sql(sql: str, count: int) -> str:
+    """Rewrite ``?`` placeholders to ``$n`` on PostgreSQL."""
+    connection = connections.get("default")
+    if connection.capabilities.dialect != "postgres":
+        return sql
+    parts = sql.split("?")
+    assert len(parts) == count + 1, sql
+    return "".join(part + (f"${index + 1}" if index < count else "") for index, part in enumerate(parts))
+
+
+async def insert_ignoring_conflict(table: str, columns: Sequence[str], values: Sequence[Any]) -> int | None:
+    """Insert one row; the new id, or ``None`` when a unique constraint says it already exists."""
+    marks = ", ".join("?" for _ in columns)
+    names = ", ".join(f'"{column}"' for column in columns)
+    sql = _dialect_sql(f'INSERT INTO "{table}" ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING RETURNING "id"', len(columns))
+    rows = await connections.get("default").execute_query_dict(sql, list(values))
+    return rows[0]["id"] if rows else None
+
+
+async def store(
+    tenant_id: int, kind: str, source: str, body: bytes, headers: Mapping[str, str], content_type: str = ""
+) -> tuple[int, str]:
+    """Keep ``body`` (once per tenant and SHA-256); return its row id and hash."""
+    digest = sha256_hex(body)
+    new_id = await insert_ignoring_conflict(
+        "inbound_payload",
+        ("tenant_id", "sha256", "kind", "source", "content_type", "headers", "body", "size", "received_at"),
+        (tenant_id, digest, kind, source[:64], content_type[:128], _json(dict(headers)), body, len(body), datetime.now(UTC)),
+    )
+    if new_id is None:
+        new_id = await InboundPayload.filter(tenant_id=tenant_id, sha256=digest).first().values_list("id", flat=True)
+    return int(new_id), digest  # type: ignore[arg-type]
+
+
+async def claim_delivery(tenant_id: int, source: str, delivery_id: str, payload_sha256: str) -> bool:
+    """Record a delivery id inside the applying transaction; ``False`` if it was already applied."""
+    new_id = await insert_ignoring_conflict(
+        "inbound_delivery",
+        ("tenant_id", "source", "delivery_id", "payload_sha256", "received_at"),
+        (tenant_id, source[:80], delivery_id[:128], payload_sha256, datetime.now(UTC)),
+    )
+    return new_id is not None
+
+
+def _json(value: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)

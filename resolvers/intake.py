@@ -1,0 +1,187 @@
+"""GraphQL glue for intake administration: channels, carrier accounts, status tables, quarantine, imports.
+
+Every field here is admin-only (``domain.quarantine.require_admin``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+from typing import Any
+
+from adapters.channels import generic
+from domain import intake_sources, quarantine
+from domain import status_mapping as mapping_tables
+from domain.actor import Actor, Role
+from domain.bulk_import import row_errors
+from domain.errors import NotFound, ValidationFailed
+from domain.intake import reevaluate_unmapped
+from models import CarrierAccount, Channel, ChannelOrderState, ImportRun, QuarantinedPayload, StatusMappingTable
+from resolvers import ids
+from resolvers.context import Context
+from resolvers.imports import run_file, server_file
+from resolvers.inbound import Answer, replay_quarantined
+
+log = logging.getLogger("ordergraph.intake")
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+_background: set[asyncio.Task[Any]] = set()
+
+
+def admin(ctx: Context) -> Actor:
+    actor = ctx.actor
+    assert actor is not None
+    quarantine.require_admin(actor)
+    return actor
+
+
+def _pk(global_id: str, type_name: str) -> int:
+    try:
+        return ids.decode(global_id, type_name)[1]
+    except ids.BadId as exc:
+        raise NotFound(str(exc), field="id") from None
+
+
+# ------------------------------------------------------------------ channels and accounts
+
+
+async def channels(ctx: Context) -> list[Channel]:
+    return await Channel.filter(tenant_id=admin(ctx).tenant_id).order_by("code")
+
+
+async def register_channel(ctx: Context, code: str, kind: str, name: str, secret: str | None, mapping: Any) -> Channel:
+    return await intake_sources.register_channel(admin(ctx), code, kind, name, secret=secret, mapping=mapping,
+                                                 check=generic.check_mapping)
+
+
+async def update_channel(ctx: Context, code: str, name: str | None, secret: str | None, mapping: Any, import_mapping: Any) -> Channel:
+    return await intake_sources.update_channel(admin(ctx), code, name=name, secret=secret, mapping=mapping,
+                                               import_mapping=import_mapping, check=generic.check_mapping)
+
+
+async def carrier_accounts(ctx: Context) -> list[CarrierAccount]:
+    return await CarrierAccount.filter(tenant_id=admin(ctx).tenant_id).order_by("provider")
+
+
+async def save_carrier_account(ctx: Context, provider: str, secret: str, config: Any) -> CarrierAccount:
+    return await intake_sources.set_carrier_account(admin(ctx), provider, secret, config)
+
+
+# ------------------------------------------------------------------ status tables
+
+
+async def table_names(ctx: Context) -> list[str]:
+    own = await StatusMappingTable.filter(tenant_id=admin(ctx).tenant_id).values_list("name", flat=True)
+    return mapping_tables.table_names(own)  # type: ignore[arg-type]
+
+
+async def table(ctx: Context, name: str) -> tuple[mapping_tables.Table, list[Any]]:
+    actor = admin(ctx)
+    loaded = await mapping_tables.load(actor.tenant_id, [name])
+    return loaded.table(name), await mapping_tables.history(actor.tenant_id, name)
+
+
+async def save_table(ctx: Context, name: str, entries: dict[str, Any], remove: list[str], reason: str) -> tuple[mapping_tables.Table, list[int]]:
+    """Save a new version, then re-read the orders held for codes of this table that were unmapped."""
+    actor = admin(ctx)
+    await mapping_tables.save(actor, name, entries, remove=remove, reason=reason)
+    mapper = Actor(tenant_id=actor.tenant_id, role=Role.SERVICE, name=f"mapping:{name}"[:100],
+                   source="carrier" if mapping_tables.table_kind(name) == "shipment" else "channel")
+    touched = await reevaluate_unmapped(mapper, name) if mapping_tables.table_kind(name) == "order" else []
+    loaded = await mapping_tables.load(actor.tenant_id, [name])
+    return loaded.table(name), touched
+
+
+# ------------------------------------------------------------------ quarantine
+
+
+async def quarantined(ctx: Context, status: str | None, first: int, after: str | None) -> list[QuarantinedPayload]:
+    if not 1 <= first <= ctx.max_page_size:
+        raise ValidationFailed(f"first must be between 1 and {ctx.max_page_size}", field="first")
+    after_id = _pk(after, "QuarantinedPayload") if after else None
+    return await quarantine.listing(admin(ctx), status, first, after_id)
+
+
+async def quarantined_one(ctx: Context, global_id: str) -> QuarantinedPayload:
+    return await quarantine.get(admin(ctx), _pk(global_id, "QuarantinedPayload"))
+
+
+async def replay(ctx: Context, global_id: str) -> tuple[QuarantinedPayload, Answer]:
+    actor = admin(ctx)
+    row = await quarantine.get(actor, _pk(global_id, "QuarantinedPayload"))
+    if row.status == quarantine.REPLAYED:
+        raise ValidationFailed("this payload was already replayed", field="id")
+    answer = await replay_quarantined(row, actor)
+    return await quarantine.get(actor, row.id), answer
+
+
+async def discard(ctx: Context, global_id: str, reason: str) -> QuarantinedPayload:
+    return await quarantine.discard(admin(ctx), _pk(global_id, "QuarantinedPayload"), reason)
+
+
+# ------------------------------------------------------------------ imports
+
+
+def _upload(content_base64: str | None) -> bytes | None:
+    if content_base64 is None:
+        return None
+    if len(content_base64) > MAX_UPLOAD_BYTES * 4 // 3 + 4:
+        raise ValidationFailed(f"files up to {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB", field="contentBase64")
+    try:
+        return base64.b64decode(content_base64, validate=True)
+    except binascii.Error:
+        raise ValidationFailed("contentBase64 is not base64", field="contentBase64") from None
+
+
+async def start_import(
+    ctx: Context, channel: str, file_name: str | None, content_base64: str | None, server_path: str | None,
+    fmt: str | None, encoding: str, wait: bool, import_dir: str, batch_size: int,
+) -> ImportRun:
+    """Import an uploaded file or one under the server's import folder; ``wait=False`` returns while it runs."""
+    actor = admin(ctx)
+    data = _upload(content_base64)
+    if (data is None) == (server_path is None):
+        raise ValidationFailed("give either contentBase64 or serverPath", field="contentBase64")
+    if data is None:
+        path = server_file(import_dir, server_path)  # type: ignore[arg-type]
+        data, name = path.read_bytes(), path.name
+    else:
+        name = file_name or "upload"
+    if wait:
+        return await run_file(actor, channel, name, data, fmt=fmt, encoding=encoding, batch_size=batch_size)
+    started: asyncio.Future[ImportRun] = asyncio.get_running_loop().create_future()
+
+    async def work() -> None:
+        try:
+            await run_file(actor, channel, name, data, fmt=fmt, encoding=encoding, batch_size=batch_size,
+                           on_started=lambda run: started.done() or started.set_result(run))
+        except Exception as error:  # reported on the run (interrupted) or to the caller if it never started
+            if not started.done():
+                started.set_exception(error)
+            else:
+                log.exception("import of %s failed", name)
+
+    task = asyncio.create_task(work(), name=f"import-{name}")
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+    return await started
+
+
+async def import_run(ctx: Context, global_id: str) -> ImportRun | None:
+    return await ImportRun.filter(id=_pk(global_id, "ImportRun"), tenant_id=admin(ctx).tenant_id).first()
+
+
+async def import_runs(ctx: Context, first: int) -> list[ImportRun]:
+    if not 1 <= first <= ctx.max_page_size:
+        raise ValidationFailed(f"first must be between 1 and {ctx.max_page_size}", field="first")
+    return await ImportRun.filter(tenant_id=admin(ctx).tenant_id).order_by("-id").limit(first)
+
+
+async def import_errors(run_id: int, first: int, after_row: int) -> list[Any]:
+    return await row_errors(run_id, first, after_row)
+
+
+async def channel_state(ctx: Context, order_global_id: str) -> ChannelOrderState | None:
+    actor = admin(ctx)
+    return await ChannelOrderState.filter(order_id=_pk(order_global_id, "Order"), tenant_id=actor.tenant_id).first()

@@ -79,7 +79,7 @@ async def set_priority(actor: Actor, order_id: int, tier: str, reason: str, ship
     return order
 
 
-def _waiting(tenant_id: int, warehouse_id: int):  # noqa: ANN202 - a Tortoise QuerySet of orders
+def waiting(tenant_id: int, warehouse_id: int):  # noqa: ANN202 - a Tortoise QuerySet of orders
     """Orders with unclaimed reservations in the warehouse, in queue order."""
     unclaimed = Reservation.filter(
         tenant_id=tenant_id, warehouse_id=warehouse_id, status="ACTIVE", kind="ORDER", picker__isnull=True
@@ -89,7 +89,7 @@ def _waiting(tenant_id: int, warehouse_id: int):  # noqa: ANN202 - a Tortoise Qu
 
 async def queue(tenant_id: int, warehouse_id: int, first: int, after: tuple[int, datetime, int] | None = None) -> tuple[list[Order], bool]:
     """One page of the queue (keyset on rank, ship-by, id) and whether more follow."""
-    query = _waiting(tenant_id, warehouse_id)
+    query = waiting(tenant_id, warehouse_id)
     if after is not None:
         rank, ship_by, pk = after
         query = query.filter(

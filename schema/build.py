@@ -20,13 +20,14 @@ from schema.intake import IntakeMutation, IntakeQuery
 from schema.metrics import OperationMetrics
 from schema.mutation import Mutation as OrderMutation
 from schema.query import Query as CoreQuery
+from schema.stock import StockMutation, StockQuery, StockSubscription
 from schema.subscription import Subscription as OrderSubscription
 from schema.types import NODE_TYPES
 
 #: Each feature area contributes its own root classes; add yours here.
-QUERIES: tuple[type, ...] = (CoreQuery, IntakeQuery)
-MUTATIONS: tuple[type, ...] = (OrderMutation, IntakeMutation)
-SUBSCRIPTIONS: tuple[type, ...] = (OrderSubscription,)
+QUERIES: tuple[type, ...] = (CoreQuery, IntakeQuery, StockQuery)
+MUTATIONS: tuple[type, ...] = (OrderMutation, IntakeMutation, StockMutation)
+SUBSCRIPTIONS: tuple[type, ...] = (OrderSubscription, StockSubscription)
 
 
 def build_schema(

@@ -428,6 +428,18 @@ class Order(Node):
             return []
         return [OrderStatus(s) for s in transitions.allowed_targets(DomainOrderStatus(self.status.value))]
 
+    @strawberry.field(description="The latest allocation decision: where the order went and why every other warehouse lost.")
+    async def allocation(self, info: Info) -> Annotated[AllocationDecision, strawberry.lazy("schema.stock")] | None:
+        from schema.stock import order_allocation  # schema.stock builds on this module
+
+        return await order_allocation(info, self.pk)
+
+    @strawberry.field(description="Priority, reservations, stock movements and allocation history of this order.")
+    async def stock(self, info: Info) -> Annotated[OrderStock, strawberry.lazy("schema.stock")]:
+        from schema.stock import order_stock
+
+        return await order_stock(info, self.pk)
+
 
 @strawberry.type
 class OrderEdge:

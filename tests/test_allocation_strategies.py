@@ -58,7 +58,7 @@ def test_nearest_respects_the_service_radius():
     result = plan(SITES, [Need(1, "TEA", 1)], PLENTY, policy(strategy="nearest", service_radius_km=1300), SHENZHEN)
     assert result.assignments == {1: GZ.id}
     assert reasons(result)["TJ"].endswith("beyond the 1,300 km service radius")
-    assert reasons(result)["SH"].== "ranked below GZ (1,186 km vs 106 km)"
+    assert reasons(result)["SH"] == "ranked below GZ (1,186 km vs 106 km)"
     nowhere = plan(SITES, [Need(1, "TEA", 1)], PLENTY, policy(strategy="nearest", service_radius_km=10), SHENZHEN)
     assert not nowhere.ok and nowhere.outcome == "FAILED"
 

@@ -33,12 +33,13 @@ async def factor_of(tenant_id: int, sku: str) -> Decimal:
     return row.low_stock_factor if row else DEFAULT_FACTOR
 
 
-async def after_change(stock: Stock, actor: str, *, available_before: int, available_after: int, safety: int) -> None:
+async def after_change(
+    stock: Stock, actor: str, *, available_before: int, available_after: int, safety: int, factor: Decimal
+) -> None:
     """Raise or clear if this change crossed the threshold (call in the changing transaction)."""
-    if safety <= 0 or available_before == available_after:
+    limit = threshold(safety, factor)
+    if limit is None:
         return
-    limit = threshold(safety, await factor_of(stock.tenant_id, stock.sku))  # type: ignore[attr-defined]
-    assert limit is not None
     if available_after <= limit < available_before:
         await _raise(stock, actor, available_after, limit, safety)
     elif available_before <= limit < available_after:

@@ -1,0 +1,192 @@
+"""Reservation throughput on PostgreSQL, next to the bare conditional UPDATE on the same tables.
+
+    .venv/bin/python bench/reserve.py [--ops 2000] [--hot 4]
+
+Creates a throw-away database on the server of ``TEST_DATABASE_URL`` (default
+postgres://postgres@127.0.0.1:5432/test) with ``generate_schemas``, stocks a
+few hot SKUs in 3 warehouses, and at concurrency 1, 16 and 64 measures:
+
+- ``bare``: ``UPDATE stock SET reserved = reserved + 1 WHERE id = $1 AND
+  on_hand - reserved >= 1`` in autocommit over an asyncpg pool, the floor;
+- ``reserve``: our reservation path in one transaction: lock the order, insert
+  the reservation, the ledger row and the lineage row, the conditional UPDATE,
+  the low-stock check, commit (``domain.reservations.reserve``);
+- ``allocate``: the whole ``allocateOrder`` use case at a given warehouse:
+  the above plus planning from a snapshot, a savepoint, the stored decision and
+  the order's move to ALLOCATED with its lineage.
+
+Prints one JSON object per figure per line, ``{"name", "value", "unit"}``, and
+the ratios ours / bare (unit ``ratio``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from pathlib import Path
+
+import asyncpg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tortoise import Tortoise  # noqa: E402
+
+from api.database import tortoise_config  # noqa: E402
+from domain import catalog, fulfilment, orders, stock, tenants  # noqa: E402
+from domain.actor import Actor, Role  # noqa: E402
+from domain.orders import NewLine, NewOrder, NewPayment, lock_order  # noqa: E402
+from domain.reservations import Claim, reserve  # noqa: E402
+from domain.unit_of_work import unit_of_work  # noqa: E402
+from models import OrderLine, Stock, Warehouse  # noqa: E402
+
+LEVELS = (1, 16, 64)
+ON_HAND = 10_000_000
+
+
+def emit(name: str, value: float, unit: str) -> None:
+    print(json.dumps({"name": name, "value": round(value, 3), "unit": unit}), flush=True)
+
+
+async def admin(base: str, sql: str) -> None:
+    conn = await asyncpg.connect(base, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def connect(url: str, pool: int) -> None:
+    await Tortoise.init(config=tortoise_config(f"{url}?minsize=1&maxsize={pool}"), _enable_global_fallback=True)
+
+
+async def setup(url: str, hot: int) -> tuple[Actor, int, list[Warehouse], list[str]]:
+    await connect(url, 4)
+    await Tortoise.generate_schemas()
+    tenant = await tenants.create_tenant("bench", "Bench")
+    actor = Actor(tenant_id=tenant.id, role=Role.OPS, name="bench", source="bench")
+    channel = await catalog.create_channel(tenant.id, "shop", "generic", "Shop")
+    warehouses = [await catalog.create_warehouse(tenant.id, code, code) for code in ("SH", "GZ", "TJ")]
+    skus = [f"HOT-{n}" for n in range(hot)]
+    for sku in skus:
+        await catalog.upsert_sku(tenant.id, sku, sku)
+        for warehouse in warehouses:
+            await stock.receive_stock(actor, warehouse.id, sku, ON_HAND, safety=5)
+    return actor, channel.id, warehouses, skus
+
+
+async def make_orders(actor: Actor, channel_id: int, skus: list[str], count: int, tag: str) -> list[tuple[int, str]]:
+    """Paid one-line orders to reserve (outside the timing)."""
+    made = []
+    for n in range(count):
+        sku = skus[n % len(skus)]
+        order = await orders.create_order(
+            actor,
+            NewOrder(channel_id=channel_id, external_id=f"{tag}-{n}", lines=[NewLine(sku=sku, quantity=1, unit_price=Decimal("1"))],
+                     payment=NewPayment(gateway="bench", amount=Decimal("1"))),
+        )
+        made.append((order.id, sku))
+    return made
+
+
+async def timed(concurrency: int, jobs: list[Callable[[], Awaitable[None]]]) -> float:
+    """Run the jobs with ``concurrency`` workers; operations per second."""
+    queue = iter(jobs)
+
+    async def worker() -> None:
+        for job in queue:
+            await job()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return len(jobs) / (time.perf_counter() - started)
+
+
+async def bare(url: str, stock_ids: list[int], concurrency: int, ops: int) -> float:
+    pool = await asyncpg.create_pool(url, min_size=concurrency, max_size=concurrency)
+    sql = 'UPDATE "stock" SET "reserved" = "reserved" + $2 WHERE "id" = $1 AND "on_hand" - "reserved" >= $2'
+    try:
+        async def one(stock_id: int) -> None:
+            async with pool.acquire() as conn:
+                assert await conn.execute(sql, stock_id, 1) == "UPDATE 1"
+
+        ids = itertools.cycle(stock_ids)
+        return await timed(concurrency, [lambda s=next(ids): one(s) for _ in range(ops)])
+    finally:
+        await pool.close()
+
+
+async def ours_reserve(actor: Actor, warehouses: list[Warehouse], made: list[tuple[int, str]], concurrency: int) -> float:
+    lines = {line.order_id: line for line in await OrderLine.filter(order_id__in=[o for o, _ in made])}  # type: ignore[attr-defined]
+    sites = itertools.cycle(warehouses)
+
+    async def one(order_id: int, warehouse: Warehouse) -> None:
+        async with unit_of_work():
+            order = await lock_order(actor, order_id)
+            await reserve(actor, order, [Claim(lines[order_id], warehouse)], reason="bench")
+
+    return await timed(concurrency, [lambda o=order_id, w=next(sites): one(o, w) for order_id, _ in made])
+
+
+async def ours_allocate(actor: Actor, warehouses: list[Warehouse], made: list[tuple[int, str]], concurrency: int) -> float:
+    sites = itertools.cycle(warehouses)
+    return await timed(
+        concurrency, [lambda o=order_id, w=next(sites): fulfilment.allocate_order(actor, o, w.id, "bench") for order_id, _ in made]
+    )
+
+
+async def main(ops: int, hot: int) -> None:
+    base = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+    name = f"og_bench_{uuid.uuid4().hex[:10]}"
+    await admin(base, f'CREATE DATABASE "{name}"')
+    url = base.rsplit("/", 1)[0] + "/" + name
+    try:
+        actor, channel_id, warehouses, skus = await setup(url, hot)
+        stock_ids = list(await Stock.all().order_by("id").values_list("id", flat=True))
+        plans = {}
+        for level in LEVELS:
+            count = ops if level > 1 else max(ops // 4, 100)
+            plans[level] = (count, await make_orders(actor, channel_id, skus, count, f"R{level}"), await make_orders(actor, channel_id, skus, count, f"A{level}"))
+        await Tortoise.close_connections()
+        for level in LEVELS:
+            count, for_reserve, for_allocate = plans[level]
+            floor = await bare(url, stock_ids, level, count)
+            await connect(url, level + 2)
+            reserved = await ours_reserve(actor, warehouses, for_reserve, level)
+            allocated = await ours_allocate(actor, warehouses, for_allocate, level)
+            await Tortoise.close_connections()
+            emit(f"bare_update_c{level}", floor, "ops/s")
+            emit(f"reserve_c{level}", reserved, "ops/s")
+            emit(f"allocate_c{level}", allocated, "ops/s")
+            emit(f"reserve_vs_bare_c{level}", reserved / floor, "ratio")
+            emit(f"allocate_vs_bare_c{level}", allocated / floor, "ratio")
+        await check(url)
+    finally:
+        await Tortoise.close_connections()
+        await admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def check(url: str) -> None:
+    """The bench must not have broken what it measures: reserved equals the reservations plus the bare runs' units."""
+    conn = await asyncpg.connect(url)
+    try:
+        bad = await conn.fetchval('SELECT count(*) FROM "stock" WHERE "reserved" > "on_hand" OR "reserved" < 0')
+        assert bad == 0, "oversold"
+    finally:
+        await conn.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ops", type=int, default=2000, help="reservations per run at concurrency 16 and 64")
+    parser.add_argument("--hot", type=int, default=4, help="hot SKUs (each in 3 warehouses)")
+    args = parser.parse_args()
+    asyncio.run(main(args.ops, args.hot))

@@ -31,6 +31,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import asyncpg
@@ -118,28 +119,26 @@ async def bare(url: str, stock_ids: list[int], concurrency: int, ops: int) -> fl
             async with pool.acquire() as conn:
                 assert await conn.execute(sql, stock_id, 1) == "UPDATE 1"
 
-        ids = itertools.cycle(stock_ids)
-        return await timed(concurrency, [lambda s=next(ids): one(s) for _ in range(ops)])
+        return await timed(concurrency, [partial(one, s) for s in itertools.islice(itertools.cycle(stock_ids), ops)])
     finally:
         await pool.close()
 
 
 async def ours_reserve(actor: Actor, warehouses: list[Warehouse], made: list[tuple[int, str]], concurrency: int) -> float:
     lines = {line.order_id: line for line in await OrderLine.filter(order_id__in=[o for o, _ in made])}  # type: ignore[attr-defined]
-    sites = itertools.cycle(warehouses)
 
     async def one(order_id: int, warehouse: Warehouse) -> None:
         async with unit_of_work():
             order = await lock_order(actor, order_id)
             await reserve(actor, order, [Claim(lines[order_id], warehouse)], reason="bench")
 
-    return await timed(concurrency, [lambda o=order_id, w=next(sites): one(o, w) for order_id, _ in made])
+    return await timed(concurrency, [partial(one, o, w) for (o, _), w in zip(made, itertools.cycle(warehouses))])
 
 
 async def ours_allocate(actor: Actor, warehouses: list[Warehouse], made: list[tuple[int, str]], concurrency: int) -> float:
-    sites = itertools.cycle(warehouses)
     return await timed(
-        concurrency, [lambda o=order_id, w=next(sites): fulfilment.allocate_order(actor, o, w.id, "bench") for order_id, _ in made]
+        concurrency,
+        [partial(fulfilment.allocate_order, actor, o, w.id, "bench") for (o, _), w in zip(made, itertools.cycle(warehouses))],
     )
 
 

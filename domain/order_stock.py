@@ -156,6 +156,7 @@ async def force_release(actor: Actor, reservation_id: int, reason: str) -> Order
 
 async def expire_presale(actor: Actor, now: datetime | None = None) -> int:
     """Release pre-sale reservations whose balance did not come by the deadline; returns how many orders lost theirs."""
+    _require_writer(actor)
     now = now or datetime.now(UTC)
     due = await Reservation.filter(
         tenant_id=actor.tenant_id, status=ReservationStatus.ACTIVE, kind=ReservationKind.PRESALE, expires_at__lt=now

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from domain import low_stock
 from domain.actor import Actor, Role
 from domain.alerts import raise_alert
-from domain.errors import Forbidden, InsufficientStock, NotFound, ValidationFailed
+from domain.errors import Conflict, Forbidden, InsufficientStock, NotFound, ValidationFailed
 from domain.ledger import Cause, MovementKind, change, lineage
 from domain.unit_of_work import unit_of_work
 from models import Sku, SkuStockPolicy, Stock, Warehouse
@@ -72,7 +72,8 @@ async def receive_stock(
         stock = await stock_row(actor.tenant_id, warehouse.id, sku)
         if safety is not None:
             await Stock.filter(id=stock.id).update(safety=safety)
-        await change(stock, MovementKind.RECEIPT, Cause(actor, reason or "receipt"), InsufficientStock("unreachable"), on_hand=quantity)
+        refusal = Conflict("a receipt was refused by the stock invariants")  # adding units cannot break them
+        await change(stock, MovementKind.RECEIPT, Cause(actor, reason or "receipt"), refusal, on_hand=quantity)
         await stock.refresh_from_db()
         if safety is not None:
             await low_stock.reevaluate(stock, actor.name)

@@ -22,6 +22,7 @@ from resolvers import stock as stock_resolvers
 from resolvers.lineage import EventFilter
 from resolvers.loaders import Loaders
 from resolvers.orders import pk_of
+from resolvers.pagination import check_page_size
 from schema.errors import UserError, attempt
 from schema.mutation import OrderPayload
 from schema.mutation import _payload as order_payload
@@ -113,7 +114,7 @@ class StockLevel:
 
     @strawberry.field(description="The newest ledger rows of this (warehouse, SKU), newest first.")
     async def movements(self, info: Info, first: int = 20) -> list[StockMovement]:
-        stock_resolvers.check_page_size(first, info.context.max_page_size)
+        check_page_size(first, info.context.max_page_size)
         return [StockMovement.from_row(row) for row in await stock_resolvers.movements_of_stock(self.pk, first)]
 
 

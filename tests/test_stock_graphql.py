@@ -230,3 +230,42 @@ async def test_reservation_release_move_and_return_over_graphql(world, gql):
     for expected in ("order.line_moved", "stock.force_released", "stock.reserved"):
         assert expected in types
     await check_invariants(world.tenant.id)
+
+
+async def test_follow_an_order_from_payment_to_the_pick_queue_and_out(world, gql):
+    """The issue's "done means": payment, allocation with reasons, the queue, the picker, and every movement it caused."""
+    await place_warehouses(world)
+    await stock_up(world, {"TEA-001": 5, "CUP-01": 5})
+    key = world.keys["ops"]
+    await gql(key, POLICY, {"i": {"config": {"strategy": "region", "fallback": "nearest",
+                                             "regions": [{"province": "浙江", "warehouses": ["SH", "GZ"]}]}}})
+    unpaid = order_input("E2E-1")
+    del unpaid["payment"]
+    order_id = (await gql(key, CREATE_ORDER, {"input": unpaid}))["createOrder"]["order"]["id"]
+    pay = "mutation($i: TransitionOrderInput!) { transitionOrder(input: $i) { order { status } errors { code } } }"
+    assert (await gql(key, pay, {"i": {"id": order_id, "status": "PAID"}}))["transitionOrder"]["order"]["status"] == "ALLOCATED"
+
+    order = (await gql(key, ORDER_STOCK, {"id": order_id}))["order"]
+    assert order["allocation"]["summary"] == "region (rule 浙江): SH"
+    queue = await gql(world.keys["warehouse"], QUEUE_HEAD, {"w": wid(world, "SH")})
+    assert queue["pickQueue"]["entries"] == [{"order": {"id": order_id}, "lines": [{"sku": "TEA-001", "quantity": 2}, {"sku": "CUP-01", "quantity": 1}]}]
+    claimed = await gql(world.keys["warehouse"], "mutation($w: ID!) { claimPick(input: {warehouse: $w}) { order { status } errors { code } } }",
+                        {"w": wid(world, "SH")})
+    assert claimed["claimPick"]["order"]["status"] == "PICKING"
+    await gql(key, pay, {"i": {"id": order_id, "status": "PACKED"}})
+    ship = "mutation($i: ShipOrderInput!) { shipOrder(input: $i) { order { status } errors { code } } }"
+    assert (await gql(key, ship, {"i": {"id": order_id, "carrier": "SF", "trackingNo": "SF123"}}))["shipOrder"]["order"]["status"] == "SHIPPED"
+
+    order = (await gql(key, ORDER_STOCK, {"id": order_id}))["order"]
+    assert [(m["kind"], m["sku"], m["onHandDelta"], m["reservedDelta"]) for m in order["stock"]["movements"]] == [
+        ("RESERVE", "TEA-001", 0, 2), ("RESERVE", "CUP-01", 0, 1), ("SHIP", "TEA-001", -2, -2), ("SHIP", "CUP-01", -1, -1)
+    ]
+    assert {r["status"] for r in order["stock"]["reservations"]} == {"CONSUMED"}
+    assert [e["type"] for e in order["events"]] == [
+        "order.created", "order.status_changed", "stock.reserved", "order.allocated", "order.pick_claimed",
+        "order.status_changed", "order.shipped", "stock.consumed",
+    ]
+    await check_invariants(world.tenant.id)
+
+
+QUEUE_HEAD = "query($w: ID!) { pickQueue(warehouse: $w) { entries { order { id } lines { sku quantity } } } }"

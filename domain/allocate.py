@@ -10,14 +10,16 @@ failed automatic one, is stored with its candidates and reasons.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
 from domain import allocation, reservations
 from domain.actor import Actor
+from domain.alerts import clear_alerts
 from domain.allocation_policy import Policy, policy_for
-from domain.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
+from domain.errors import Conflict, IllegalTransition, InsufficientStock, NotFound, ValidationFailed
 from domain.orders import _require_writer, _save_with_event, lock_order
 from domain.pick_queue import default_ship_by
 from domain.reservations import Claim, ReservationKind, ReservationStatus
@@ -29,6 +31,8 @@ from models import AllocationDecision, Order, OrderLine, Reservation, Sku, Stock
 
 #: Plan-and-reserve rounds before giving up when other orders keep taking the stock.
 ATTEMPTS = 3
+#: The alert an order carries while it is paid but could not be allocated (a backorder).
+ALLOCATION_FAILED = "allocation_failed"
 
 
 class AllocationFailed(InsufficientStock):
@@ -134,6 +138,7 @@ async def mark_allocated(actor: Actor, order: Order, reason: str, *, event: str 
     order.warehouse_id = await primary_warehouse(order.id)  # type: ignore[attr-defined]
     order.ship_by = order.ship_by or default_ship_by(order)
     await _save_with_event(actor, order, before, event, reason)
+    await clear_alerts(tenant_id=order.tenant_id, order_id=order.id, kind=ALLOCATION_FAILED, actor=actor.name)  # type: ignore[attr-defined]
 
 
 async def allocate_locked(actor: Actor, order: Order, *, warehouse_id: int | None = None, reason: str = "") -> allocation.Plan:
@@ -207,3 +212,27 @@ async def move_line(actor: Actor, line_id: int, warehouse_id: int, reason: str) 
 
 def presale_deadline(order: Order, policy: Policy) -> datetime:
     return order.balance_due_at or datetime.now(UTC) + timedelta(hours=policy.presale_hold_hours)
+
+
+@dataclass(frozen=True, slots=True)
+class BackorderRun:
+    allocated: int
+    still_waiting: int
+
+
+async def allocate_backorders(actor: Actor, limit: int = 50) -> BackorderRun:
+    """Try again to allocate paid orders that are waiting for stock, most urgent first (after a receipt, say)."""
+    _require_writer(actor)
+    if not 1 <= limit <= 500:
+        raise ValidationFailed("limit must be between 1 and 500", field="first")
+    waiting = await Order.filter(tenant_id=actor.tenant_id, status=OrderStatus.PAID).order_by(
+        "priority_rank", "placed_at", "id"
+    ).limit(limit).values_list("id", flat=True)
+    allocated = 0
+    for order_id in waiting:
+        try:
+            await allocate_order(actor, order_id, reason="backorder run")
+            allocated += 1
+        except (InsufficientStock, Conflict, IllegalTransition):  # still short, or it moved on meanwhile
+            continue
+    return BackorderRun(allocated=allocated, still_waiting=len(waiting) - allocated)

@@ -16,6 +16,7 @@ from domain import reservations
 from domain.actor import Actor
 from domain.alerts import clear_alerts, raise_alert
 from domain.allocate import (
+    ALLOCATION_FAILED,
     AllocationFailed,
     effective_status,
     mark_allocated,
@@ -35,7 +36,6 @@ from domain.statuses import OrderStatus
 from domain.unit_of_work import unit_of_work
 from models import Order, Reservation
 
-ALLOCATION_FAILED = "allocation_failed"
 PRESALE_OVERDUE = "presale_balance_overdue"
 
 
@@ -73,7 +73,6 @@ async def on_payment(actor: Actor, order: Order) -> None:
             actor=actor.name,
         )
         return
-    await clear_alerts(tenant_id=order.tenant_id, order_id=order.id, kind=ALLOCATION_FAILED, actor=actor.name)  # type: ignore[attr-defined]
     if presale:
         before = order_state(order)
         order.warehouse_id = await primary_warehouse(order.id)  # type: ignore[attr-defined]

@@ -146,6 +146,7 @@ class CountLine:
     warehouse_id: int
     sku: str
     on_hand: int
+    in_transit: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +179,8 @@ async def sync_counts(actor: Actor, counts: list[CountLine], reason: str = "WMS 
         where = f"counts.{index}"
         if line.on_hand < 0:
             raise ValidationFailed("a count must not be negative", field=f"{where}.onHand")
+        if line.in_transit is not None and line.in_transit < 0:
+            raise ValidationFailed("in-transit units must not be negative", field=f"{where}.inTransit")
         await warehouse_of(actor, line.warehouse_id, f"{where}.warehouseId")
         await _known_sku(actor, line.sku, f"{where}.sku")
         key = (line.warehouse_id, line.sku.strip())
@@ -191,7 +194,10 @@ async def sync_counts(actor: Actor, counts: list[CountLine], reason: str = "WMS 
         locked = {row.id: row for row in await Stock.filter(id__in=ids).order_by("id").select_for_update()}
         by_key = {(row.warehouse_id, row.sku): row for row in locked.values()}  # type: ignore[attr-defined]
         for line in counts:
-            results.append(await _apply_count(actor, by_key[(line.warehouse_id, line.sku.strip())], line.on_hand, reason))
+            row = by_key[(line.warehouse_id, line.sku.strip())]
+            if line.in_transit is not None and line.in_transit != row.in_transit:
+                await Stock.filter(id=row.id).update(in_transit=line.in_transit)  # inbound info, not a level promised against
+            results.append(await _apply_count(actor, row, line.on_hand, reason))
         changed = [r for r in results if r.outcome != "UNCHANGED"]
         await lineage(
             actor,

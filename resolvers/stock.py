@@ -203,7 +203,7 @@ async def set_factor(ctx: Context, sku: str, factor: Decimal) -> SkuStockPolicy:
 
 
 async def sync(ctx: Context, data: Any) -> list[stock.CountResult]:
-    counts = [stock.CountLine(pk_of(c.warehouse, "Warehouse"), c.sku, c.on_hand) for c in data.counts]
+    counts = [stock.CountLine(pk_of(c.warehouse, "Warehouse"), c.sku, c.on_hand, c.in_transit) for c in data.counts]
     return await stock.sync_counts(actor_of(ctx), counts, data.reason or "WMS count")
 
 
@@ -242,6 +242,10 @@ async def save_policy(ctx: Context, config: Any, channel: str | None) -> Allocat
     row = await allocation_policy.save_policy(actor_of(ctx), config, channel)
     await row.fetch_related("channel")
     return row
+
+
+async def allocate_backorders(ctx: Context, first: int) -> allocate.BackorderRun:
+    return await allocate.allocate_backorders(actor_of(ctx), first)
 
 
 async def expire_presale(ctx: Context) -> int:

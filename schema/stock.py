@@ -342,6 +342,7 @@ class StockCountInput:
     warehouse: strawberry.ID
     sku: str
     on_hand: int
+    in_transit: int | None = strawberry.field(default=None, description="Units on their way in, if the WMS knows")
 
 
 @strawberry.input
@@ -443,6 +444,13 @@ class LowStockFactorPayload:
 @strawberry.type
 class AllocationPolicyPayload:
     policy: AllocationPolicy | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class BackorderPayload:
+    allocated: int
+    still_waiting: int
     errors: list[UserError]
 
 
@@ -562,6 +570,11 @@ class StockMutation:
     async def set_allocation_policy(self, info: Info, input: SetAllocationPolicyInput) -> AllocationPolicyPayload:
         row, errors = await attempt(lambda: stock_resolvers.save_policy(info.context, input.config, input.channel))
         return AllocationPolicyPayload(policy=AllocationPolicy.from_row(row) if row else None, errors=errors)
+
+    @strawberry.mutation(description="Retry allocation of paid orders waiting for stock, most urgent first (e.g. after a receipt).")
+    async def allocate_backorders(self, info: Info, first: int = 50) -> BackorderPayload:
+        run, errors = await attempt(lambda: stock_resolvers.allocate_backorders(info.context, first))
+        return BackorderPayload(allocated=run.allocated if run else 0, still_waiting=run.still_waiting if run else 0, errors=errors)
 
     @strawberry.mutation(description="Release pre-sale reservations whose balance deadline passed (run by a scheduler).")
     async def expire_presale_reservations(self, info: Info) -> ExpiryPayload:

@@ -183,7 +183,7 @@ async def test_stock_count_sync_records_differences_and_reports_conflicts(world,
         results { sku before counted difference outcome message warehouse { code } } errors { code field } } }"""
     counts = [
         {"warehouse": wid(world, "SH"), "sku": "TEA-001", "onHand": 8},
-        {"warehouse": wid(world, "GZ"), "sku": "TEA-001", "onHand": 4},
+        {"warehouse": wid(world, "GZ"), "sku": "TEA-001", "onHand": 4, "inTransit": 30},
         {"warehouse": wid(world, "SH"), "sku": "CUP-01", "onHand": 0},
     ]
     result = (await gql(key, sync, {"i": {"counts": counts, "reason": "WMS nightly"}}))["syncStockCounts"]
@@ -191,6 +191,8 @@ async def test_stock_count_sync_records_differences_and_reports_conflicts(world,
         ("TEA-001", "SH", -2, "APPLIED"), ("TEA-001", "GZ", 0, "UNCHANGED"), ("CUP-01", "SH", -5, "CONFLICT")
     ]
     assert await Alert.filter(kind__startswith="count_conflict:", severity="critical").count() == 1
+    gz = (await gql(key, '{ stockLevels(sku: "TEA-001") { nodes { inTransit warehouse { code } } } }'))["stockLevels"]["nodes"]
+    assert {n["warehouse"]["code"]: n["inTransit"] for n in gz} == {"SH": 0, "GZ": 30}
     ledger = await StockMovement.filter(kind="COUNT_SYNC").values_list("on_hand_delta", "reason")
     assert ledger == [(-2, "WMS nightly: counted 8, was 10")]
     bad = (await gql(key, sync, {"i": {"counts": [counts[0], counts[0]]}}))["syncStockCounts"]
@@ -269,3 +271,19 @@ async def test_follow_an_order_from_payment_to_the_pick_queue_and_out(world, gql
 
 
 QUEUE_HEAD = "query($w: ID!) { pickQueue(warehouse: $w) { entries { order { id } lines { sku quantity } } } }"
+
+
+async def test_backorder_run_over_graphql(world, gql):
+    await place_warehouses(world)
+    await stock_up(world, {"TEA-001": {"SH": 1}, "CUP-01": 5})
+    key = world.keys["ops"]
+    await gql(key, POLICY, {"i": {"config": {"strategy": "priority"}}})
+    created = await gql(key, CREATE_ORDER, {"input": order_input("BACK-1")})
+    assert created["createOrder"]["order"]["status"] == "PAID"  # short of TEA-001: waits, with an alert
+    alerts = await gql(key, "{ alerts { kind order { externalId } } }")
+    assert {"kind": "allocation_failed", "order": {"externalId": "BACK-1"}} in alerts["alerts"]
+    run = "mutation($n: Int!) { allocateBackorders(first: $n) { allocated stillWaiting errors { code field } } }"
+    assert (await gql(key, run, {"n": 0}))["allocateBackorders"]["errors"] == [{"code": "VALIDATION", "field": "first"}]
+    await gql(key, RECEIVE, {"i": {"warehouse": wid(world, "GZ"), "sku": "TEA-001", "quantity": 5}})
+    assert (await gql(key, run, {"n": 10}))["allocateBackorders"] == {"allocated": 1, "stillWaiting": 0, "errors": []}
+    assert [a["kind"] for a in (await gql(key, "{ alerts { kind } }"))["alerts"] if a["kind"] == "allocation_failed"] == []

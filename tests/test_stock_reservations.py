@@ -10,7 +10,7 @@ from domain import allocate, allocation_policy, fulfilment, order_stock, orders,
 from domain.actor import Role
 from domain.errors import Conflict, Forbidden, InsufficientStock, NotFound, ValidationFailed
 from domain.statuses import OrderStatus
-from models import Alert, AllocationDecision, OrderEvent, OrderLine, Reservation, StockMovement
+from models import Alert, AllocationDecision, Order, OrderEvent, OrderLine, Reservation, StockMovement
 from tests.stock_fixtures import check_invariants, level, order, place_warehouses, stock_up
 
 
@@ -84,8 +84,13 @@ async def test_auto_allocation_failure_keeps_order_paid_with_one_alert(world):
     alerts = await Alert.filter(order_id=paid.id, kind="allocation_failed", cleared_at__isnull=True)
     assert len(alerts) == 1
     await stock.receive_stock(world.actor(), wh(world, "GZ").id, "TEA", 10)
-    allocated = await fulfilment.allocate_order(world.actor(), paid.id)
+    still_short = await order(world, "A4b", {"TEA": 50})
+    run = await allocate.allocate_backorders(world.actor())
+    assert (run.allocated, run.still_waiting) == (1, 1)
+    allocated = await Order.get(id=paid.id)
     assert allocated.status == OrderStatus.ALLOCATED and allocated.warehouse_id == wh(world, "GZ").id
+    assert await Alert.filter(order_id=paid.id, kind="allocation_failed", cleared_at__isnull=True).count() == 0
+    assert (await Order.get(id=still_short.id)).status == OrderStatus.PAID
     await check_invariants(world.tenant.id)
 
 

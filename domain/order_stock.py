@@ -95,7 +95,7 @@ async def on_transition(actor: Actor, order: Order, previous: OrderStatus) -> No
         await release_all(actor, order, "de-allocated")
     elif target == OrderStatus.ALLOCATED:
         await _reserve_for_manual_move(actor, order)
-    elif target in (OrderStatus.SHIPPED, OrderStatus.PARTIALLY_SHIPPED):
+    elif target == OrderStatus.SHIPPED:  # a plain move says nothing about which part left: only the last one consumes
         await reservations.consume(actor, order, await _order_reservations(order), f"order {target}")
 
 

@@ -105,6 +105,8 @@ async def claim(actor: Actor, warehouse_id: int, order_id: int | None = None) ->
     """Take an entry (the given order, or the head of the queue) for picking; the order moves to PICKING."""
     if actor.role not in PICK_ROLES:
         raise Forbidden(f"role {actor.role} may not pick")
+    if not await Warehouse.exists(id=warehouse_id, tenant_id=actor.tenant_id):
+        raise NotFound("no such warehouse", field="warehouseId")
     candidates = [order_id] if order_id is not None else [o.id for o in (await queue(actor.tenant_id, warehouse_id, 10))[0]]
     for candidate in candidates:
         async with unit_of_work():

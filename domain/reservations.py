@@ -144,6 +144,8 @@ async def release(actor: Actor, order: Order, rows: list[Reservation], reason: s
 
 async def consume(actor: Actor, order: Order, rows: list[Reservation], reason: str) -> None:
     """The units left the building: reserved and on-hand both drop."""
+    if not rows:
+        return
     await _close(actor, rows, ReservationStatus.CONSUMED, reason)
     await lineage(actor, "stock.consumed", order_id=order.id, reason=reason, after={"reservations": _summary(rows, await _codes(rows))})
     for row in sorted(rows, key=lambda r: r.stock_id):  # type: ignore[attr-defined]

@@ -287,3 +287,22 @@ async def test_backorder_run_over_graphql(world, gql):
     await gql(key, RECEIVE, {"i": {"warehouse": wid(world, "GZ"), "sku": "TEA-001", "quantity": 5}})
     assert (await gql(key, run, {"n": 10}))["allocateBackorders"] == {"allocated": 1, "stillWaiting": 0, "errors": []}
     assert [a["kind"] for a in (await gql(key, "{ alerts { kind } }"))["alerts"] if a["kind"] == "allocation_failed"] == []
+
+
+async def test_another_tenant_sees_and_touches_none_of_it(world, other_world, gql):
+    await place_warehouses(world)
+    await stock_up(world, {"TEA-001": 5, "CUP-01": 5})
+    await gql(world.keys["ops"], POLICY, {"i": {"config": {"strategy": "priority"}}})
+    order_id = (await gql(world.keys["ops"], CREATE_ORDER, {"input": order_input("MINE-1")}))["createOrder"]["order"]["id"]
+    rival = other_world.keys["ops"]
+    assert (await gql(rival, "{ stockLevels { nodes { sku } } stockMovements { nodes { sku } } allocationPolicies { scope } }")) == {
+        "stockLevels": {"nodes": []}, "stockMovements": {"nodes": []}, "allocationPolicies": [],
+    }
+    assert (await gql(rival, "query($id: ID!) { order(id: $id) { id } }", {"id": order_id}))["order"] is None
+    queue = await gql.post(rival, QUEUE_HEAD, {"w": wid(world, "SH")})
+    assert queue.json()["errors"][0]["message"] == "no such warehouse"
+    claim = await gql(rival, "mutation($w: ID!) { claimPick(input: {warehouse: $w}) { errors { code } } }", {"w": wid(world, "SH")})
+    assert claim["claimPick"]["errors"] == [{"code": "NOT_FOUND"}]
+    received = await gql(rival, RECEIVE, {"i": {"warehouse": wid(world, "SH"), "sku": "TEA-001", "quantity": 1}})
+    assert received["receiveStock"]["errors"][0]["code"] == "NOT_FOUND"
+    await check_invariants(world.tenant.id)

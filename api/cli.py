@@ -7,6 +7,10 @@
     ordergraph tenants create SLUG NAME        add a tenant
     ordergraph keys create --tenant SLUG --role ROLE [--name N]
                                                print a new API key (last line of output)
+    ordergraph import FILE --tenant SLUG --channel CODE [--format csv|xlsx] [--encoding E] [--batch N]
+                                               import orders from CSV/XLSX (re-run to resume)
+    ordergraph check-tracking [--tenant SLUG] [--hours H]
+                                               "shipped but not moving" alerts, parked tracking retries
 """
 
 from __future__ import annotations
@@ -120,6 +124,67 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     cmd_serve(settings, args)
 
 
+def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from domain.actor import Actor
+    from models import Tenant
+    from resolvers.imports import run_file
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: no file {path}", file=sys.stderr)
+        sys.exit(2)
+    data = path.read_bytes()
+    bar: list[tqdm] = []
+
+    def started(run) -> None:  # noqa: ANN001 - an ImportRun
+        bar.append(tqdm(total=run.total_rows, initial=run.rows_done, unit="row", desc=path.name, file=sys.stderr))
+
+    async def work() -> None:
+        tenant = await Tenant.filter(slug=args.tenant).first()
+        if tenant is None:
+            raise DomainError(f"no tenant {args.tenant}")
+        actor = Actor(tenant_id=tenant.id, role=Role.ADMIN, name="cli:import", source="cli")
+        run = await run_file(actor, args.channel, path.name, data, fmt=args.format, encoding=args.encoding,
+                             batch_size=args.batch or settings.import_batch_size, on_started=started,
+                             progress=lambda rows: bar[0].update(rows) if bar else None)
+        if bar:
+            bar[0].close()
+        print(f"import #{run.id} {run.status}: {run.rows_done} of {run.total_rows} rows; "
+              f"{run.orders_created} orders created, {run.orders_updated} updated, "
+              f"{run.orders_unchanged} unchanged; {run.rows_failed} rows refused")
+        from domain.bulk_import import row_errors
+
+        shown = await row_errors(run.id, first=args.show_errors)
+        for error in shown:
+            print(f"  row {error.row}: {error.field + ': ' if error.field else ''}{error.message}")
+        if run.rows_failed > len(shown):
+            print(f"  … see importRun(id) in GraphQL for all {run.rows_failed} refused rows")
+
+    asyncio.run(_with_db(settings, work))
+
+
+def cmd_check_tracking(settings: Settings, args: argparse.Namespace) -> None:
+    from dataclasses import replace
+
+    from api.intake_tasks import run_once
+    from models import Tenant
+
+    async def work() -> None:
+        tenant_id = None
+        if args.tenant:
+            tenant_id = await Tenant.filter(slug=args.tenant).first().values_list("id", flat=True)
+            if tenant_id is None:
+                raise DomainError(f"no tenant {args.tenant}")
+        hours = args.hours if args.hours is not None else settings.pickup_alert_hours
+        print(await run_once(replace(settings, pickup_alert_hours=hours), tenant_id))
+
+    asyncio.run(_with_db(settings, work))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ordergraph", description="OrderGraph order hub")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -144,6 +209,19 @@ def build_parser() -> argparse.ArgumentParser:
     create_key.add_argument("--role", required=True, choices=[role.value for role in Role])
     create_key.add_argument("--name", default="")
     create_key.set_defaults(func=cmd_keys_create)
+    importer = sub.add_parser("import", help="import orders from a CSV or XLSX file (re-run to resume)")
+    importer.add_argument("file")
+    importer.add_argument("--tenant", required=True)
+    importer.add_argument("--channel", required=True, help="a channel with a generic field mapping")
+    importer.add_argument("--format", choices=["csv", "xlsx"])
+    importer.add_argument("--encoding", default="utf-8", help="CSV text encoding, e.g. gb18030 (default utf-8)")
+    importer.add_argument("--batch", type=int, help="rows per transaction (ORDERGRAPH_IMPORT_BATCH, 1000)")
+    importer.add_argument("--show-errors", type=int, default=20, help="refused rows to print (20)")
+    importer.set_defaults(func=cmd_import)
+    tracking = sub.add_parser("check-tracking", help='"shipped but not moving" alerts and parked tracking retries, once')
+    tracking.add_argument("--tenant")
+    tracking.add_argument("--hours", type=float, help="hours without pick-up (ORDERGRAPH_PICKUP_ALERT_HOURS, 24)")
+    tracking.set_defaults(func=cmd_check_tracking)
     return parser
 
 

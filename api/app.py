@@ -28,8 +28,7 @@ from api.intake_tasks import IntakeMaintenance
 from api.http_metrics import HttpMetrics
 from api.logging import configure_logging
 from api.settings import Settings
-from events.bus import InMemoryBus
-from events.dispatcher import Dispatcher
+from api.live import build_live, url_policy
 from schema import build_schema
 
 log = logging.getLogger("ordergraph")
@@ -52,8 +51,8 @@ async def metrics(request: Request) -> Response:
 def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
     """Build the app. ``manage_database=False`` when the caller (a test) already connected."""
     configure_logging(settings)
-    bus = InMemoryBus()
-    dispatcher = Dispatcher(bus, poll_interval=settings.poll_interval)
+    live = build_live(settings)
+    bus = live.bus
     schema = build_schema(
         production=settings.production,
         max_depth=settings.max_query_depth,
@@ -78,14 +77,13 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_database:
             await database.init_db(settings.database_url)
-        await dispatcher.start()
+        await live.start()
         maintenance.start()
         try:
             yield
         finally:
             await maintenance.stop()
-            await dispatcher.stop()
-            await bus.close()
+            await live.stop()
             if manage_database:
                 await database.close_db()
 
@@ -101,6 +99,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         lifespan=lifespan,
     )
     app.state.bus = bus
-    app.state.dispatcher = dispatcher
+    app.state.live = live
+    app.state.dispatcher = live.local_feed
+    app.state.webhook_policy = url_policy(settings)
     app.state.settings = settings
     return app

@@ -5,6 +5,17 @@
     ORDERGRAPH_ENV development (default) or production: no GraphiQL, no introspection, masked errors
     HOST, PORT     where ``ordergraph serve`` listens (127.0.0.1:8000)
 
+Live status and partner webhooks:
+
+    ORDERGRAPH_PUBLIC_URL              the URL partners reach this server on; webhooks may not point at it
+    ORDERGRAPH_LIVE_MAX_PENDING        events a subscriber may fall behind before it is dropped (1000)
+    ORDERGRAPH_PARTNER_TIMEOUT         seconds per partner webhook request phase (10)
+    ORDERGRAPH_PARTNER_CONCURRENCY     webhook requests in flight per process (16)
+    ORDERGRAPH_PARTNER_LEASE           seconds a claimed delivery is reserved for its sender (60)
+    ORDERGRAPH_PARTNER_DISABLE_AFTER_HOURS  failing this long and out of retries disables an endpoint (72)
+    ORDERGRAPH_PARTNER_ALLOW_PRIVATE   1/0: may webhooks target private and loopback addresses (1, 0 in production)
+    ORDERGRAPH_PARTNER_RETRY_DELAYS    seconds between attempts, comma-separated (5,300,1800,7200,18000,36000,50400,72000,86400)
+
 Intake (webhooks, tracking, imports, idempotency):
 
     ORDERGRAPH_HOOK_MAX_BYTES          largest accepted webhook body (5 MiB)
@@ -50,6 +61,15 @@ class Settings:
     max_page_size: int = 100
     key_cache_seconds: float = 10.0
     poll_interval: float = 0.25
+    public_url: str | None = None
+    live_max_pending: int = 1000
+    partner_timeout: float = 10.0
+    partner_concurrency: int = 16
+    partner_lease: float = 60.0
+    partner_poll_interval: float = 1.0
+    partner_disable_after_hours: float = 72.0
+    partner_allow_private: bool = True
+    partner_retry_delays: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
     hook_max_bytes: int = 5 * 1024 * 1024
     hook_cache_seconds: float = 5.0
     webhook_tolerance_seconds: int = 300
@@ -77,6 +97,18 @@ class Settings:
             max_aliases=_int("ORDERGRAPH_MAX_ALIASES", 20),
             max_tokens=_int("ORDERGRAPH_MAX_TOKENS", 3000),
             max_subscriptions_per_connection=_int("ORDERGRAPH_MAX_SUBSCRIPTIONS", 20),
+            public_url=os.environ.get("ORDERGRAPH_PUBLIC_URL") or None,
+            live_max_pending=_int("ORDERGRAPH_LIVE_MAX_PENDING", 1000),
+            partner_timeout=float(os.environ.get("ORDERGRAPH_PARTNER_TIMEOUT") or 10.0),
+            partner_concurrency=_int("ORDERGRAPH_PARTNER_CONCURRENCY", 16),
+            partner_lease=float(os.environ.get("ORDERGRAPH_PARTNER_LEASE") or 60.0),
+            partner_disable_after_hours=float(os.environ.get("ORDERGRAPH_PARTNER_DISABLE_AFTER_HOURS") or 72.0),
+            partner_allow_private=os.environ.get(
+                "ORDERGRAPH_PARTNER_ALLOW_PRIVATE", "0" if os.environ.get("ORDERGRAPH_ENV") == "production" else "1"
+            ).lower() in {"1", "true", "yes"},
+            partner_retry_delays=tuple(
+                float(x) for x in (os.environ.get("ORDERGRAPH_PARTNER_RETRY_DELAYS") or "5,300,1800,7200,18000,36000,50400,72000,86400").split(",")
+            ),
             hook_max_bytes=_int("ORDERGRAPH_HOOK_MAX_BYTES", 5 * 1024 * 1024),
             hook_cache_seconds=_float("ORDERGRAPH_HOOK_CACHE_SECONDS", 5.0),
             webhook_tolerance_seconds=_int("ORDERGRAPH_WEBHOOK_TOLERANCE", 300),

@@ -8,12 +8,17 @@
 Each subscriber has its own bounded queue. A subscriber that falls more than
 ``max_pending`` messages behind is cut off (``SlowSubscriber``) instead of
 letting memory grow: it can resume from its last event id.
+
+``position`` is the id of the newest event delivered here. Delivery is in id
+order and anything at or below ``position`` is dropped as a repeat, so a
+subscriber that starts at ``position`` can read older events from the
+database and newer ones from its queue without gap or repeat.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
@@ -21,12 +26,22 @@ Message = dict[str, Any]
 
 
 class SlowSubscriber(Exception):
-    """The subscriber did not keep up and was dropped; resume from the last id seen."""
+    """The subscriber did not keep up and was dropped; resume from the last id seen.
+
+    ``extensions`` is picked up by graphql-core when it wraps the exception, so
+    any subscription that lets it escape reports the code the WebSocket layer
+    closes the connection on.
+    """
+
+    extensions = {"code": "SLOW_SUBSCRIBER"}
 
 
 class Subscription:
-    def __init__(self, max_pending: int) -> None:
+    """One subscriber's bounded queue. ``start`` is the bus position when it subscribed."""
+
+    def __init__(self, max_pending: int, start: int) -> None:
         self._queue: asyncio.Queue[Message | None] = asyncio.Queue(maxsize=max_pending)
+        self.start = start
         self.overflowed = False
 
     def offer(self, message: Message) -> None:
@@ -50,6 +65,12 @@ class Subscription:
 
 
 class Bus(Protocol):
+    """What the app, the dispatcher and the subscription resolvers rely on."""
+
+    position: int
+
+    async def start(self, position: int) -> None: ...
+
     async def publish(self, messages: list[Message]) -> None: ...
 
     def subscribe(self) -> Any: ...
@@ -58,21 +79,34 @@ class Bus(Protocol):
 
 
 class InMemoryBus:
+    """The process-local fan-out; also the local half of ``RedisBus``."""
+
     def __init__(self, max_pending: int = 1000) -> None:
         self.max_pending = max_pending
+        self.position = 0
         self._subscriptions: set[Subscription] = set()
+
+    async def start(self, position: int) -> None:
+        self.position = max(self.position, position)
 
     async def publish(self, messages: list[Message]) -> None:
         self.deliver(messages)
 
-    def deliver(self, messages: list[Message]) -> None:
+    def deliver(self, messages: Iterable[Message]) -> int:
+        """Hand new messages (id above ``position``) to every subscriber; return how many were new."""
+        fresh = [message for message in messages if message["id"] > self.position]
+        if not fresh:
+            return 0
+        fresh.sort(key=lambda message: message["id"])
+        self.position = fresh[-1]["id"]
         for subscription in list(self._subscriptions):
-            for message in messages:
+            for message in fresh:
                 subscription.offer(message)
+        return len(fresh)
 
     @asynccontextmanager
     async def subscribe(self) -> AsyncIterator[Subscription]:
-        subscription = Subscription(self.max_pending)
+        subscription = Subscription(self.max_pending, self.position)
         self._subscriptions.add(subscription)
         try:
             yield subscription

@@ -1,9 +1,14 @@
-"""The outbox dispatcher: publishes committed ``OrderEvent`` rows, in id order, to the bus.
+"""The outbox dispatcher: hands committed ``OrderEvent`` rows, in id order, to one consumer.
 
-Ids are handed out at insert but rows become visible at commit, so a
-concurrent transaction can leave a short-lived gap (id 41 visible, 40 not yet).
-The dispatcher stops at a gap and waits up to ``gap_timeout`` for it to fill
-before skipping it (a rolled-back insert leaves a gap forever).
+A consumer is anything that must see every committed event once and in order:
+the live bus (``BusFeed``) or the webhook fan-out. The dispatcher wakes on the
+local doorbell (and, on PostgreSQL, on NOTIFY from other processes, which
+rings the same bell), polls as a fallback, and never steps over a gap that
+may still fill (see ``events.gaps``).
+
+A consumer with a persistent cursor records its progress itself (durably, in
+the same transaction as its effect where it has one); on restart the
+dispatcher asks it where to begin, so a crash loses nothing.
 """
 
 from __future__ import annotations
@@ -11,31 +16,65 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Protocol
 
+from events import cursor as cursors
 from events import signals
+from events.signals import wait_or_timeout
 from events.bus import Bus
+from events.cursor import CursorMoved
 from events.messages import to_messages
+from events.outbox import OutboxReader, newest_id
 from models import OrderEvent
 
 log = logging.getLogger("ordergraph.dispatcher")
 
 
-class Dispatcher:
-    def __init__(self, bus: Bus, *, poll_interval: float = 0.25, batch: int = 500, gap_timeout: float = 2.0) -> None:
-        self.bus = bus
-        self.poll_interval = poll_interval
-        self.batch = batch
-        self.gap_timeout = gap_timeout
-        self.cursor = 0
-        self._gap_since: float | None = None
-        self._task: asyncio.Task[None] | None = None
+class Consumer(Protocol):
+    name: str
 
-    async def start(self, from_id: int | None = None) -> None:
-        """Begin after ``from_id`` (default: the newest event now committed)."""
-        if from_id is None:
-            from_id = await OrderEvent.all().order_by("-id").first().values_list("id", flat=True) or 0
-        self.cursor = from_id
-        self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
+    async def start_position(self) -> int:
+        """The last event id already handled."""
+
+    async def consume(self, rows: list[OrderEvent], previous: int) -> None:
+        """Handle ``rows`` (all after ``previous``); raise ``CursorMoved`` if another process got there first."""
+
+
+class BusFeed:
+    """Publishes events to a bus. ``durable_name`` keeps a persistent cursor (the Redis leader does)."""
+
+    def __init__(self, bus: Bus, durable_name: str | None = None) -> None:
+        self.bus = bus
+        self.durable_name = durable_name
+        self.name = durable_name or "live"
+        self._stored: int | None = None
+
+    async def start_position(self) -> int:
+        if self.durable_name:
+            self._stored = await cursors.load_or_start(self.durable_name, await newest_id())
+            return self._stored
+        return max(self.bus.position, await newest_id())
+
+    async def consume(self, rows: list[OrderEvent], previous: int) -> None:
+        await self.bus.publish(await to_messages(rows))
+        if self.durable_name:
+            # Published first, recorded second: a crash in between repeats events, never loses them.
+            await cursors.advance(self.durable_name, self._stored, rows[-1].id)
+            self._stored = rows[-1].id
+
+
+class Dispatcher:
+    def __init__(self, consumer: Consumer, *, reader: OutboxReader | None = None, poll_interval: float = 0.25) -> None:
+        self.consumer = consumer
+        self.reader = reader or OutboxReader()
+        self.poll_interval = poll_interval
+        self.cursor = 0
+        self._task: asyncio.Task[None] | None = None
+        self._errors_logged_at = 0.0
+
+    async def start(self) -> None:
+        self.cursor = await self.consumer.start_position()
+        self._task = asyncio.create_task(self._loop(), name=f"outbox-{self.consumer.name}")
 
     async def stop(self) -> None:
         if self._task:
@@ -44,46 +83,41 @@ class Dispatcher:
                 await self._task
             except asyncio.CancelledError:
                 pass
+            self._task = None
 
-    async def _run(self) -> None:
+    async def run(self) -> None:
+        """Run until cancelled (for callers that manage the task, e.g. leadership)."""
+        self.cursor = await self.consumer.start_position()
+        await self._loop()
+
+    async def _loop(self) -> None:
         doorbell = signals.listen()
         try:
             while True:
+                doorbell.clear()
                 try:
                     while await self.dispatch_once():
                         pass
-                except Exception:  # keep dispatching through a database blip
-                    log.exception("dispatch failed; retrying")
-                try:
-                    await asyncio.wait_for(doorbell.wait(), timeout=self.poll_interval)
-                except TimeoutError:
-                    pass
-                doorbell.clear()
+                except CursorMoved:
+                    self.cursor = await self.consumer.start_position()
+                    continue
+                except Exception:  # keep dispatching through a database or Redis blip
+                    self._log_failure()
+                await wait_or_timeout(doorbell, self.poll_interval)
         finally:
             signals.stop_listening(doorbell)
 
     async def dispatch_once(self) -> int:
-        """Publish what is committed after the cursor; return how many were published."""
-        rows = await OrderEvent.filter(id__gt=self.cursor).order_by("id").limit(self.batch)
-        ready = []
-        expected = self.cursor + 1
-        for row in rows:
-            if row.id != expected:
-                if not self._gap_expired():
-                    break
-                self._gap_since = None  # give up on this gap: a rolled-back insert
-            ready.append(row)
-            expected = row.id + 1
-        if len(ready) == len(rows):
-            self._gap_since = None
-        if not ready:
+        """Hand on what is committed after the cursor; return how many events were handed on."""
+        rows = await self.reader.read(self.cursor)
+        if not rows:
             return 0
-        await self.bus.publish(await to_messages(ready))
-        self.cursor = ready[-1].id
-        return len(ready)
+        await self.consumer.consume(rows, self.cursor)
+        self.cursor = rows[-1].id
+        return len(rows)
 
-    def _gap_expired(self) -> bool:
+    def _log_failure(self) -> None:
         now = time.monotonic()
-        if self._gap_since is None:
-            self._gap_since = now
-        return now - self._gap_since >= self.gap_timeout
+        if now - self._errors_logged_at > 10:
+            self._errors_logged_at = now
+            log.exception("outbox consumer %s failed; retrying", self.consumer.name)

@@ -32,6 +32,7 @@ from models.stock import (
 )
 from models.tenant import ApiKey, Tenant
 from models.warehouse import Sku, Stock, Warehouse
+from models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookSecret
 
 __all__ = [
     "Alert",
@@ -66,4 +67,8 @@ __all__ = [
     "Tenant",
     "TrackingEvent",
     "Warehouse",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookSecret",
 ]

@@ -1,0 +1,139 @@
+"""Wiring of everything live: the bus, the outbox dispatchers, leadership, the webhook sender.
+
+Without ``REDIS_URL`` every process runs its own dispatcher that reads the
+outbox and feeds its in-memory bus (several processes still work: each reads
+the database; PostgreSQL NOTIFY wakes them). With ``REDIS_URL`` one leader
+reads the outbox and publishes to Redis, and every process (the leader too)
+feeds its subscribers from one Redis listener.
+
+In both modes the leader also turns events into webhook deliveries, and every
+process sends due deliveries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from api.settings import Settings
+from domain import webhooks as webhook_domain
+from events import cursor as cursors
+from events.bus import InMemoryBus
+from events.dispatcher import BusFeed, Dispatcher
+from events.gaps import policy_for
+from events.leader import Leadership, lock_for
+from events.outbox import OutboxReader, newest_id
+from events.pg_notify import PgListener, install_trigger
+from events.redis_bus import RedisBus, channel_for
+from events.webhooks.fanout import WebhookFanout
+from events.webhooks.sender import WebhookSender
+
+
+def _is_postgres(url: str) -> bool:
+    return url.startswith(("postgres", "asyncpg"))
+
+
+def partner_client(settings: Settings) -> httpx.AsyncClient:
+    """The one HTTP client for all partner deliveries: explicit timeouts, no redirects, pooled."""
+    t = settings.partner_timeout
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(connect=min(5.0, t), read=t, write=t, pool=min(5.0, t)),
+        limits=httpx.Limits(max_connections=max(10, settings.partner_concurrency * 2), max_keepalive_connections=20),
+        follow_redirects=False,
+        headers={"user-agent": "OrderGraph-Webhooks/1"},
+    )
+
+
+@dataclass
+class Live:
+    settings: Settings
+    bus: Any
+    local_feed: Dispatcher | None
+    leadership: Leadership
+    sender: WebhookSender
+    client: httpx.AsyncClient
+    listener: PgListener | None = None
+    _started: list[Any] = field(default_factory=list)
+
+    async def start(self) -> None:
+        url = self.settings.database_url
+        if _is_postgres(url):
+            await install_trigger(url)
+            self.listener = PgListener(url)
+            await self.listener.start()
+            self._started.append(self.listener)
+        if self.local_feed is not None:
+            await self.local_feed.start()
+            await self.bus.start(self.local_feed.cursor)
+            self._started.append(self.local_feed)
+        else:
+            stored = await cursors.load("bus")
+            await self.bus.start(stored if stored is not None else await newest_id())
+        await self.leadership.start()
+        self._started.append(self.leadership)
+        await self.sender.start()
+        self._started.append(self.sender)
+
+    async def stop(self) -> None:
+        for part in reversed(self._started):
+            with contextlib.suppress(Exception):
+                await part.stop()
+        self._started.clear()
+        await self.bus.close()
+        await self.client.aclose()
+
+
+def build_live(settings: Settings) -> Live:
+    url = settings.database_url
+    gaps = policy_for(url)
+    poll = settings.poll_interval
+    if settings.redis_url:
+        bus: Any = RedisBus(settings.redis_url, channel_for(url), max_pending=settings.live_max_pending)
+        local_feed = None
+        publisher = Dispatcher(BusFeed(bus, durable_name="bus"), reader=OutboxReader(gaps), poll_interval=poll)
+        jobs = [publisher.run]
+    else:
+        bus = InMemoryBus(settings.live_max_pending)
+        local_feed = Dispatcher(BusFeed(bus), reader=OutboxReader(gaps), poll_interval=poll)
+        jobs = []
+    fanout = Dispatcher(WebhookFanout(), reader=OutboxReader(policy_for(url)), poll_interval=max(poll, 0.25))
+    jobs.append(fanout.run)
+    disable_after = timedelta(hours=settings.partner_disable_after_hours)
+
+    async def exhausted(endpoint_id: int, reason: str) -> None:
+        await webhook_domain.disable_if_failing(endpoint_id, reason, disable_after)
+
+    client = partner_client(settings)
+    sender = WebhookSender(
+        client,
+        concurrency=settings.partner_concurrency,
+        lease=settings.partner_lease,
+        attempt_timeout=settings.partner_timeout * 3,
+        poll_interval=settings.partner_poll_interval,
+        on_gone=webhook_domain.disable_by_system,
+        on_exhausted=exhausted,
+        delays=settings.partner_retry_delays,
+    )
+    return Live(
+        settings=settings,
+        bus=bus,
+        local_feed=local_feed,
+        leadership=Leadership(lock_for(url), jobs),
+        sender=sender,
+        client=client,
+    )
+
+
+def url_policy(settings: Settings) -> webhook_domain.UrlPolicy:
+    """Where webhooks may not point: this server (its bind address and public URL)."""
+    policy = webhook_domain.UrlPolicy(allow_private=settings.partner_allow_private)
+    policy = policy.with_origin(settings.host, settings.port)
+    if settings.public_url:
+        origin = webhook_domain.origin_of(settings.public_url)
+        if origin:
+            policy = policy.with_origin(*origin)
+    return policy

@@ -1,0 +1,1 @@
+"""Outbound partner webhooks (Standard Webhooks): fan-out into deliveries, signing, sending, retrying."""

@@ -1,0 +1,233 @@
+"""Sending due webhook deliveries: claim, sign, POST, record the attempt, schedule the next one.
+
+Runs in every process; processes share the work through the database:
+claiming is a conditional UPDATE that sets a lease (``delivering`` until
+``lease_until``) with a random token, so a row is only ever claimed once, and
+a process killed mid-request leaves a lease that simply expires and is
+claimed again (at-least-once; receivers dedupe on ``webhook-id``).
+
+Per order, deliveries to one endpoint go out strictly in event order: only the
+oldest unfinished delivery of an (endpoint, order) may be claimed. Events
+without an order are not ordered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from tortoise.expressions import Q
+from tortoise.functions import Min
+from tortoise.transactions import in_transaction
+
+from events import signals
+from events.signals import wait_or_timeout
+from events.webhooks import schedule, signing
+from models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookSecret
+
+log = logging.getLogger("ordergraph.webhooks")
+
+PENDING, DELIVERING, SUCCEEDED, FAILED = "pending", "delivering", "succeeded", "failed"
+EXCERPT = 500
+
+EndpointHook = Callable[[int, str], Awaitable[None]]
+
+
+async def _no_hook(endpoint_id: int, reason: str) -> None:
+    return None
+
+
+def _due(now: datetime) -> Q:
+    return Q(status=PENDING, next_attempt_at__lte=now) | Q(status=DELIVERING, lease_until__lt=now)
+
+
+async def claim(limit: int, lease: float) -> list[WebhookDelivery]:
+    """Lease up to ``limit`` due deliveries of active endpoints, respecting per-order order."""
+    if limit <= 0:
+        return []
+    now = datetime.now(UTC)
+    candidates = (
+        await WebhookDelivery.filter(_due(now), endpoint__status="active")
+        .order_by("id")
+        .limit(limit * 4)
+        .values("id", "endpoint_id", "order_id")
+    )
+    if not candidates:
+        return []
+    ordered = [c for c in candidates if c["order_id"] is not None]
+    heads: dict[tuple[int, int], int] = {}
+    if ordered:
+        rows = (
+            await WebhookDelivery.filter(
+                status__in=[PENDING, DELIVERING],
+                endpoint_id__in={c["endpoint_id"] for c in ordered},
+                order_id__in={c["order_id"] for c in ordered},
+            )
+            .annotate(first=Min("id"))
+            .group_by("endpoint_id", "order_id")
+            .values("endpoint_id", "order_id", "first")
+        )
+        heads = {(r["endpoint_id"], r["order_id"]): r["first"] for r in rows}
+    eligible = [
+        c["id"] for c in candidates if c["order_id"] is None or heads.get((c["endpoint_id"], c["order_id"])) == c["id"]
+    ][:limit]
+    if not eligible:
+        return []
+    token = secrets.token_hex(8)
+    await WebhookDelivery.filter(_due(now), id__in=eligible).update(
+        status=DELIVERING, lease_token=token, lease_until=now + timedelta(seconds=lease)
+    )
+    return await WebhookDelivery.filter(id__in=eligible, lease_token=token, status=DELIVERING).order_by("id")
+
+
+class WebhookSender:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        concurrency: int = 16,
+        lease: float = 60.0,
+        attempt_timeout: float = 30.0,
+        poll_interval: float = 1.0,
+        on_gone: EndpointHook = _no_hook,
+        on_exhausted: EndpointHook = _no_hook,
+        delays: tuple[float, ...] = schedule.DELAYS,
+    ) -> None:
+        self.client = client
+        self.concurrency = concurrency
+        self.lease = lease
+        self.attempt_timeout = min(attempt_timeout, lease * 0.8)
+        self.poll_interval = poll_interval
+        self.on_gone = on_gone
+        self.on_exhausted = on_exhausted
+        self.delays = delays
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._errors_logged_at = 0.0
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="webhook-sender")
+
+    async def stop(self) -> None:
+        tasks = [t for t in [self._task, *self._inflight] if t]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
+        self._task = None
+
+    async def _run(self) -> None:
+        doorbell = signals.listen(signals.DELIVERIES)
+        try:
+            while True:
+                doorbell.clear()
+                try:
+                    for delivery in await claim(self.concurrency - len(self._inflight), self.lease):
+                        task = asyncio.create_task(self.attempt(delivery))
+                        self._inflight.add(task)
+                        task.add_done_callback(self._finished)
+                except Exception:  # the database is away: try again at the next tick
+                    self._log_failure()
+                await wait_or_timeout(doorbell, self.poll_interval)
+        finally:
+            signals.stop_listening(doorbell, signals.DELIVERIES)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        if not task.cancelled() and task.exception():
+            log.error("webhook attempt crashed", exc_info=task.exception())
+        signals.ring(signals.DELIVERIES)  # a slot is free, and the next delivery of that order may be due
+
+    async def attempt(self, delivery: WebhookDelivery) -> None:
+        """One signed POST of ``delivery`` and its bookkeeping."""
+        endpoint = await WebhookEndpoint.get(id=delivery.endpoint_id)  # type: ignore[attr-defined]
+        now = datetime.now(UTC)
+        keys = await WebhookSecret.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now), endpoint_id=endpoint.id
+        ).order_by("-id").values_list("secret", flat=True)
+        body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False).encode()
+        headers = signing.headers(list(keys), delivery.message_id, int(time.time()), body)
+        status, error, excerpt, retry_after = None, "", "", None
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.attempt_timeout):
+                async with self.client.stream("POST", endpoint.url, content=body, headers=headers) as response:
+                    status = response.status_code
+                    retry_after = schedule.parse_retry_after(response.headers.get("retry-after"))
+                    excerpt = await _excerpt(response)
+        except (httpx.TimeoutException, TimeoutError):
+            error = "timed out"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:EXCERPT]
+        latency_ms = (time.perf_counter() - started) * 1000
+        await self._record(delivery, endpoint, status, error, excerpt, latency_ms, retry_after)
+
+    async def _record(
+        self,
+        delivery: WebhookDelivery,
+        endpoint: WebhookEndpoint,
+        status: int | None,
+        error: str,
+        excerpt: str,
+        latency_ms: float,
+        retry_after: float | None,
+    ) -> None:
+        now = datetime.now(UTC)
+        outcome: dict[str, Any] = {"last_status_code": status, "last_error": error or (f"HTTP {status}" if status and not 200 <= status < 300 else "")}
+        hook: EndpointHook | None = None
+        if status is not None and 200 <= status < 300:
+            outcome.update(status=SUCCEEDED, delivered_at=now)
+        elif status == 410:
+            outcome.update(status=FAILED)
+            hook, reason = self.on_gone, f"{endpoint.url} answered 410 Gone"
+        else:
+            delay = schedule.next_delay(delivery.retry_index, retry_after, delays=self.delays)
+            if delay is None:
+                outcome.update(status=FAILED)
+                hook, reason = self.on_exhausted, f"delivery {delivery.message_id} failed {delivery.attempt_count + 1} times"
+            else:
+                outcome.update(status=PENDING, retry_index=delivery.retry_index + 1, next_attempt_at=now + timedelta(seconds=delay))
+        async with in_transaction():
+            await WebhookAttempt.create(
+                delivery_id=delivery.id,
+                attempted_at=now,
+                status_code=status,
+                latency_ms=round(latency_ms, 2),
+                error=error,
+                response_excerpt=excerpt,
+            )
+            # Only the holder of the lease decides what happens next (a lapsed lease may have been re-claimed).
+            await WebhookDelivery.filter(id=delivery.id, lease_token=delivery.lease_token).update(
+                attempt_count=delivery.attempt_count + 1, lease_token=None, lease_until=None, **outcome
+            )
+            if outcome["status"] == SUCCEEDED:
+                await WebhookEndpoint.filter(id=endpoint.id, failing_since__isnull=False).update(failing_since=None)
+            else:
+                await WebhookEndpoint.filter(id=endpoint.id, failing_since__isnull=True).update(failing_since=now)
+        if hook is not None:
+            await hook(endpoint.id, reason)
+
+    def _log_failure(self) -> None:
+        now = time.monotonic()
+        if now - self._errors_logged_at > 10:
+            self._errors_logged_at = now
+            log.exception("claiming webhook deliveries failed; retrying")
+
+
+async def _excerpt(response: httpx.Response) -> str:
+    chunks = b""
+    async for chunk in response.aiter_bytes():
+        chunks += chunk
+        if len(chunks) >= EXCERPT:
+            break
+    return chunks[:EXCERPT].decode("utf-8", "replace")

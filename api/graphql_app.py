@@ -19,7 +19,9 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import KeyCache, key_from_headers
+from api.ws_protocol import LiveTransportWSHandler
 from events.bus import Bus
+from models import Tenant
 from resolvers.context import Context
 from resolvers.loaders import Loaders
 
@@ -37,6 +39,8 @@ async def _unavailable(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 class GraphQLApp(GraphQL):
+    graphql_transport_ws_handler_class = LiveTransportWSHandler
+
     def __init__(self, schema: Any, *, bus: Bus, keys: KeyCache, production: bool, max_subscriptions: int, max_page_size: int) -> None:
         super().__init__(
             schema,
@@ -80,8 +84,16 @@ class GraphQLApp(GraphQL):
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         secret = params.get("apiKey") or key_from_headers({k.lower(): str(v) for k, v in params.items()})
         actor = await self.keys.actor_for(secret if isinstance(secret, str) else None, source="graphql-ws")
-        if actor is None:
+        if actor is None or not await _same_tenant(params.get("tenant"), actor.tenant_id):
             raise ConnectionRejectionError()
         context.actor = actor
         context.loaders = Loaders(actor.tenant_id)
         return None
+
+
+async def _same_tenant(asked: Any, tenant_id: int) -> bool:
+    """A client may name the tenant it expects (slug or id); a key of another tenant is then refused."""
+    if asked is None:
+        return True
+    slug = await Tenant.filter(id=tenant_id).first().values_list("slug", flat=True)
+    return str(asked) in {slug, str(tenant_id)}

@@ -23,10 +23,11 @@ from schema.query import Query as CoreQuery
 from schema.stock import StockMutation, StockQuery, StockSubscription
 from schema.subscription import Subscription as OrderSubscription
 from schema.types import NODE_TYPES
+from schema.webhooks import WebhookMutation, WebhookQuery
 
 #: Each feature area contributes its own root classes; add yours here.
-QUERIES: tuple[type, ...] = (CoreQuery, IntakeQuery, StockQuery)
-MUTATIONS: tuple[type, ...] = (OrderMutation, IntakeMutation, StockMutation)
+QUERIES: tuple[type, ...] = (CoreQuery, IntakeQuery, StockQuery, WebhookQuery)
+MUTATIONS: tuple[type, ...] = (OrderMutation, IntakeMutation, StockMutation, WebhookMutation)
 SUBSCRIPTIONS: tuple[type, ...] = (OrderSubscription, StockSubscription)
 
 

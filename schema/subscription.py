@@ -1,27 +1,107 @@
-"""Live entry points over ``graphql-transport-ws``."""
+"""Live entry points over ``graphql-transport-ws``.
+
+- ``orderEvents(filter, after)``: lineage events; pass the last ``eventId`` seen to miss nothing.
+- ``orderStatus(order)``: the order now, then again after every change to it.
+- ``alerts(after, kinds)``: alerts raised and cleared.
+- ``stockLevels(skus, warehouses)``: current levels, then the levels that changed.
+
+A subscriber that falls too far behind gets an error with code
+``SLOW_SUBSCRIBER`` and the connection is closed (``api.graphql_app``); it
+reconnects and resumes with its last event id.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from datetime import datetime
+from typing import Any, TypeVar
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 
+from domain.errors import NotFound, ValidationFailed
 from events.bus import SlowSubscriber
-from resolvers.lineage import EventFilter, event_stream
+from resolvers import lineage
+from resolvers.lineage import EventFilter, event_stream, snapshot_then_events
 from resolvers.loaders import Loaders
-from resolvers.orders import pks_of
+from resolvers.orders import pk_of, pks_of
 from schema.enums import OrderStatus
-from schema.types import OrderEvent
+from schema.types import Alert, Order, OrderEvent, Stock
+
+SLOW_SUBSCRIBER = "SLOW_SUBSCRIBER"
+MAX_SKUS = 100
+T = TypeVar("T")
 
 
 @strawberry.input
 class OrderEventFilter:
     orders: list[strawberry.ID] | None = None
-    types: list[str] | None = strawberry.field(default=None, description="e.g. order.status_changed, order.shipped")
+    types: list[str] | None = strawberry.field(
+        default=None, description="e.g. order.status_changed, order.shipped; a trailing * matches a prefix (stock.*)"
+    )
     channels: list[strawberry.ID] | None = None
     warehouses: list[strawberry.ID] | None = None
     statuses: list[OrderStatus] | None = strawberry.field(default=None, description="The order's status after the event")
+    skus: list[str] | None = strawberry.field(default=None, description="Events that mention any of these SKUs")
+
+
+@strawberry.type(description="An order's state: first as it is now (event null), then right after each change.")
+class OrderStatusUpdate:
+    event_id: int = strawberry.field(description="The snapshot's position, then the id of the change.")
+    status: OrderStatus = strawberry.field(description="The status right after this change (the change's own record).")
+    hold_reasons: list[str]
+    order: Order = strawberry.field(description="The order as it is when this update is sent (may be newer).")
+    event: OrderEvent | None
+
+
+@strawberry.type(description="An alert raised or cleared.")
+class AlertUpdate:
+    event_id: int
+    type: str = strawberry.field(description="alert.raised or alert.cleared")
+    kind: str
+    message: str
+    occurred_at: datetime
+    alert: Alert | None = strawberry.field(description="The alert (raised ones)")
+    order_pk: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def order(self, info: Info) -> Order | None:
+        if self.order_pk is None:
+            return None
+        row = await info.context.loaders.order.load(self.order_pk)
+        return Order.from_row(row, info.context.actor.sees_personal_data) if row else None
+
+
+@strawberry.type(description="Stock levels: first all requested (event null), then those a stock event changed.")
+class StockLevelsUpdate:
+    event_id: int
+    event: OrderEvent | None
+    levels: list[Stock]
+
+
+async def _guarded(source: AsyncIterator[T]) -> AsyncGenerator[T, None]:
+    """Turn ``SlowSubscriber`` into an error the WebSocket layer closes the connection on."""
+    try:
+        async for item in source:
+            yield item
+    except SlowSubscriber as exc:
+        raise GraphQLError(str(exc), extensions={"code": SLOW_SUBSCRIBER}) from None
+
+
+def _fresh(info: Info) -> Any:
+    ctx = info.context
+    ctx.loaders = Loaders(ctx.actor.tenant_id)  # per event: never serve a stale cache on a long connection
+    return ctx
+
+
+def _events(info: Info, wanted: EventFilter, after: int | None, convert: Callable[[dict[str, Any]], T]) -> AsyncGenerator[T, None]:
+    async def stream() -> AsyncIterator[T]:
+        async for message in event_stream(info.context, wanted, after):
+            _fresh(info)
+            yield convert(message)
+
+    return _guarded(stream())
 
 
 @strawberry.type
@@ -29,22 +109,98 @@ class Subscription:
     @strawberry.subscription(
         description="Committed lineage events of your tenant. Pass `after` (the last eventId you saw) to replay what you missed first."
     )
-    async def order_events(
+    def order_events(
         self, info: Info, filter: OrderEventFilter | None = None, after: int | None = None
     ) -> AsyncGenerator[OrderEvent, None]:
-        ctx = info.context
         f = filter or OrderEventFilter()
         wanted = EventFilter(
-            tenant_id=ctx.actor.tenant_id,
+            tenant_id=info.context.actor.tenant_id,
             order_ids=frozenset(pks_of(f.orders, "Order")),
             types=frozenset(f.types or ()),
             channel_ids=frozenset(pks_of(f.channels, "Channel")),
             warehouse_ids=frozenset(pks_of(f.warehouses, "Warehouse")),
             statuses=frozenset(s.value for s in f.statuses or ()),
+            skus=frozenset(f.skus or ()),
         )
-        try:
-            async for message in event_stream(ctx, wanted, after):
-                ctx.loaders = Loaders(ctx.actor.tenant_id)  # fresh per event: never serve a stale cache
-                yield OrderEvent.from_message(message)
-        except SlowSubscriber as exc:
-            raise SlowSubscriber(str(exc)) from None
+        return _events(info, wanted, after, OrderEvent.from_message)
+
+    @strawberry.subscription(description="One order: its current state first, then again after every change.")
+    async def order_status(self, info: Info, order: strawberry.ID) -> AsyncGenerator[OrderStatusUpdate, None]:
+        ctx = info.context
+        pk = pk_of(order, "Order")
+        wanted = EventFilter(tenant_id=ctx.actor.tenant_id, order_ids=frozenset({pk}))
+        pii = ctx.actor.sees_personal_data
+
+        async def stream() -> AsyncIterator[OrderStatusUpdate]:
+            async for position, message in snapshot_then_events(ctx, wanted):
+                _fresh(info)
+                row = await lineage.order_snapshot(ctx.actor.tenant_id, pk)
+                if row is None:
+                    raise NotFound("no such order", field="order")
+                state = (message or {}).get("after") or {}
+                if not isinstance(state, dict) or "status" not in state:
+                    state = {"status": row.status, "hold_reasons": row.hold_reasons}
+                yield OrderStatusUpdate(
+                    event_id=position,
+                    status=OrderStatus(state["status"]),
+                    hold_reasons=list(state.get("hold_reasons") or []),
+                    order=Order.from_row(row, pii),
+                    event=OrderEvent.from_message(message) if message else None,
+                )
+
+        async for update in _guarded(stream()):
+            yield update
+
+    @strawberry.subscription(description="Alerts raised and cleared in your tenant. `after` resumes like orderEvents.")
+    def alerts(
+        self, info: Info, after: int | None = None, kinds: list[str] | None = None
+    ) -> AsyncGenerator[AlertUpdate, None]:
+        tenant_id = info.context.actor.tenant_id
+        wanted = EventFilter(tenant_id=tenant_id, types=frozenset({"alert.raised", "alert.cleared"}))
+        kinds_wanted = set(kinds or ())
+
+        async def stream() -> AsyncIterator[AlertUpdate]:
+            async for message in event_stream(info.context, wanted, after):
+                details = message.get("after") or {}
+                kind = str(details.get("kind", ""))
+                if kinds_wanted and kind not in kinds_wanted:
+                    continue
+                _fresh(info)
+                row = await lineage.alert_of(tenant_id, message)
+                yield AlertUpdate(
+                    event_id=message["id"],
+                    type=message["type"],
+                    kind=kind,
+                    message=message["reason"],
+                    occurred_at=datetime.fromisoformat(message["created_at"]),
+                    alert=Alert.from_row(row) if row else None,
+                    order_pk=message["order_id"],
+                )
+
+        return _guarded(stream())
+
+    @strawberry.subscription(description="Stock of these SKUs: all current levels first, then each level a stock event changed.")
+    async def stock_levels(
+        self, info: Info, skus: list[str], warehouses: list[strawberry.ID] | None = None
+    ) -> AsyncGenerator[StockLevelsUpdate, None]:
+        ctx = info.context
+        wanted_skus = frozenset(s.strip() for s in skus if s.strip())
+        if not wanted_skus or len(wanted_skus) > MAX_SKUS:
+            raise ValidationFailed(f"give 1 to {MAX_SKUS} SKUs", field="skus")
+        warehouse_ids = pks_of(warehouses, "Warehouse")
+        wanted = EventFilter(tenant_id=ctx.actor.tenant_id, types=frozenset({"stock.*"}), skus=wanted_skus)
+
+        async def stream() -> AsyncIterator[StockLevelsUpdate]:
+            seen: dict[int, tuple[int, int, int, int]] = {}
+            async for position, message in snapshot_then_events(ctx, wanted):
+                _fresh(info)
+                rows = await lineage.stock_levels(ctx.actor.tenant_id, wanted_skus, warehouse_ids)
+                changed = [r for r in rows if seen.get(r.id) != (r.on_hand, r.reserved, r.safety, r.in_transit)]
+                seen.update({r.id: (r.on_hand, r.reserved, r.safety, r.in_transit) for r in rows})
+                if message is not None and not changed:
+                    continue
+                event = OrderEvent.from_message(message) if message else None
+                yield StockLevelsUpdate(event_id=position, event=event, levels=[Stock.from_row(r) for r in changed])
+
+        async for update in _guarded(stream()):
+            yield update

@@ -40,12 +40,14 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 
 from adapters.normalized import InboundOrder
-from domain import alerts, order_stock, orders, payloads, reservations
+from domain import alerts, fast_insert, order_stock, orders, payloads, reservations
 from domain import status_mapping as mapping_tables
 from domain.actor import Actor, Role
+from domain.allocation_policy import policy_for
 from domain.errors import DomainError
 from domain.intake_plan import (
     CONTENT_HOLD,
@@ -62,13 +64,14 @@ from domain.intake_plan import (
     unmapped_alert,
 )
 from domain.intake_reading import CHANNEL_HOLD, FORWARD_RANK, Reading, read, skipped_steps, tables_for
-from domain.orders import HOLDABLE, _find_or_create_customer
+from domain.masking import phone_hash
+from domain.orders import HOLDABLE, NewCustomer
 from domain.snapshots import order_state
 from domain.statuses import OrderStatus, PaymentStatus
 from domain.transitions import TRANSITIONS
 from domain.unit_of_work import unit_of_work
 from events import log
-from models import Alert, Channel, ChannelOrderState, Order, OrderLine, OrderTag, Payment
+from models import Alert, Channel, ChannelOrderState, Customer, Order, OrderEvent, OrderLine, OrderTag, Payment
 
 O = OrderStatus
 #: Statuses a channel "paid, to ship" is consistent with: our own fulfilment steps refine it.
@@ -86,13 +89,20 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Arrival:
-    """How an inbound order reached us: its stored payload, the source's delivery id, and the path."""
+    """How an inbound order reached us: its raw payload, the source's delivery id, and the path.
+
+    ``body`` (when given) is kept as an ``InboundPayload`` inside the applying
+    transaction, in the same round trip as the delivery-id claim.
+    """
 
     payload_sha256: str = ""
     delivery_id: str = ""
     delivery_source: str = ""
     via: str = "webhook"
     payload_ref: str | None = None
+    body: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    payload_kind: str = "channel"
 
     @property
     def ref(self) -> str | None:
@@ -141,12 +151,20 @@ async def apply_order(
 
 
 async def _apply(actor: Actor, channel: Channel, inbound: InboundOrder, arrival: Arrival, reading: Reading) -> IntakeResult:
-    if arrival.delivery_id:
-        source = arrival.delivery_source or f"channel:{channel.id}"
-        if not await payloads.claim_delivery(actor.tenant_id, source, arrival.delivery_id, arrival.payload_sha256):
-            existing = await _find(actor.tenant_id, channel.id, inbound.external_id, lock=False)
-            return IntakeResult(Outcome.DUPLICATE, existing.id if existing else None,
-                                existing.status if existing else None, ["delivery id already applied"])
+    source = arrival.delivery_source or f"channel:{channel.id}"
+    if arrival.body is not None:
+        claimed = await payloads.record_arrival(
+            actor.tenant_id, arrival.payload_kind, channel.code, arrival.body, arrival.headers,
+            arrival.headers.get("content-type", ""), delivery_source=source, delivery_id=arrival.delivery_id,
+        )
+    elif arrival.delivery_id:
+        claimed = await payloads.claim_delivery(actor.tenant_id, source, arrival.delivery_id, arrival.payload_sha256)
+    else:
+        claimed = True
+    if not claimed:
+        existing = await _find(actor.tenant_id, channel.id, inbound.external_id, lock=False)
+        return IntakeResult(Outcome.DUPLICATE, existing.id if existing else None,
+                            existing.status if existing else None, ["delivery id already applied"])
     order = await _find(actor.tenant_id, channel.id, inbound.external_id, lock=True)
     if order is None:
         plan = plan_new_order(inbound, reading, channel_id=channel.id, source=inbound.source,
@@ -171,35 +189,72 @@ async def _apply(actor: Actor, channel: Channel, inbound: InboundOrder, arrival:
     return await _update(actor, order, state, inbound, reading, arrival)
 
 
+_FIND_SQL = 'SELECT "id" FROM "orders" WHERE "tenant_id" = ? AND "channel_id" = ? AND "external_id" = ?'
+
+
 async def _find(tenant_id: int, channel_id: int, external_id: str, *, lock: bool) -> Order | None:
-    query = Order.filter(tenant_id=tenant_id, channel_id=channel_id, external_id=external_id)
-    return await (query.select_for_update() if lock else query).first()
+    """The order, locked FOR UPDATE when asked (a plain id lookup first: most deliveries are new orders)."""
+    connection = connections.get("default")
+    postgres = connection.capabilities.dialect == "postgres"
+    sql = payloads.dialect_sql(_FIND_SQL + (" FOR UPDATE" if lock and postgres else ""), 3)
+    rows = await connection.execute_query_dict(sql, [tenant_id, channel_id, external_id])
+    if not rows:
+        return None
+    return await Order.get(id=rows[0]["id"])
 
 
 async def insert_order(actor: Actor, channel_id: int, plan: OrderPlan, payload_ref: str | None) -> Order:
     """Write a planned first-seen order: order, lines, tags, payment, channel state, lineage, alerts."""
-    customer = await _find_or_create_customer(actor.tenant_id, plan.customer)
+    customer_id = await customer_for(actor.tenant_id, plan.customer)
     order = await Order.create(
-        tenant_id=actor.tenant_id, channel_id=channel_id, customer=customer, status=plan.status,
+        tenant_id=actor.tenant_id, channel_id=channel_id, customer_id=customer_id, status=plan.status,
         status_before_hold=plan.status_before_hold, hold_reasons=plan.hold_reasons, **plan.order_fields,
     )
-    await OrderLine.bulk_create([OrderLine(order_id=order.id, **line) for line in plan.lines])
-    if plan.tags:
-        await OrderTag.bulk_create([OrderTag(order_id=order.id, tag=tag) for tag in plan.tags])
+    rows: list[Any] = [OrderLine(order_id=order.id, **line) for line in plan.lines]
+    rows += [OrderTag(order_id=order.id, tag=tag) for tag in plan.tags]
     if plan.payment:
-        await Payment.create(order_id=order.id, gateway=plan.payment.gateway, reference=plan.payment.reference,
-                             amount=plan.payment.amount, currency=order.currency or "CNY", status=plan.payment.status)
-    await ChannelOrderState.create(order_id=order.id, tenant_id=actor.tenant_id, **plan.state)
-    await log.append(
+        rows.append(Payment(order_id=order.id, gateway=plan.payment.gateway, reference=plan.payment.reference,
+                            amount=plan.payment.amount, currency=order.currency or "CNY", status=plan.payment.status))
+    rows.append(ChannelOrderState(order_id=order.id, tenant_id=actor.tenant_id, **plan.state))
+    # The lineage row, as events.log.append writes it, in the same round trip as the rest.
+    rows.append(OrderEvent(
         tenant_id=actor.tenant_id, order_id=order.id, type="order.created", actor=actor.name, source=actor.source,
-        reason=f"channel reports {plan.state['status_code']}",
+        reason=f"channel reports {plan.state['status_code']}"[:500], before=None,
         after=created_after(order, plan), payload_ref=payload_ref,
-    )
+    ))
+    await fast_insert.insert_all(rows)
     for kind, severity, message, details in plan.alerts:
         await alerts.raise_alert(tenant_id=actor.tenant_id, order_id=order.id, kind=kind, severity=severity,
                                  message=message, details=details, actor=actor.name, source=actor.source)
-    await order_stock.on_created(actor, order)  # a paid order reserves stock as the tenant's policy says
+    await reserve_if_policy_says(actor, order)
     return order
+
+
+async def reserve_if_policy_says(actor: Actor, order: Order) -> None:
+    """A paid order reserves stock when the tenant's allocation policy allocates on payment.
+
+    ``order_stock.on_created`` does exactly this; it is asked only when the policy
+    auto-allocates, because for an order inserted a moment ago its other step
+    (converting pre-sale reservations) has nothing to find, and the lookup is a
+    round trip on every webhook.
+    """
+    if order.status not in (OrderStatus.PAID, OrderStatus.DEPOSIT_PAID):
+        return
+    policy = await policy_for(actor.tenant_id, order.channel_id)  # type: ignore[attr-defined]
+    if policy.auto_allocate:
+        await order_stock.on_created(actor, order)
+
+
+async def customer_for(tenant_id: int, new: NewCustomer | None) -> int | None:
+    """The buyer's customer id: matched by phone hash, else created (as ``orders.create_order`` does)."""
+    if new is None or not (new.phone or new.name or new.email):
+        return None
+    row = Customer(tenant_id=tenant_id, name=new.name, phone=new.phone,
+                   phone_hash=phone_hash(new.phone) if new.phone else None, email=new.email)
+    if not new.phone:
+        await row.save()
+        return row.pk
+    return await fast_insert.find_or_insert(row, {"tenant_id": tenant_id, "phone_hash": row.phone_hash})
 
 
 def created_after(order: Order, plan: OrderPlan) -> dict[str, Any]:

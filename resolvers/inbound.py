@@ -137,7 +137,6 @@ async def receive_channel(
 ) -> Answer:
     """Run one channel delivery (or a quarantined one, ``replay``) through the pipeline."""
     headers = kept_headers(headers)
-    content_type = headers.get("content-type", "")
     if channel is None:
         return await _quarantine(tenant_id, "channel", channel_code, body, headers, "unknown_channel",
                                  f"no channel {channel_code!r} is registered", "", 404, False, replay)
@@ -148,17 +147,14 @@ async def receive_channel(
             if replay:
                 await quarantine.still_failing(replay.row, "signature", problem)
             return Answer(401, {"status": "unauthorized", "reason": problem}, "unauthorized")
-    if replay:
-        payload_sha = replay.row.payload.sha256
-    else:
-        _, payload_sha = await payloads.store(tenant_id, "channel", channel.code, body, headers, content_type)
+    via = "replay" if replay else headers.get("x-delivery-via", "webhook")[:16]
     try:
         inbound = parse_channel_order(channel, body, headers)
+        # The body is kept inside the applying transaction (with the delivery id, one round trip).
         result = await apply_order(
-            channel_actor(tenant_id, channel.code, "replay" if replay else headers.get("x-delivery-via", "webhook")),
-            channel, inbound,
-            Arrival(payload_sha256=payload_sha, delivery_id=delivery_id(channel, headers)[:128],
-                    via="replay" if replay else headers.get("x-delivery-via", "webhook")[:16]),
+            channel_actor(tenant_id, channel.code, via), channel, inbound,
+            Arrival(payload_sha256=payloads.sha256_hex(body), delivery_id=delivery_id(channel, headers)[:128],
+                    via=via, body=body, headers=dict(headers)),
             mapping_max_age=mapping_max_age,
         )
     except BadMapping as error:

@@ -24,7 +24,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from adapters.normalized import InboundOrder, PayloadError
-from domain import alerts, order_stock
+from domain import alerts, fast_insert, order_stock
 from domain import status_mapping as mapping_tables
 from domain.actor import Actor
 from domain.allocation_policy import policy_for
@@ -218,43 +218,38 @@ class _Importer:
         """First-seen orders with a handful of multi-row inserts instead of several statements per order."""
         tenant_id = self.actor.tenant_id
         customers = await self._customers([plan for _, plan in fresh])
-        await Order.bulk_create([
-            Order(tenant_id=tenant_id, channel_id=self.channel.id, customer_id=customers.get(id(plan)),
-                  status=plan.status, status_before_hold=plan.status_before_hold, hold_reasons=plan.hold_reasons,
-                  **plan.order_fields)
+        built = {
+            plan.external_id: Order(tenant_id=tenant_id, channel_id=self.channel.id, customer_id=customers.get(id(plan)),
+                                    status=plan.status, status_before_hold=plan.status_before_hold,
+                                    hold_reasons=plan.hold_reasons, **plan.order_fields)
             for _, plan in fresh
-        ])
-        rows = await Order.filter(tenant_id=tenant_id, channel_id=self.channel.id,
-                                  external_id__in=[plan.external_id for _, plan in fresh])
-        by_external = {row.external_id: row for row in rows}
+        }
+        await fast_insert.insert_all(list(built.values()))
+        ids = dict(await Order.filter(tenant_id=tenant_id, channel_id=self.channel.id, external_id__in=list(built))
+                   .values_list("external_id", "id"))
         lines, tags, payments, states, events = [], [], [], [], []
         for group, plan in fresh:
-            order = by_external[plan.external_id]
-            lines += [OrderLine(order_id=order.id, **line) for line in plan.lines]
-            tags += [OrderTag(order_id=order.id, tag=tag) for tag in plan.tags]
+            order_id = ids[plan.external_id]
+            order = built[plan.external_id]
+            lines += [OrderLine(order_id=order_id, **line) for line in plan.lines]
+            tags += [OrderTag(order_id=order_id, tag=tag) for tag in plan.tags]
             if plan.payment:
-                payments.append(Payment(order_id=order.id, gateway=plan.payment.gateway, reference=plan.payment.reference,
+                payments.append(Payment(order_id=order_id, gateway=plan.payment.gateway, reference=plan.payment.reference,
                                         amount=plan.payment.amount, currency=order.currency or "CNY",
                                         status=plan.payment.status))
-            states.append(ChannelOrderState(order_id=order.id, tenant_id=tenant_id, **plan.state))
-            # Lineage rows written in bulk here (events.log.append writes one at a time); same shape.
-            events.append(OrderEvent(tenant_id=tenant_id, order_id=order.id, type="order.created", actor=self.actor.name,
+            states.append(ChannelOrderState(order_id=order_id, tenant_id=tenant_id, **plan.state))
+            # Lineage rows written in bulk (events.log.append writes one at a time); the same rows.
+            events.append(OrderEvent(tenant_id=tenant_id, order_id=order_id, type="order.created", actor=self.actor.name,
                                      source=self.actor.source, reason=f"imported: channel reports {plan.state['status_code']}",
                                      after=created_after(order, plan), payload_ref=self._arrival(group).ref))
-        await OrderLine.bulk_create(lines)
-        if tags:
-            await OrderTag.bulk_create(tags)
-        if payments:
-            await Payment.bulk_create(payments)
-        await ChannelOrderState.bulk_create(states)
-        await OrderEvent.bulk_create(events)
+        await fast_insert.insert_all([*lines, *tags, *payments, *states, *events])
         for _, plan in fresh:
-            order = by_external[plan.external_id]
+            order_id = ids[plan.external_id]
             for kind, severity, message, details in plan.alerts:
-                await alerts.raise_alert(tenant_id=tenant_id, order_id=order.id, kind=kind, severity=severity,
+                await alerts.raise_alert(tenant_id=tenant_id, order_id=order_id, kind=kind, severity=severity,
                                          message=message, details=details, actor=self.actor.name, source=self.actor.source)
-            if self.auto_allocate and order.status in (OrderStatus.PAID, OrderStatus.DEPOSIT_PAID):
-                await order_stock.on_created(self.actor, order)
+            if self.auto_allocate and plan.status in (OrderStatus.PAID, OrderStatus.DEPOSIT_PAID):
+                await order_stock.on_created(self.actor, await Order.get(id=order_id))
 
     async def _customers(self, plans: list[OrderPlan]) -> dict[int, int]:
         """Customer id per plan (keyed by ``id(plan)``): matched by phone hash, created in bulk when new."""

@@ -6,12 +6,14 @@ whatever ids are asked for.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Hashable, Sequence
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 from tortoise.connection import connections
+from tortoise.models import Model
 
 from models import (
     Alert,
@@ -29,6 +31,22 @@ from models import (
 )
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Model)
+
+#: ``ready()`` returns this when a loader does not hold the value yet.
+NOT_LOADED: Any = object()
+
+#: Order relations that ``Loaders.prefetch_orders`` understands (GraphQL field names).
+ORDER_ONE = {"channel": "channel_id", "customer": "customer_id", "warehouse": "warehouse_id"}
+ORDER_MANY = ("lines", "shipments", "payments", "tags", "alerts", "events")
+
+
+def ready(loader: DataLoader[Any, T], key: Any) -> T:
+    """The value ``loader`` already holds for ``key``, or ``NOT_LOADED`` (not fetched, pending or failed)."""
+    future = loader.cache_map.get(key)
+    if future is None or not future.done() or future.cancelled() or future.exception() is not None:
+        return NOT_LOADED
+    return future.result()
 
 
 def _by_key(rows: Sequence[T], keys: Sequence[Hashable], attr: str) -> list[T | None]:
@@ -49,18 +67,18 @@ class Loaders:
     def __init__(self, tenant_id: int) -> None:
         self.tenant_id = tenant_id
         t = tenant_id
-        self.order = self._one(lambda ids: Order.filter(tenant_id=t, id__in=ids))
-        self.channel = self._one(lambda ids: Channel.filter(tenant_id=t, id__in=ids))
-        self.warehouse = self._one(lambda ids: Warehouse.filter(tenant_id=t, id__in=ids))
-        self.customer = self._one(lambda ids: Customer.filter(tenant_id=t, id__in=ids))
-        self.lines = self._many(lambda ids: OrderLine.filter(order_id__in=ids).order_by("id"), "order_id")
-        self.shipments = self._many(lambda ids: Shipment.filter(order_id__in=ids).order_by("id"), "order_id")
-        self.payments = self._many(lambda ids: Payment.filter(order_id__in=ids).order_by("id"), "order_id")
-        self.tags = self._many(lambda ids: OrderTag.filter(order_id__in=ids).order_by("tag"), "order_id")
-        self.events = self._many(lambda ids: OrderEvent.filter(order_id__in=ids).order_by("id"), "order_id")
-        self.alerts = self._many(lambda ids: Alert.filter(order_id__in=ids).order_by("id"), "order_id")
+        self.order = self._one(lambda ids: rows_where_in(Order, "id", ids, "id", tenant_id=t))
+        self.channel = self._one(lambda ids: rows_where_in(Channel, "id", ids, "id", tenant_id=t))
+        self.warehouse = self._one(lambda ids: rows_where_in(Warehouse, "id", ids, "id", tenant_id=t))
+        self.customer = self._one(lambda ids: rows_where_in(Customer, "id", ids, "id", tenant_id=t))
+        self.lines = self._many(lambda ids: rows_where_in(OrderLine, "order_id", ids, "id"), "order_id")
+        self.shipments = self._many(lambda ids: rows_where_in(Shipment, "order_id", ids, "id"), "order_id")
+        self.payments = self._many(lambda ids: rows_where_in(Payment, "order_id", ids, "id"), "order_id")
+        self.tags = self._many(lambda ids: rows_where_in(OrderTag, "order_id", ids, "tag"), "order_id")
+        self.events = self._many(lambda ids: rows_where_in(OrderEvent, "order_id", ids, "id"), "order_id")
+        self.alerts = self._many(lambda ids: rows_where_in(Alert, "order_id", ids, "id"), "order_id")
         self.tracking = self._many(
-            lambda ids: TrackingEvent.filter(shipment_id__in=ids).order_by("occurred_at", "id"), "shipment_id"
+            lambda ids: rows_where_in(TrackingEvent, "shipment_id", ids, "occurred_at, id"), "shipment_id"
         )
         self.stock_by_sku = self._many(
             lambda skus: Stock.filter(tenant_id=t, sku__in=skus).order_by("warehouse_id"), "sku"
@@ -81,6 +99,34 @@ class Loaders:
 
         return DataLoader(load_fn=load)
 
+    async def prefetch_orders(self, orders: Sequence[Order], wanted: Collection[str], last_events: Collection[int] = ()) -> None:
+        """Load the wanted relations of a page of orders up front, one statement per relation.
+
+        ``wanted`` holds order field names (``lines``, ``customer`` …) and the nested
+        ``shipments.trackingEvents``, ``shipments.warehouse`` and ``lines.warehouse``;
+        ``last_events`` the ``events(last: n)`` sizes. Fields then find their rows with
+        ``ready()`` and resolve without awaiting. A failed load is left in the loader:
+        the field that needs it awaits it and reports the error, as without prefetching.
+        """
+        ids = [order.id for order in orders]
+        jobs = [getattr(self, name).load_many(ids) for name in ORDER_MANY if name in wanted]
+        jobs += [self.last_events(count).load_many(ids) for count in last_events]
+        for name, column in ORDER_ONE.items():
+            if name in wanted:
+                jobs.append(getattr(self, name).load_many({getattr(o, column) for o in orders} - {None}))
+        await asyncio.gather(*jobs, return_exceptions=True)
+        jobs = []
+        if "shipments.trackingEvents" in wanted or "shipments.warehouse" in wanted:
+            shipments = [s for pk in ids if (rows := ready(self.shipments, pk)) is not NOT_LOADED for s in rows]
+            if "shipments.trackingEvents" in wanted:
+                jobs.append(self.tracking.load_many([s.id for s in shipments]))
+            if "shipments.warehouse" in wanted:
+                jobs.append(self.warehouse.load_many({s.warehouse_id for s in shipments} - {None}))
+        if "lines.warehouse" in wanted:
+            lines = [line for pk in ids if (rows := ready(self.lines, pk)) is not NOT_LOADED for line in rows]
+            jobs.append(self.warehouse.load_many({line.warehouse_id for line in lines} - {None}))
+        await asyncio.gather(*jobs, return_exceptions=True)
+
     def last_events(self, count: int) -> DataLoader[int, list[OrderEvent]]:
         """The newest ``count`` events of each order (oldest first), in one windowed query."""
         if count not in self._last_events:
@@ -92,15 +138,43 @@ class Loaders:
         return self._last_events[count]
 
 
-async def _latest_events(order_ids: list[int], count: int) -> list[OrderEvent]:
+def _marks(connection: Any, count: int, start: int = 1) -> list[str]:
+    """Positional parameter markers of the connection's dialect."""
+    if connection.capabilities.dialect == "postgres":
+        return [f"${i}" for i in range(start, start + count)]
+    return ["?"] * count
+
+
+def _columns(model: type[Model]) -> str:
+    return ", ".join(f'"{column}"' for column in model._meta.db_fields)
+
+
+async def rows_where_in(model: type[M], column: str, keys: Sequence[Any], order_by: str, *, tenant_id: int | None = None) -> list[M]:
+    """``model`` rows whose ``column`` is one of ``keys`` (and of the tenant), ordered: one statement.
+
+    The hot loaders' query is fixed, so it is written here rather than built by a
+    QuerySet per batch; rows become models through Tortoise's own ``_init_from_db``
+    (what every QuerySet uses), so types match the ORM on SQLite and PostgreSQL.
+    """
     connection = connections.get("default")
-    postgres = connection.capabilities.dialect == "postgres"
-    marks = ", ".join(f"${i + 1}" if postgres else "?" for i in range(len(order_ids)))
-    limit = f"${len(order_ids) + 1}" if postgres else "?"
+    params: list[Any] = list(keys)
+    where = f'"{column}" IN ({", ".join(_marks(connection, len(params)))})'
+    if tenant_id is not None:
+        where += f' AND "tenant_id" = {_marks(connection, 1, len(params) + 1)[0]}'
+        params.append(tenant_id)
+    sql = f'SELECT {_columns(model)} FROM "{model._meta.db_table}" WHERE {where} ORDER BY {order_by}'
+    _, rows = await connection.execute_query(sql, params)
+    return [model._init_from_db(**row) for row in rows]
+
+
+async def _latest_events(order_ids: list[int], count: int) -> list[OrderEvent]:
+    """The newest ``count`` events of each order, oldest first: one windowed statement."""
+    connection = connections.get("default")
+    *marks, limit = _marks(connection, len(order_ids) + 1)
+    columns = _columns(OrderEvent)
     sql = (
-        "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY id DESC) AS rank "
-        f"FROM order_event WHERE order_id IN ({marks})) ranked WHERE rank <= {limit}"
+        f"SELECT {columns} FROM (SELECT {columns}, ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY id DESC) AS rank "
+        f"FROM order_event WHERE order_id IN ({', '.join(marks)})) ranked WHERE rank <= {limit} ORDER BY id"
     )
     _, rows = await connection.execute_query(sql, [*order_ids, count])
-    ids = [row["id"] for row in rows]
-    return await OrderEvent.filter(id__in=ids).order_by("id") if ids else []
+    return [OrderEvent._init_from_db(**row) for row in rows]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 from strawberry.types import Info
+from strawberry.types.nodes import SelectedField, Selection
 
 from domain import transitions
 from domain.masking import mask_address, mask_name, mask_phone
@@ -16,14 +19,39 @@ from domain.statuses import OrderStatus as DomainOrderStatus
 from models.order import order_no
 from resolvers import ids
 from resolvers import orders as order_resolvers
+from resolvers.loaders import NOT_LOADED, ready
 from resolvers.pagination import BadPageSize
 from schema.enums import OrderSortField, OrderStatus, PaymentStatus, ShipmentStatus, SortDirection
 
 Ctx = Info  # the context is resolvers.context.Context
 
 
+R = TypeVar("R")
+
+
 def _pii(info: Info) -> bool:
     return info.context.actor.sees_personal_data
+
+
+def _related(loader: DataLoader[Any, Any], key: Any, convert: Callable[[Any], R]) -> R:
+    """``convert`` of the loader's value for ``key``: at once if already loaded, else an awaitable.
+
+    Relation fields are plain functions so that a prefetched page of orders
+    (``OrderConnection.load``) completes without an asyncio task per field;
+    otherwise they hand graphql-core an awaitable, batched by the DataLoader.
+    """
+    value = ready(loader, key)
+    if value is not NOT_LOADED:
+        return convert(value)
+    return _load_then(loader, key, convert)  # type: ignore[return-value]
+
+
+async def _load_then(loader: DataLoader[Any, Any], key: Any, convert: Callable[[Any], R]) -> R:
+    return convert(await loader.load(key))
+
+
+def _warehouse(row: Any) -> Warehouse | None:
+    return Warehouse.from_row(row) if row else None
 
 
 @strawberry.interface(description="An object with an opaque global id, fetchable with `node(id:)`.")
@@ -157,10 +185,10 @@ class OrderLine(Node):
         )
 
     @strawberry.field(description="The warehouse this line is allocated to, if any.")
-    async def warehouse(self, info: Info) -> Warehouse | None:
+    def warehouse(self, info: Info) -> Warehouse | None:
         if self.warehouse_pk is None:
             return None
-        return Warehouse.from_row(await info.context.loaders.warehouse.load(self.warehouse_pk))
+        return _related(info.context.loaders.warehouse, self.warehouse_pk, _warehouse)
 
     @strawberry.field(description="Stock of this SKU in every warehouse.")
     async def stock(self, info: Info) -> list[Stock]:
@@ -202,24 +230,27 @@ class Shipment(Node):
         )
 
     @strawberry.field(description="Carrier scans, oldest first.")
-    async def tracking_events(self, info: Info) -> list[TrackingEvent]:
-        rows = await info.context.loaders.tracking.load(self.pk)
-        return [
-            TrackingEvent(
-                status=ShipmentStatus(r.status),
-                raw_code=r.raw_code,
-                description=r.description,
-                location=r.location,
-                occurred_at=r.occurred_at,
-            )
-            for r in rows
-        ]
+    def tracking_events(self, info: Info) -> list[TrackingEvent]:
+        return _related(info.context.loaders.tracking, self.pk, _tracking_events)
 
     @strawberry.field
-    async def warehouse(self, info: Info) -> Warehouse | None:
+    def warehouse(self, info: Info) -> Warehouse | None:
         if self.warehouse_pk is None:
             return None
-        return Warehouse.from_row(await info.context.loaders.warehouse.load(self.warehouse_pk))
+        return _related(info.context.loaders.warehouse, self.warehouse_pk, _warehouse)
+
+
+def _tracking_events(rows: Sequence[Any]) -> list[TrackingEvent]:
+    return [
+        TrackingEvent(
+            status=ShipmentStatus(r.status),
+            raw_code=r.raw_code,
+            description=r.description,
+            location=r.location,
+            occurred_at=r.occurred_at,
+        )
+        for r in rows
+    ]
 
 
 @strawberry.type
@@ -375,52 +406,54 @@ class Order(Node):
             warehouse_pk=row.warehouse_id,
         )
 
-    @strawberry.field
-    async def channel(self, info: Info) -> Channel:
-        return Channel.from_row(await info.context.loaders.channel.load(self.channel_pk))
+    # Relation fields return at once when OrderConnection.load prefetched them (see ``_related``).
 
     @strawberry.field
-    async def customer(self, info: Info) -> Customer | None:
+    def channel(self, info: Info) -> Channel:
+        return _related(info.context.loaders.channel, self.channel_pk, Channel.from_row)
+
+    @strawberry.field
+    def customer(self, info: Info) -> Customer | None:
         if self.customer_pk is None:
             return None
-        row = await info.context.loaders.customer.load(self.customer_pk)
-        return Customer.from_row(row, _pii(info)) if row else None
+        pii = _pii(info)
+        return _related(info.context.loaders.customer, self.customer_pk, lambda row: Customer.from_row(row, pii) if row else None)
 
     @strawberry.field(description="The warehouse the order is allocated to, if any.")
-    async def warehouse(self, info: Info) -> Warehouse | None:
+    def warehouse(self, info: Info) -> Warehouse | None:
         if self.warehouse_pk is None:
             return None
-        return Warehouse.from_row(await info.context.loaders.warehouse.load(self.warehouse_pk))
+        return _related(info.context.loaders.warehouse, self.warehouse_pk, _warehouse)
 
     @strawberry.field
-    async def lines(self, info: Info) -> list[OrderLine]:
-        return [OrderLine.from_row(row) for row in await info.context.loaders.lines.load(self.pk)]
+    def lines(self, info: Info) -> list[OrderLine]:
+        return _related(info.context.loaders.lines, self.pk, lambda rows: [OrderLine.from_row(r) for r in rows])
 
     @strawberry.field
-    async def shipments(self, info: Info) -> list[Shipment]:
-        return [Shipment.from_row(row) for row in await info.context.loaders.shipments.load(self.pk)]
+    def shipments(self, info: Info) -> list[Shipment]:
+        return _related(info.context.loaders.shipments, self.pk, lambda rows: [Shipment.from_row(r) for r in rows])
 
     @strawberry.field
-    async def payments(self, info: Info) -> list[Payment]:
-        return [Payment.from_row(row) for row in await info.context.loaders.payments.load(self.pk)]
+    def payments(self, info: Info) -> list[Payment]:
+        return _related(info.context.loaders.payments, self.pk, lambda rows: [Payment.from_row(r) for r in rows])
 
     @strawberry.field
-    async def tags(self, info: Info) -> list[str]:
-        return [row.tag for row in await info.context.loaders.tags.load(self.pk)]
+    def tags(self, info: Info) -> list[str]:
+        return _related(info.context.loaders.tags, self.pk, lambda rows: [r.tag for r in rows])
 
     @strawberry.field
-    async def alerts(self, info: Info) -> list[Alert]:
-        return [Alert.from_row(row) for row in await info.context.loaders.alerts.load(self.pk)]
+    def alerts(self, info: Info) -> list[Alert]:
+        return _related(info.context.loaders.alerts, self.pk, lambda rows: [Alert.from_row(r) for r in rows])
 
     @strawberry.field(description="The full lineage, oldest first; `last: n` gives only the newest n (still oldest first).")
-    async def events(self, info: Info, last: Annotated[int | None, strawberry.argument(description="1-100")] = None) -> list[OrderEvent]:
+    def events(self, info: Info, last: Annotated[int | None, strawberry.argument(description="1-100")] = None) -> list[OrderEvent]:
         if last is None:
-            rows = await info.context.loaders.events.load(self.pk)
+            loader = info.context.loaders.events
         else:
             if not 1 <= last <= info.context.max_page_size:
                 raise BadPageSize(f"last must be between 1 and {info.context.max_page_size}")
-            rows = await info.context.loaders.last_events(last).load(self.pk)
-        return [OrderEvent.from_row(row) for row in rows]
+            loader = info.context.loaders.last_events(last)
+        return _related(loader, self.pk, lambda rows: [OrderEvent.from_row(r) for r in rows])
 
     @strawberry.field(description="Statuses the state machine allows next (guards are checked when you move).")
     def allowed_transitions(self) -> list[OrderStatus]:
@@ -496,6 +529,10 @@ class OrderConnection:
         page = await order_resolvers.orders_page(
             info.context, filter, sort.value, direction == SortDirection.DESC, first, after, **scope
         )
+        if page.rows:
+            wanted, last_events = _selected_order_fields(info)
+            if wanted or last_events:
+                await info.context.loaders.prefetch_orders(page.rows, wanted, last_events)
         pii = _pii(info)
         edges = [OrderEdge(cursor=page.cursor_of(row), node=Order.from_row(row, pii)) for row in page.rows]
         return cls(
@@ -504,6 +541,43 @@ class OrderConnection:
             filter=filter,
             scope=scope,
         )
+
+
+def _fields(selections: Sequence[Selection]) -> Iterator[SelectedField]:
+    """The fields of a selection set, fragments flattened."""
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection
+        else:
+            yield from _fields(selection.selections)
+
+
+def _selected_order_fields(info: Info) -> tuple[set[str], set[int]]:
+    """What a query asks of a connection's orders (``edges.node`` and ``nodes``).
+
+    Returns order field names, plus ``parent.child`` for fields under them (e.g.
+    ``shipments.trackingEvents``), and the valid ``events(last: n)`` sizes.
+    Plain ``events`` is listed only when asked for without ``last``.
+    """
+    wanted: set[str] = set()
+    last_events: set[int] = set()
+    for connection in info.selected_fields:
+        for part in _fields(connection.selections):
+            if part.name == "nodes":
+                orders = [part]
+            elif part.name == "edges":
+                orders = [field for field in _fields(part.selections) if field.name == "node"]
+            else:
+                continue
+            for order in orders:
+                for field in _fields(order.selections):
+                    last = field.arguments.get("last") if field.name == "events" else None
+                    if last is None:
+                        wanted.add(field.name)
+                    elif isinstance(last, int) and 1 <= last <= info.context.max_page_size:
+                        last_events.add(last)
+                    wanted.update(f"{field.name}.{child.name}" for child in _fields(field.selections))
+    return wanted, last_events
 
 
 NODE_TYPES = (Order, OrderLine, Channel, Customer, Warehouse, Stock, Shipment, Payment, OrderEvent, Alert)

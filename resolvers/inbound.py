@@ -147,7 +147,7 @@ async def receive_channel(
             if replay:
                 await quarantine.still_failing(replay.row, "signature", problem)
             return Answer(401, {"status": "unauthorized", "reason": problem}, "unauthorized")
-    via = "replay" if replay else headers.get("x-delivery-via", "webhook")[:16]
+    via = "replay" if replay else ("poller" if headers.get("x-delivery-via") == "poller" else "webhook")
     try:
         inbound = parse_channel_order(channel, body, headers)
         # The body is kept inside the applying transaction (with the delivery id, one round trip).

@@ -29,6 +29,8 @@ from api.http_metrics import HttpMetrics
 from api.logging import configure_logging
 from api.settings import Settings
 from api.live import build_live, url_policy
+from adapters.sms import sms_sender
+from public_tracking import TrackingSite
 from schema import build_schema
 
 log = logging.getLogger("ordergraph")
@@ -69,6 +71,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     )
 
     maintenance = IntakeMaintenance(settings)
+    tracking = TrackingSite(settings, sms=sms_sender(settings.sms_gateway_url, settings.sms_gateway_token))
     idempotent_graphql = IdempotencyMiddleware(
         graphql, keys=graphql.keys, ttl_hours=settings.idempotency_ttl_hours, lock_seconds=settings.idempotency_lock_seconds
     )
@@ -83,6 +86,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             yield
         finally:
             await maintenance.stop()
+            await tracking.aclose()
             await live.stop()
             if manage_database:
                 await database.close_db()
@@ -94,6 +98,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             Route("/healthz", healthz),
             Route("/metrics", metrics),
             Mount("/hooks", routes=Hooks(settings).routes()),
+            *tracking.routes,
         ],
         middleware=[Middleware(HttpMetrics)],
         lifespan=lifespan,
@@ -103,4 +108,5 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     app.state.dispatcher = live.local_feed
     app.state.webhook_policy = url_policy(settings)
     app.state.settings = settings
+    app.state.tracking = tracking
     return app

@@ -111,6 +111,7 @@ async def seed_demo(slug: str = "demo", order_count: int = 200, seed: int = 7) -
     await allocation_policy.save_policy(ops, POLICY)
     for channel_code, config in CHANNEL_POLICIES.items():
         await allocation_policy.save_policy(ops, config, channel_code)
+    await seed_tracking_showcase(tenant.id)
     customers = [
         NewCustomer(name=rng.choice(SURNAMES) + rng.choice(GIVEN), phone=f"13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}")
         for _ in range(70)
@@ -219,3 +220,85 @@ async def _track(rng, carrier: Actor, shipment_id: int, placed: datetime, target
         await fulfilment.record_tracking(
             carrier, shipment_id, status, placed + timedelta(days=days, hours=offset * 5), description=text, location=rng.choice(["杭州", "上海", "广州"])
         )
+
+
+# The tracking page's showcase -----------------------------------------------------------
+
+#: The customer the README screenshot and ``make run`` visitors look up: order number + last 4 "5678".
+SHOWCASE_PHONE = "13812345678"
+SHOWCASE_LOGO = "/track/-/static/qingming-logo.svg"
+SHOWCASE_SKUS = [("GIFT-LJ01", "明前西湖龙井·特级 250g", Decimal("268.00")), ("GIFT-GW01", "青瓷盖碗", Decimal("129.00")),
+                 ("GIFT-BH01", "白毫银针礼盒", Decimal("399.00")), ("GIFT-ZS01", "宜兴紫砂壶·石瓢", Decimal("520.00"))]
+
+
+async def seed_tracking_showcase(tenant_id: int, *, now: datetime | None = None) -> dict[str, int]:
+    """One customer with three orders on three channels: on the way, delivered (to confirm), being packed.
+
+    Returns the order ids by state. Works on any tenant with at least one warehouse
+    (adds the channels and SKUs it needs).
+    """
+    from domain.branding import set_branding
+    from models import Channel, Order, Warehouse
+
+    now = now or datetime.now(UTC)
+    ops = Actor(tenant_id=tenant_id, role=Role.OPS, name="demo-seed", source="seed")
+    carrier = Actor(tenant_id=tenant_id, role=Role.SERVICE, name="kdniao", source="carrier")
+    tenant = await Tenant.get(id=tenant_id)
+    if not tenant.logo_url:
+        await set_branding(tenant_id, logo_url=SHOWCASE_LOGO, accent_color="#2f7d4f")
+    channels = {}
+    for code, kind, name in CHANNELS[:3]:
+        channels[kind] = await Channel.filter(tenant_id=tenant_id, kind=kind).first() or await catalog.create_channel(tenant_id, code, kind, name)
+    warehouse = await Warehouse.filter(tenant_id=tenant_id).order_by("priority", "id").first()
+    for code, title, _ in SHOWCASE_SKUS:
+        await catalog.upsert_sku(tenant_id, code, title, "tea")
+        await stock.receive_stock(ops, warehouse.id, code, 50, reason="showcase stock")
+    customer = NewCustomer(name="陈晓明", phone=SHOWCASE_PHONE)
+    address = NewAddress(name="陈晓明", phone=SHOWCASE_PHONE, province="浙江", city="杭州", district="西湖区", address="文三路 478 号 华星科技大厦 5 楼")
+    plans = [
+        ("in_transit", "taobao", "3948571029384756102", [("GIFT-LJ01", 2), ("GIFT-GW01", 1)], now - timedelta(days=1, hours=3)),
+        ("delivered", "douyin", "6934157720488215541", [("GIFT-BH01", 1)], now - timedelta(days=4)),
+        ("packed", "wechat_channels", "WX20261102093311", [("GIFT-ZS01", 1)], now - timedelta(hours=5)),
+    ]
+    prices = {code: price for code, _, price in SHOWCASE_SKUS}
+    titles = {code: title for code, title, _ in SHOWCASE_SKUS}
+    ids: dict[str, int] = {}
+    for state, kind, external_id, wanted, placed in plans:
+        lines = [NewLine(sku=sku, title=titles[sku], quantity=q, unit_price=prices[sku]) for sku, q in wanted]
+        total = sum((line.unit_price * line.quantity for line in lines), Decimal("0"))
+        order = await orders.create_order(ops, NewOrder(
+            channel_id=channels[kind].id, external_id=external_id, lines=lines, customer=customer, address=address,
+            payment=NewPayment(gateway="alipay", amount=total, paid_at=placed), placed_at=placed,
+        ))
+        if (await Order.get(id=order.id)).status == OrderStatus.PAID:
+            await fulfilment.allocate_order(ops, order.id, warehouse.id)
+        await orders.transition_order(ops, order.id, OrderStatus.PICKING)
+        await orders.transition_order(ops, order.id, OrderStatus.PACKED)
+        ids[state] = order.id
+        if state == "packed":
+            continue
+        shipment = await fulfilment.ship_order(
+            ops, order.id, "SF" if state == "in_transit" else "ZTO", "SF1428857306914" if state == "in_transit" else "78462201935577",
+            estimated_delivery=now + timedelta(days=1) if state == "in_transit" else placed + timedelta(days=3),
+        )
+        scans = SHOWCASE_SCANS[state]
+        for hours_ago, status, text, place in scans:
+            at = now - timedelta(hours=hours_ago) if state == "in_transit" else placed + timedelta(hours=hours_ago)
+            await fulfilment.record_tracking(carrier, shipment.id, status, at, description=text, location=place)
+    return ids
+
+
+SHOWCASE_SCANS = {
+    "in_transit": [
+        (22, ShipmentStatus.PICKED_UP, "顺丰速运 已收取快件", "上海"),
+        (15, ShipmentStatus.IN_TRANSIT, "快件到达 【上海青浦集散中心】", "上海"),
+        (9, ShipmentStatus.IN_TRANSIT, "快件已发车，正发往 【杭州转运中心】", "上海"),
+        (3, ShipmentStatus.IN_TRANSIT, "快件到达 【杭州转运中心】", "杭州"),
+    ],
+    "delivered": [
+        (6, ShipmentStatus.PICKED_UP, "中通快递 已揽收", "上海"),
+        (20, ShipmentStatus.IN_TRANSIT, "快件已到达 杭州中转部", "杭州"),
+        (50, ShipmentStatus.OUT_FOR_DELIVERY, "【杭州西湖区】快递员 王师傅 正在派件", "杭州"),
+        (53, ShipmentStatus.DELIVERED, "已签收，签收人：本人", "杭州"),
+    ],
+}

@@ -27,6 +27,15 @@ Intake (webhooks, tracking, imports, idempotency):
     ORDERGRAPH_IDEMPOTENCY_LOCK_SECONDS a request in flight longer than this is presumed dead (60)
     ORDERGRAPH_IMPORT_DIR              the only folder server-side imports may read (var/imports)
     ORDERGRAPH_IMPORT_BATCH            rows committed per import transaction (1000)
+
+Customer tracking page (``/track``, see ``public_tracking``):
+
+    ORDERGRAPH_TRACKING_TENANT         tenant served at ``/track``; others at ``/track/{slug}`` ("demo")
+    ORDERGRAPH_TRACKING_SECRET         HMAC key for sessions, links, CSRF and code hashes (required in production)
+    ORDERGRAPH_TRACKING_LINK_DAYS      lifetime of minted ``/track/t/{token}`` links (30)
+    ORDERGRAPH_TRACKING_FAIL_FLOOR_MS  a failed lookup never answers sooner than this (250)
+    ORDERGRAPH_SMS_GATEWAY_URL         HTTP SMS gateway; unset = development sender that logs codes
+    ORDERGRAPH_SMS_GATEWAY_TOKEN       bearer token for that gateway
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ import os
 from dataclasses import dataclass, field
 
 DEFAULT_DATABASE_URL = "sqlite://var/ordergraph.sqlite3"
+DEV_TRACKING_SECRET = "dev-only-tracking-secret-change-me"
 
 
 def _int(name: str, default: int) -> int:
@@ -79,6 +89,12 @@ class Settings:
     idempotency_lock_seconds: float = 60.0
     import_dir: str = "var/imports"
     import_batch_size: int = 1000
+    tracking_tenant: str = "demo"
+    tracking_secret: str = DEV_TRACKING_SECRET
+    tracking_link_days: int = 30
+    tracking_fail_floor_ms: int = 250
+    sms_gateway_url: str | None = None
+    sms_gateway_token: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -118,4 +134,10 @@ class Settings:
             idempotency_lock_seconds=_float("ORDERGRAPH_IDEMPOTENCY_LOCK_SECONDS", 60.0),
             import_dir=os.environ.get("ORDERGRAPH_IMPORT_DIR", "var/imports"),
             import_batch_size=_int("ORDERGRAPH_IMPORT_BATCH", 1000),
+            tracking_tenant=os.environ.get("ORDERGRAPH_TRACKING_TENANT") or "demo",
+            tracking_secret=os.environ.get("ORDERGRAPH_TRACKING_SECRET") or DEV_TRACKING_SECRET,
+            tracking_link_days=_int("ORDERGRAPH_TRACKING_LINK_DAYS", 30),
+            tracking_fail_floor_ms=_int("ORDERGRAPH_TRACKING_FAIL_FLOOR_MS", 250),
+            sms_gateway_url=os.environ.get("ORDERGRAPH_SMS_GATEWAY_URL") or None,
+            sms_gateway_token=os.environ.get("ORDERGRAPH_SMS_GATEWAY_TOKEN") or None,
         )

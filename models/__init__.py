@@ -7,6 +7,7 @@ from models.alert import Alert
 from models.channel import Channel
 from models.customer import Customer
 from models.event import DispatchCursor, OrderEvent
+from models.feedback import OrderFeedback
 from models.intake import (
     CarrierAccount,
     ChannelOrderState,
@@ -20,6 +21,7 @@ from models.intake import (
     StatusMappingVersion,
 )
 from models.order import Order, OrderLine, OrderTag
+from models.otp import OtpChallenge
 from models.payment import Payment
 from models.shipment import Shipment, TrackingEvent
 from models.stock import (
@@ -51,8 +53,10 @@ __all__ = [
     "InboundPayload",
     "Order",
     "OrderEvent",
+    "OrderFeedback",
     "OrderLine",
     "OrderTag",
+    "OtpChallenge",
     "Payment",
     "Quarantine",
     "QuarantinedPayload",

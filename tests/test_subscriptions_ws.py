@@ -90,13 +90,15 @@ async def test_subscribing_before_connection_init_is_closed_with_4401(world, db)
 
 
 async def test_only_graphql_transport_ws_is_offered(world, db):
+    """The legacy graphql-ws protocol (auth-bypass CVE) is refused with 4406."""
     with served(db) as base:
         url = base.replace("http", "ws") + "/graphql"
-        with pytest.raises(websockets.exceptions.InvalidStatus):
-            async with websockets.connect(url, subprotocols=["graphql-ws"]):
-                pass
+        async with websockets.connect(url, subprotocols=["graphql-ws"]) as legacy:
+            with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+                await asyncio.wait_for(legacy.recv(), timeout=5)
         async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:
             assert ws.subprotocol == "graphql-transport-ws"
+    assert closed.value.rcvd.code == 4406
 
 
 async def test_foreign_order_ids_in_a_filter_deliver_nothing(world, other_world, db):

@@ -144,7 +144,7 @@ class QuarantinedPayload(Model):
     class Meta:
         table = "quarantined_payload"
         unique_together = (("tenant", "kind", "source", "payload"),)
-        indexes = (("tenant", "status", "id"),)
+        indexes = (("tenant_id", "status", "id"),)
 
 
 class CarrierAccount(Model):

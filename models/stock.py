@@ -34,7 +34,7 @@ class StockMovement(Model):
 
     class Meta:
         table = "stock_movement"
-        indexes = (("stock", "id"), ("order", "id"), ("tenant", "id"))
+        indexes = (("stock_id", "id"), ("order_id", "id"), ("tenant_id", "id"))
 
 
 class Reservation(Model):
@@ -65,7 +65,7 @@ class Reservation(Model):
 
     class Meta:
         table = "reservation"
-        indexes = (("stock", "status"), ("warehouse", "status"), ("order", "status"), ("status", "kind", "expires_at"))
+        indexes = (("stock_id", "status"), ("warehouse_id", "status"), ("order_id", "status"), ("status", "kind", "expires_at"))
 
 
 class Quarantine(Model):
@@ -134,4 +134,4 @@ class AllocationDecision(Model):
 
     class Meta:
         table = "allocation_decision"
-        indexes = (("order", "id"),)
+        indexes = (("order_id", "id"),)

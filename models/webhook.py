@@ -26,7 +26,7 @@ class WebhookEndpoint(Model):
 
     class Meta:
         table = "webhook_endpoint"
-        indexes = (("tenant", "status"),)
+        indexes = (("tenant_id", "status"),)
 
 
 class WebhookSecret(Model):
@@ -72,7 +72,7 @@ class WebhookDelivery(Model):
     class Meta:
         table = "webhook_delivery"
         unique_together = (("endpoint", "event_id"),)
-        indexes = (("status", "next_attempt_at"), ("endpoint", "order_id", "status"), ("endpoint", "event_created_at"))
+        indexes = (("status", "next_attempt_at"), ("endpoint_id", "order_id", "status"), ("endpoint_id", "event_created_at"))
 
 
 class WebhookAttempt(Model):

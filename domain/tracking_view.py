@@ -7,8 +7,10 @@ the page; each lineage row is translated into a customer step or skipped.
 
 The timeline is ordered by phase, then time: what happened in the warehouse,
 then the parcel (hand-over and every carrier scan, by scan time), then what
-the customer did. Carrier clocks and ours disagree; phases keep the story in
-the order it happened.
+the customer did. Carrier clocks and ours disagree, and an order imported
+after it left shows warehouse steps recorded after the first scan; phases keep
+the story in order, and a step is never shown later than the step after it
+("handed over" no later than the first scan, packing no later than hand-over).
 """
 
 from __future__ import annotations
@@ -244,9 +246,12 @@ def _parcel_steps(parcels: list[ParcelView], scans: list[TrackingEvent]) -> list
     steps = []
     for p in parcels:
         if p.shipped_at:  # the hand-over comes before the parcel's first scan, whatever the clocks say
-            rank = min(p.shipped_at, first_scan.get(p.id, p.shipped_at) - timedelta(seconds=1))
+            at = min(p.shipped_at, first_scan.get(p.id, p.shipped_at))
             steps.append(
-                Step("handed_over", p.shipped_at, params={"carrier": p.carrier, "tracking_no": p.tracking_no}, phase=_PHASE_PARCEL, rank_at=rank)
+                Step(
+                    "handed_over", at, params={"carrier": p.carrier, "tracking_no": p.tracking_no},
+                    phase=_PHASE_PARCEL, rank_at=at - timedelta(seconds=1),
+                )
             )
     for scan in scans:
         steps.append(
@@ -308,7 +313,13 @@ def _compose(
     events: list[dict[str, Any]],
     feedback: OrderFeedback | None,
 ) -> OrderView:
-    steps = _status_steps(order, events) + _parcel_steps(parcels, scans)
+    warehouse, parcel = _status_steps(order, events), _parcel_steps(parcels, scans)
+    if parcel:  # recorded after the carrier already had it (a late import): it happened no later than that
+        handed = min(step.at for step in parcel)
+        for step in warehouse:
+            if step.phase == _PHASE_WAREHOUSE and step.at > handed:
+                step.at = handed
+    steps = warehouse + parcel
     if feedback:
         steps.append(Step("rated", feedback.created_at, params={"rating": str(feedback.rating)}, phase=_PHASE_CUSTOMER, seq=10**12))
     steps.sort(key=lambda s: (s.phase, s.rank_at or s.at, s.seq), reverse=True)

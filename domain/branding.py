@@ -19,7 +19,7 @@ from domain.errors import NotFound, ValidationFailed
 from models import Tenant
 
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
-_LOGO = re.compile(r"^(?:https://[^\s\"'<>()\\]{1,490}|/[A-Za-z0-9._~/-]{1,490})$")
+_LOGO = re.compile(r"^(?:https://[^\s\"'<>()\\]{1,490}|/(?!/)[A-Za-z0-9._~/-]{1,490})$")
 DEFAULT_ACCENT = "#e4393c"
 DARK_TEXT = "#1a1a1a"
 

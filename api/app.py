@@ -8,9 +8,11 @@ Routes: ``/graphql`` (POST, WebSocket), ``/healthz``, ``/metrics``,
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -50,6 +52,20 @@ async def metrics(request: Request) -> Response:
     return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
+async def _start_when_database_answers(live: Any, maintenance: Any) -> None:
+    delay = 0.5
+    while True:
+        await asyncio.sleep(delay)
+        try:
+            await database.ping()
+        except Exception:
+            delay = min(delay * 2, 30.0)
+            continue
+        await live.start()
+        maintenance.start()
+        return
+
+
 def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
     """Build the app. ``manage_database=False`` when the caller (a test) already connected."""
     configure_logging(settings)
@@ -80,11 +96,19 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_database:
             await database.init_db(settings.database_url)
-        await live.start()
-        maintenance.start()
+        deferred: asyncio.Task[None] | None = None
+        try:
+            await database.ping()
+            await live.start()
+            maintenance.start()
+        except Exception as exc:  # the database is down: serve /healthz (503) and start once it answers
+            log.warning("database unreachable at start-up (%s); live delivery starts when it answers", type(exc).__name__)
+            deferred = asyncio.create_task(_start_when_database_answers(live, maintenance))
         try:
             yield
         finally:
+            if deferred is not None:
+                deferred.cancel()
             await maintenance.stop()
             await tracking.aclose()
             await live.stop()

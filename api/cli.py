@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 
@@ -42,6 +43,11 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    # Workers read Settings from the environment: let them know where they listen (webhook URLs may not point here).
+    if args.host:
+        os.environ["HOST"] = args.host
+    if args.port:
+        os.environ["PORT"] = str(args.port)
     uvicorn.run(
         "api.main:app_from_env",
         factory=True,
@@ -50,6 +56,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         workers=args.workers,
         log_level="info",
         ws="websockets-sansio",
+        # Live frames are small JSON: compressing each one per connection costs more CPU than it saves bytes.
+        ws_per_message_deflate=False,
     )
 
 

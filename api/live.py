@@ -13,6 +13,7 @@ process sends due deliveries.
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -21,16 +22,18 @@ import httpx
 
 from api.settings import Settings
 from domain import webhooks as webhook_domain
-from events import cursor as cursors
 from events.bus import InMemoryBus
 from events.dispatcher import BusFeed, Dispatcher
 from events.gaps import policy_for
 from events.leader import Leadership, lock_for
+from events import cursor as cursors
 from events.outbox import OutboxReader, newest_id
-from events.pg_notify import PgListener, install_trigger
+from events.pg_notify import PgListener
 from events.redis_bus import RedisBus, channel_for
 from events.webhooks.fanout import WebhookFanout
 from events.webhooks.sender import WebhookSender
+
+log = logging.getLogger("ordergraph.live")
 
 
 def _is_postgres(url: str) -> bool:
@@ -62,21 +65,33 @@ class Live:
     async def start(self) -> None:
         url = self.settings.database_url
         if _is_postgres(url):
-            await install_trigger(url)
-            self.listener = PgListener(url)
+            self.listener = PgListener(url)  # installs the NOTIFY trigger once it reaches the database
             await self.listener.start()
             self._started.append(self.listener)
+        # Subscribers may connect as soon as we serve: fix where the bus starts now if the database answers.
+        try:
+            position: int | None = await self._start_position()
+        except Exception as exc:  # the database is away: the feeds find their position once it is back
+            log.warning("live feed starts without the database (%s)", type(exc).__name__)
+            position = None
         if self.local_feed is not None:
+            if position is not None:
+                await self.bus.start(position)
             await self.local_feed.start()
-            await self.bus.start(self.local_feed.cursor)
             self._started.append(self.local_feed)
         else:
-            stored = await cursors.load("bus")
-            await self.bus.start(stored if stored is not None else await newest_id())
+            await self.bus.start(position)
         await self.leadership.start()
         self._started.append(self.leadership)
         await self.sender.start()
         self._started.append(self.sender)
+
+    async def _start_position(self) -> int:
+        if self.local_feed is None:
+            stored = await cursors.load("bus")  # what the Redis leader has published
+            if stored is not None:
+                return stored
+        return await newest_id()
 
     async def stop(self) -> None:
         for part in reversed(self._started):

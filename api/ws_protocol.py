@@ -9,6 +9,8 @@ its handler with a ``TypeError``, and a query with a syntax error escapes as
 an exception instead of the intended 4400; here all of them close with 4400
 like any other malformed message.
 
+Identical live subscriptions share one execution (``api.shared_streams``).
+
 A subscriber too slow for the live stream gets its error (code
 ``SLOW_SUBSCRIBER``) and then a close with 1013 "Try Again Later" — a code
 graphql-ws clients treat as retryable — whose reason says to resume with the
@@ -17,14 +19,17 @@ last event id.
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Any
 
 from graphql import GraphQLSyntaxError
 from graphql import parse as parse_document
+from starlette.websockets import WebSocketDisconnect
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler, Operation
 
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
-
+from api.shared_streams import SharedStreams, key_for, shareable
+from resolvers.context import Context
 from schema.subscription import SLOW_SUBSCRIBER
 
 SLOW_CLOSE_CODE = 1013
@@ -61,6 +66,50 @@ def _shape_error(message: Any) -> str | None:
 class LiveTransportWSHandler(BaseGraphQLTransportWSHandler):
     closing = False
 
+    async def run_operation(self, operation: Operation) -> None:
+        actor = getattr(self.context, "actor", None)
+        if actor is None or not shareable(parse(operation.query), operation.variables):
+            await super().run_operation(operation)
+            return
+        await self._run_shared(operation, actor)
+
+    async def _run_shared(self, operation: Operation, actor: Any) -> None:
+        registry = _registry(self.view, self.context)
+        bus, page = self.context.bus, self.context.max_page_size
+
+        def source() -> Any:
+            return self.schema.stream(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=Context(actor=actor, bus=bus, max_page_size=page),
+                root_value=self.root_value,
+                operation_name=operation.operation_name,
+            )
+
+        key = key_for(actor.tenant_id, str(actor.role), operation.query, operation.variables, operation.operation_name)
+        stream, listener = registry.join(key, source, self.view.encode_json)
+        prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
+        try:
+            async for kind, value in listener.items():
+                if self.closing:
+                    return
+                if kind == "next":
+                    await self.websocket.ws.send_text(prefix + value + "}")
+                elif kind == "slow":
+                    await self._close_slow()
+                elif kind == "error":
+                    await operation.send_operation_message({"id": operation.id, "type": "error", "payload": value})
+                else:
+                    await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            return  # the connection went away under us
+        finally:
+            registry.leave(stream, listener)
+
+    async def _close_slow(self) -> None:
+        self.closing = True
+        await self.websocket.close(code=SLOW_CLOSE_CODE, reason=SLOW_CLOSE_REASON)
+
     async def handle_message(self, message: Any) -> None:
         problem = _shape_error(message)
         if problem:
@@ -73,9 +122,17 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler):
             return
         await super().send_message(message)
         if message.get("type") == "next" and _is_slow(message.get("payload") or {}):
-            self.closing = True
-            await self.websocket.close(code=SLOW_CLOSE_CODE, reason=SLOW_CLOSE_REASON)
+            await self._close_slow()
 
 
 def _is_slow(payload: dict[str, Any]) -> bool:
     return any((error.get("extensions") or {}).get("code") == SLOW_SUBSCRIBER for error in payload.get("errors") or ())
+
+
+def _registry(view: Any, context: Any) -> SharedStreams:
+    """One registry per GraphQL app (so per process), sized like the bus queues."""
+    registry = getattr(view, "_shared_streams", None)
+    if registry is None:
+        registry = SharedStreams(getattr(context.bus, "max_pending", 1000))
+        view._shared_streams = registry
+    return registry

@@ -50,8 +50,11 @@ class Subscription:
         try:
             self._queue.put_nowait(message)
         except asyncio.QueueFull:
+            # Drop everything not yet consumed, not just the oldest: the subscriber's last
+            # id seen must be a clean resume point, with no hole before it.
             self.overflowed = True
-            self._queue.get_nowait()
+            while not self._queue.empty():
+                self._queue.get_nowait()
             self._queue.put_nowait(None)
 
     def __aiter__(self) -> Subscription:

@@ -53,7 +53,10 @@ class BusFeed:
         if self.durable_name:
             self._stored = await cursors.load_or_start(self.durable_name, await newest_id())
             return self._stored
-        return max(self.bus.position, await newest_id())
+        # The local bus: continue from what it has delivered (primed at start-up), else from the newest event.
+        position = self.bus.position or await newest_id()
+        await self.bus.start(position)
+        return position
 
     async def consume(self, rows: list[OrderEvent], previous: int) -> None:
         await self.bus.publish(await to_messages(rows))
@@ -73,8 +76,8 @@ class Dispatcher:
         self._errors_logged_at = 0.0
 
     async def start(self) -> None:
-        self.cursor = await self.consumer.start_position()
-        self._task = asyncio.create_task(self._loop(), name=f"outbox-{self.consumer.name}")
+        """Begin in the background; a database that is not reachable yet only delays the start."""
+        self._task = asyncio.create_task(self.run(), name=f"outbox-{self.consumer.name}")
 
     async def stop(self) -> None:
         if self._task:
@@ -87,8 +90,18 @@ class Dispatcher:
 
     async def run(self) -> None:
         """Run until cancelled (for callers that manage the task, e.g. leadership)."""
-        self.cursor = await self.consumer.start_position()
+        self.cursor = await self._start_position()
         await self._loop()
+
+    async def _start_position(self) -> int:
+        delay = self.poll_interval
+        while True:
+            try:
+                return await self.consumer.start_position()
+            except Exception:  # the database is not there yet
+                self._log_failure()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def _loop(self) -> None:
         doorbell = signals.listen()

@@ -13,7 +13,7 @@ class OutboxReader:
 
     async def read(self, cursor: int) -> list[OrderEvent]:
         """Rows after ``cursor`` up to the first gap that may still fill (possibly none)."""
-        rows = await OrderEvent.filter(id__gt=cursor).order_by("id").limit(self.batch)
+        rows = await OrderEvent.filter(id__gt=cursor).order_by("id").limit(self.batch).select_related("order")
         ready: list[OrderEvent] = []
         expected = cursor + 1
         for row in rows:

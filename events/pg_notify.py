@@ -49,26 +49,35 @@ def asyncpg_dsn(database_url: str) -> str:
 async def install_trigger(database_url: str) -> None:
     conn = await asyncpg.connect(asyncpg_dsn(database_url), timeout=10)
     try:
-        async with conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", _INSTALL_LOCK)
-            exists = await conn.fetchval(
-                "SELECT 1 FROM pg_trigger WHERE tgname = 'ordergraph_event_notify' AND tgrelid = 'order_event'::regclass"
-            )
-            if not exists:
-                await conn.execute(_FUNCTION)
-                await conn.execute(_TRIGGER)
+        await _install(conn)
     finally:
         await conn.close()
 
 
+async def _install(conn: asyncpg.Connection) -> None:
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _INSTALL_LOCK)
+        exists = await conn.fetchval(
+            "SELECT 1 FROM pg_trigger WHERE tgname = 'ordergraph_event_notify' AND tgrelid = 'order_event'::regclass"
+        )
+        if not exists:
+            await conn.execute(_FUNCTION)
+            await conn.execute(_TRIGGER)
+
+
 class PgListener:
-    """One dedicated connection per process, LISTENing; reconnects with backoff."""
+    """One dedicated connection per process, LISTENing; reconnects with backoff.
+
+    It also installs the trigger on its first connection, so a database that
+    was down at start-up gets it as soon as it is back.
+    """
 
     def __init__(self, database_url: str, on_notify: Callable[[], None] = signals.ring, health_interval: float = 10.0) -> None:
         self.dsn = asyncpg_dsn(database_url)
         self.on_notify = on_notify
         self.health_interval = health_interval
         self.connected = asyncio.Event()
+        self.trigger_installed = False
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -93,6 +102,12 @@ class PgListener:
                 conn = await asyncpg.connect(self.dsn, timeout=10)
                 lost = asyncio.Event()
                 conn.add_termination_listener(lambda _conn: lost.set())
+                if not self.trigger_installed:
+                    try:
+                        await _install(conn)
+                        self.trigger_installed = True
+                    except asyncpg.PostgresError as exc:  # e.g. no right to create triggers: polling still delivers
+                        log.warning("cannot install the outbox NOTIFY trigger (%s); relying on polling", exc)
                 await conn.add_listener(CHANNEL, self._notified)
                 self.connected.set()
                 backoff = 0.1

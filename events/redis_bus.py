@@ -76,18 +76,25 @@ class RedisBus:
             client_name=self.client_name,
         )
         self._task: asyncio.Task[None] | None = None
+        self._position_known = False
 
     @property
     def position(self) -> int:
         return self.local.position
 
     @property
+    def max_pending(self) -> int:
+        return self.local.max_pending
+
+    @property
     def subscriber_count(self) -> int:
         return self.local.subscriber_count
 
-    async def start(self, position: int) -> None:
-        """Begin delivering after ``position``; anything later comes from Redis or the backfill."""
-        await self.local.start(position)
+    async def start(self, position: int | None) -> None:
+        """Begin delivering after ``position`` (None: find it in the database on first connect)."""
+        self._position_known = position is not None
+        if position is not None:
+            await self.local.start(position)
         self._task = asyncio.create_task(self._listen(), name="redis-listener")
 
     async def publish(self, messages: list[Message]) -> None:
@@ -158,6 +165,11 @@ class RedisBus:
         return stored if stored is not None else await newest_id()
 
     async def _catch_up(self, upto: int) -> None:
+        if not self._position_known:
+            # First contact: begin where the leader has got to; nobody subscribed here can be owed older events.
+            stored = await cursors.load(self.durable_cursor) if self.backfill is _committed_between else None
+            await self.local.start(min(upto, stored) if stored is not None else upto)
+            self._position_known = True
         async for batch in self.backfill(self.local.position, upto):
             self.local.deliver(batch)
             await asyncio.sleep(0)  # let subscribers drain between batches

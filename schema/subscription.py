@@ -89,9 +89,24 @@ async def _guarded(source: AsyncIterator[T]) -> AsyncGenerator[T, None]:
         raise GraphQLError(str(exc), extensions={"code": SLOW_SUBSCRIBER}) from None
 
 
+class _LazyLoaders:
+    """Per-event ``Loaders``, built only if a resolver asks for one (most live selections never do)."""
+
+    __slots__ = ("_real", "_tenant_id")
+
+    def __init__(self, tenant_id: int) -> None:
+        self._tenant_id = tenant_id
+        self._real: Loaders | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._real is None:
+            self._real = Loaders(self._tenant_id)
+        return getattr(self._real, name)
+
+
 def _fresh(info: Info) -> Any:
     ctx = info.context
-    ctx.loaders = Loaders(ctx.actor.tenant_id)  # per event: never serve a stale cache on a long connection
+    ctx.loaders = _LazyLoaders(ctx.actor.tenant_id)  # per event: never serve a stale cache on a long connection
     return ctx
 
 

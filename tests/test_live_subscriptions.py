@@ -17,7 +17,7 @@ from domain.unit_of_work import unit_of_work
 from models import OrderEvent
 from resolvers import ids
 from tests.helpers import paid_order
-from tests.live_fixtures import collect, live_server, wait_until, ws_transport
+from tests.live_fixtures import collect, live_server, redis_url, wait_until, ws_transport  # noqa: F401 - fixture
 
 EVENTS = gql("subscription($after: Int, $filter: OrderEventFilter) { orderEvents(after: $after, filter: $filter) { eventId type order { externalId status } } }")
 
@@ -211,3 +211,27 @@ async def test_a_slow_subscriber_is_closed_with_a_clear_reason_and_resumes_witho
                              300 - len(seen), {"after": last})
     everything = seen + [r["orderEvents"]["eventId"] for r in rest]
     assert everything == sorted(await OrderEvent.filter(type="test.burst").values_list("id", flat=True))
+
+
+async def test_over_redis_every_change_reaches_every_subscriber(world, db, redis_url):  # noqa: F811
+    """REDIS_URL set: the leader publishes through Redis; identical subscriptions share one execution."""
+    async with live_server(db, redis_url=redis_url) as (base, app):
+        await wait_until(lambda: app.state.bus.connected.is_set(), 10)
+        tasks = [asyncio.create_task(collect(base, world.keys["ops"], EVENTS, 3)) for _ in range(3)]
+        await wait_until(lambda: app.state.bus.subscriber_count >= 1 and _shared_listeners(app) >= 3, 10)
+        order = await paid_order(world.actor(), world.channel.id, "REDIS-1")
+        await orders.hold_order(world.actor(), order.id, ["x"])
+        await orders.release_hold(world.actor(), order.id)
+        results = [[r["orderEvents"]["eventId"] for r in await asyncio.wait_for(t, 10)] for t in tasks]
+    expected = list(await OrderEvent.filter(order_id=order.id).order_by("id").values_list("id", flat=True))
+    assert results == [expected] * 3
+
+
+def _shared_listeners(app) -> int:
+    from api.graphql_app import GraphQLApp
+
+    for route in app.routes:
+        endpoint = getattr(route, "app", None) or getattr(route, "endpoint", None)
+        if isinstance(endpoint, GraphQLApp) and getattr(endpoint, "_shared_streams", None):
+            return sum(len(s.listeners) for s in endpoint._shared_streams.streams.values())
+    return 0

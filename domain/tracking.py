@@ -17,6 +17,7 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -53,16 +54,21 @@ def _digits(text: str | None) -> str:
     return "".join(ch for ch in text or "" if ch.isdigit())
 
 
+def _halfwidth(text: str) -> str:
+    """Full-width input (common from Chinese keyboards) as plain ASCII: ``５６７８`` -> ``5678``."""
+    return unicodedata.normalize("NFKC", text)
+
+
 def clean_reference(reference: str) -> str:
-    """The order reference as typed, trimmed; ``ValidationFailed`` if it cannot be one."""
-    cleaned = "".join(reference.split())
+    """The order reference as typed, trimmed (and without a leading ``#``); ``ValidationFailed`` if it cannot be one."""
+    cleaned = "".join(_halfwidth(reference).split()).lstrip("#")
     if not _REFERENCE.match(cleaned):
         raise ValidationFailed("enter the order number from your receipt", field="order")
     return cleaned.upper() if parse_order_no(cleaned) is not None else cleaned
 
 
 def clean_last4(last4: str) -> str:
-    digits = last4.strip()
+    digits = _halfwidth(last4).strip()
     if len(digits) != 4 or not digits.isdigit():
         raise ValidationFailed("enter the last 4 digits of your phone number", field="last4")
     return digits
@@ -133,7 +139,7 @@ def _code_hash(secret: str, tenant_id: int, phone_key: str, code: str) -> str:
 
 async def start_otp(secret: str, tenant_id: int, phone: str, *, now: datetime | None = None) -> OtpStart:
     """Create a fresh code for ``phone`` (earlier open codes for it stop working)."""
-    e164 = clean_phone(phone)
+    e164 = clean_phone(_halfwidth(phone))
     key = phone_hash(e164)
     now = now or datetime.now(UTC)
     code = f"{secrets.randbelow(10**6):06d}"
@@ -161,7 +167,7 @@ class OtpResult:
 async def verify_otp(secret: str, tenant_id: int, challenge_id: int, code: str, *, now: datetime | None = None) -> OtpResult:
     """Spend one try of a challenge; the right code opens every order of that phone's customer."""
     now = now or datetime.now(UTC)
-    code = code.strip()
+    code = _halfwidth(code).strip()
     live = OtpChallenge.filter(
         id=challenge_id, tenant_id=tenant_id, consumed_at__isnull=True, expires_at__gt=now, attempts__lt=F("max_attempts")
     )

@@ -48,6 +48,13 @@ def not_found() -> Response:
     return response
 
 
+async def unavailable(request: Request) -> Response:
+    """The page when it is switched off (production without a tracking secret)."""
+    response = PlainTextResponse("order tracking is not available right now", status_code=503)
+    secure_headers(response)
+    return response
+
+
 async def _sleep_until(start: float, floor: float) -> None:
     left = floor - (time.monotonic() - start)
     if left > 0:

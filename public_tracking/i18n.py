@@ -175,7 +175,8 @@ TEXT: dict[str, dict[str, str]] = {
         "placed_on": "Placed {date}",
         "items": "Items",
         "items_total": "{n} items, paid {amount}",
-        "recipient": "Delivering to",
+        "items_total_one": "1 item, paid {amount}",
+        "recipient": "Ship to",
         "carrier": "Carrier",
         "tracking_no": "Tracking number",
         "copy": "Copy",
@@ -326,12 +327,14 @@ def fmt_time(moment: datetime | None, lang: str, now: datetime | None = None) ->
     return f"{fmt_day(when, lang, now, weekday=False)} {when:%H:%M}"
 
 
-def fmt_day(moment: datetime, lang: str, now: datetime | None = None, *, weekday: bool = True) -> str:
+def fmt_day(moment: datetime, lang: str, now: datetime | None = None, *, weekday: bool = True, inline: bool = False) -> str:
+    """A day as people say it; ``inline`` for the middle of an English sentence ("arriving by tomorrow")."""
     when = local(moment)
     today = local(now or datetime.now(LOCAL_ZONE)).date()
     delta = (when.date() - today).days
     if delta in (-1, 0, 1):
-        return t(lang, {-1: "yesterday", 0: "today", 1: "tomorrow"}[delta])
+        word = t(lang, {-1: "yesterday", 0: "today", 1: "tomorrow"}[delta])
+        return word.lower() if inline and lang == "en" else word
     day = _WEEKDAYS[lang][when.weekday()] if weekday else ""
     if lang == "zh":
         text = f"{when.month}月{when.day}日" if when.year == today.year else f"{when.year}年{when.month}月{when.day}日"

@@ -91,8 +91,14 @@ class View:
     def time(self, moment: Any) -> str:
         return i18n.fmt_time(moment, self.lang)
 
-    def day(self, moment: Any, weekday: bool = True) -> str:
-        return i18n.fmt_day(moment, self.lang, weekday=weekday)
+    def day(self, moment: Any, weekday: bool = True, inline: bool = True) -> str:
+        return i18n.fmt_day(moment, self.lang, weekday=weekday, inline=inline)
+
+    def items_total(self, order: OrderView) -> str:
+        amount = self.money(order.total, order.currency)
+        if order.item_count == 1 and self.lang == "en":
+            return self.t("items_total_one", amount=amount)
+        return self.t("items_total", n=order.item_count, amount=amount)
 
     def money(self, amount: Any, currency: str) -> str:
         return i18n.fmt_money(amount, currency)

@@ -78,8 +78,10 @@ class Ctx:
 
 class TrackingSite:
     def __init__(self, settings: Any, *, sms: Any, limiter: Limiter | None = None) -> None:
-        if settings.production and (settings.tracking_secret.startswith("dev-only") or len(settings.tracking_secret) < 16):
-            raise RuntimeError("set ORDERGRAPH_TRACKING_SECRET (16+ characters) in production")
+        #: In production a missing (development) secret turns the page off rather than sign with a public key.
+        self.disabled = settings.production and (settings.tracking_secret.startswith("dev-only") or len(settings.tracking_secret) < 16)
+        if self.disabled:
+            log.warning("tracking page disabled: set ORDERGRAPH_TRACKING_SECRET (16+ characters) in production")
         self.settings = settings
         self.secret: str = settings.tracking_secret
         self.default_slug: str = settings.tracking_tenant
@@ -110,6 +112,8 @@ class TrackingSite:
             ("/{number:ogno}/confirm", h.confirm, ["POST"]),
             ("/{number:ogno}/rate", h.rate, ["POST"]),
         ]
+        if self.disabled:
+            return [Route("/track", h.unavailable), Mount("/track", routes=[Route("/{rest:path}", h.unavailable, methods=["GET", "POST"])])]
         inner: list[BaseRoute] = [
             Route("/", partial(h.home, self), methods=["GET"]),
             Route("/t/{token}", partial(h.link, self), methods=["GET"]),

@@ -199,3 +199,23 @@ async def test_the_demo_logo_is_served(client):
 def _card(html: str, number: str) -> str:
     start = html.index(f'id="card-{number}"')
     return html[start : html.index("</article>", start)]
+
+
+async def test_full_width_input_from_chinese_keyboards_works(client, showcase):
+    number = showcase.number("in_transit")
+    wide = "".join(chr(ord(ch) + 0xFEE0) for ch in number.lower())
+    response = await lookup(client, f" {wide} ", "５６７８")
+    assert response.status_code == 303 and number in response.headers["location"]
+
+
+async def test_production_without_a_tracking_secret_switches_the_page_off(db, world):
+    from api.settings import DEV_TRACKING_SECRET
+    from tests.tracking_support import tracking_app
+
+    app = tracking_app(db, env="production", tracking_secret=DEV_TRACKING_SECRET)
+    async with app.router.lifespan_context(app), browser_like(app) as http:
+        assert (await http.get("/track")).status_code == 503
+        assert (await http.post("/track/-/lookup", data={})).status_code == 503
+    app = tracking_app(db, env="production", tracking_secret="a-real-secret-of-some-length")
+    async with app.router.lifespan_context(app), browser_like(app) as http:
+        assert (await http.get("/track")).status_code == 200

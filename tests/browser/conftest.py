@@ -50,10 +50,18 @@ class Site:
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
-    def last_code(self) -> str:
-        codes = re.findall(r"dev sms \(no gateway configured\): code (\d{6})", self.log_text())
-        assert codes, "the server logged no code"
-        return codes[-1]
+    def codes(self) -> list[str]:
+        return re.findall(r"dev sms \(no gateway configured\): code (\d{6})", self.log_text())
+
+    def next_code(self, seen: int, timeout: float = 10.0) -> str:
+        """The first code logged after ``seen`` codes (the text goes out in the background)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            codes = self.codes()
+            if len(codes) > seen:
+                return codes[seen]
+            time.sleep(0.05)
+        raise AssertionError("the server logged no new code")
 
 
 def _require_chromium() -> None:

@@ -147,3 +147,27 @@ async def test_after_rotation_both_secrets_verify_until_the_old_one_expires(worl
 
 async def _status(endpoint_id: int, status: str) -> bool:
     return await WebhookEndpoint.filter(id=endpoint_id, status=status).exists()
+
+
+async def test_deliveries_stuck_behind_a_failing_one_never_starve_other_endpoints(world, db):
+    """Many due deliveries queued behind one in back-off must not fill the claim batch."""
+    from datetime import UTC, datetime
+
+    from events.webhooks.fanout import delivery_for
+    from events.webhooks.sender import claim
+
+    broken, _ = await _endpoint(world, "https://broken.example.com/hooks")
+    healthy, _ = await _endpoint(world, "https://healthy.example.com/hooks")
+    now = datetime.now(UTC)
+    order = await paid_order(world.actor(), world.channel.id, "STUCK")
+    base = {"id": 0, "tenant_id": world.tenant.id, "order_id": order.id, "type": "order.x", "actor": "a", "source": "s",
+            "reason": "", "before": None, "after": None, "payload_ref": None, "created_at": now.isoformat(),
+            "channel_id": world.channel.id, "warehouse_id": None, "order_status": "PAID"}
+    stuck = [delivery_for(broken, {**base, "id": 1000 + n}, now) for n in range(50)]
+    await WebhookDelivery.bulk_create(stuck)
+    head = await WebhookDelivery.filter(endpoint_id=broken.id).order_by("id").first()
+    await WebhookDelivery.filter(id=head.id).update(next_attempt_at=now + timedelta(hours=1))  # in back-off
+    other = await paid_order(world.actor(), world.channel.id, "FINE")
+    await delivery_for(healthy, {**base, "id": 5000, "order_id": other.id}, now).save()
+    claimed = await claim(4, lease=30)
+    assert [d.endpoint_id for d in claimed] == [healthy.id]

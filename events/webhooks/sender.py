@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Min
 from tortoise.transactions import in_transaction
 
@@ -49,35 +49,28 @@ def _due(now: datetime) -> Q:
 
 
 async def claim(limit: int, lease: float) -> list[WebhookDelivery]:
-    """Lease up to ``limit`` due deliveries of active endpoints, respecting per-order order."""
+    """Lease up to ``limit`` due deliveries of active endpoints, respecting per-order order.
+
+    Only the head of each (endpoint, order) — its oldest unfinished delivery —
+    is a candidate, decided in the database: deliveries queued behind a
+    failing one can never crowd other endpoints and orders out of the batch.
+    """
     if limit <= 0:
         return []
     now = datetime.now(UTC)
-    candidates = (
-        await WebhookDelivery.filter(_due(now), endpoint__status="active")
-        .order_by("id")
-        .limit(limit * 4)
-        .values("id", "endpoint_id", "order_id")
+    heads = (
+        WebhookDelivery.filter(status__in=[PENDING, DELIVERING], order_id__isnull=False)
+        .annotate(head=Min("id"))
+        .group_by("endpoint_id", "order_id")
+        .values("head")
     )
-    if not candidates:
-        return []
-    ordered = [c for c in candidates if c["order_id"] is not None]
-    heads: dict[tuple[int, int], int] = {}
-    if ordered:
-        rows = (
-            await WebhookDelivery.filter(
-                status__in=[PENDING, DELIVERING],
-                endpoint_id__in={c["endpoint_id"] for c in ordered},
-                order_id__in={c["order_id"] for c in ordered},
-            )
-            .annotate(first=Min("id"))
-            .group_by("endpoint_id", "order_id")
-            .values("endpoint_id", "order_id", "first")
-        )
-        heads = {(r["endpoint_id"], r["order_id"]): r["first"] for r in rows}
-    eligible = [
-        c["id"] for c in candidates if c["order_id"] is None or heads.get((c["endpoint_id"], c["order_id"])) == c["id"]
-    ][:limit]
+    eligible = (
+        await WebhookDelivery.filter(_due(now), endpoint__status="active")
+        .filter(Q(order_id__isnull=True) | Q(id__in=Subquery(heads)))
+        .order_by("id")
+        .limit(limit)
+        .values_list("id", flat=True)
+    )
     if not eligible:
         return []
     token = secrets.token_hex(8)

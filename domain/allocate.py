@@ -20,7 +20,7 @@ from domain.actor import Actor
 from domain.alerts import clear_alerts
 from domain.allocation_policy import Policy, policy_for
 from domain.errors import Conflict, IllegalTransition, InsufficientStock, NotFound, ValidationFailed
-from domain.orders import _require_writer, _save_with_event, lock_order
+from domain.orders import require_writer, save_with_event, lock_order
 from domain.pick_queue import default_ship_by
 from domain.reservations import Claim, ReservationKind, ReservationStatus
 from domain.snapshots import order_state
@@ -137,7 +137,7 @@ async def mark_allocated(actor: Actor, order: Order, reason: str, *, event: str 
     order.status = OrderStatus.ALLOCATED
     order.warehouse_id = await primary_warehouse(order.id)  # type: ignore[attr-defined]
     order.ship_by = order.ship_by or default_ship_by(order)
-    await _save_with_event(actor, order, before, event, reason)
+    await save_with_event(actor, order, before, event, reason)
     await clear_alerts(tenant_id=order.tenant_id, order_id=order.id, kind=ALLOCATION_FAILED, actor=actor.name)  # type: ignore[attr-defined]
 
 
@@ -151,7 +151,7 @@ async def allocate_locked(actor: Actor, order: Order, *, warehouse_id: int | Non
 
 async def allocate_order(actor: Actor, order_id: int, warehouse_id: int | None = None, reason: str = "") -> Order:
     """Allocate a paid order: at the given warehouse, or where the tenant's policy says. Nothing changes on failure."""
-    _require_writer(actor)
+    require_writer(actor)
     async with unit_of_work():
         order = await lock_order(actor, order_id)
         check_transition(OrderStatus(order.status), OrderStatus.ALLOCATED, MoveContext(actor.role, actor.source, reason))
@@ -172,7 +172,7 @@ def effective_status(order: Order) -> OrderStatus:
 
 async def move_line(actor: Actor, line_id: int, warehouse_id: int, reason: str) -> Order:
     """Re-allocate one line to another warehouse: the old reservation is released and the new one taken atomically."""
-    _require_writer(actor)
+    require_writer(actor)
     if not reason.strip():
         raise ValidationFailed("say why the line moves", field="reason")
     line = await OrderLine.filter(id=line_id, order__tenant_id=actor.tenant_id).first()
@@ -206,7 +206,7 @@ async def move_line(actor: Actor, line_id: int, warehouse_id: int, reason: str) 
         await record_decision(actor, order, plan, await policy_for(order.tenant_id, order.channel_id))  # type: ignore[attr-defined]
         before = order_state(order)
         order.warehouse_id = await primary_warehouse(order.id)  # type: ignore[attr-defined]
-        await _save_with_event(actor, order, before, "order.line_moved", f"{line.sku}: {note}")
+        await save_with_event(actor, order, before, "order.line_moved", f"{line.sku}: {note}")
     return order
 
 
@@ -222,7 +222,7 @@ class BackorderRun:
 
 async def allocate_backorders(actor: Actor, limit: int = 50) -> BackorderRun:
     """Try again to allocate paid orders that are waiting for stock, most urgent first (after a receipt, say)."""
-    _require_writer(actor)
+    require_writer(actor)
     if not 1 <= limit <= 500:
         raise ValidationFailed("limit must be between 1 and 500", field="first")
     waiting = await Order.filter(tenant_id=actor.tenant_id, status=OrderStatus.PAID).order_by(

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from domain import allocate, reservations
 from domain.actor import Actor
 from domain.errors import Conflict, NotFound, ValidationFailed
-from domain.orders import _require_writer, _save_with_event, lock_order
+from domain.orders import require_writer, save_with_event, lock_order
 from domain.reservations import ReservationKind
 from domain.snapshots import order_state
 from domain.statuses import OrderStatus, ShipmentStatus
@@ -43,7 +43,7 @@ async def ship_order(
     A split order ships per warehouse (``warehouse_id``): it is PARTIALLY_SHIPPED
     until the last warehouse's parcel leaves.
     """
-    _require_writer(actor)
+    require_writer(actor)
     if not carrier.strip() or not tracking_no.strip():
         raise ValidationFailed("carrier and tracking number are both required", field="trackingNo")
     async with unit_of_work():
@@ -66,7 +66,7 @@ async def ship_order(
             estimated_delivery=estimated_delivery,
         )
         order.status = target
-        await _save_with_event(actor, order, before, "order.shipped", f"{carrier} {tracking_no}")
+        await save_with_event(actor, order, before, "order.shipped", f"{carrier} {tracking_no}")
         await reservations.consume(actor, order, leaving, f"shipped {carrier} {tracking_no}")
     return shipment
 
@@ -118,5 +118,5 @@ async def record_tracking(
             if order.status in (OrderStatus.SHIPPED, OrderStatus.PARTIALLY_SHIPPED):
                 before = order_state(order)
                 order.status = OrderStatus.DELIVERED
-                await _save_with_event(actor, order, before, "order.status_changed", "carrier reported delivery")
+                await save_with_event(actor, order, before, "order.status_changed", "carrier reported delivery")
     return event

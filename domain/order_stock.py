@@ -28,7 +28,7 @@ from domain.allocate import (
 )
 from domain.allocation_policy import policy_for
 from domain.errors import Conflict, NotFound, ValidationFailed
-from domain.orders import _require_writer, _save_with_event, lock_order
+from domain.orders import require_writer, save_with_event, lock_order
 from domain.pick_queue import default_ship_by
 from domain.reservations import ReservationKind, ReservationStatus
 from domain.snapshots import order_state
@@ -76,7 +76,7 @@ async def on_payment(actor: Actor, order: Order) -> None:
     if presale:
         before = order_state(order)
         order.warehouse_id = await primary_warehouse(order.id)  # type: ignore[attr-defined]
-        await _save_with_event(actor, order, before, "order.presale_reserved", plan.summary)
+        await save_with_event(actor, order, before, "order.presale_reserved", plan.summary)
     else:
         await mark_allocated(actor, order, plan.summary)
 
@@ -130,12 +130,12 @@ async def _unallocate(actor: Actor, order: Order, reason: str) -> None:
     else:
         return
     order.warehouse_id = await primary_warehouse(order.id)  # type: ignore[attr-defined]
-    await _save_with_event(actor, order, before, "order.status_changed", reason)
+    await save_with_event(actor, order, before, "order.status_changed", reason)
 
 
 async def force_release(actor: Actor, reservation_id: int, reason: str) -> Order:
     """An operator takes stock back from an order line; the order drops back to PAID to be allocated again."""
-    _require_writer(actor)
+    require_writer(actor)
     if not reason.strip():
         raise ValidationFailed("say why the reservation is released", field="reason")
     found = await Reservation.filter(id=reservation_id, tenant_id=actor.tenant_id).first()
@@ -155,7 +155,7 @@ async def force_release(actor: Actor, reservation_id: int, reason: str) -> Order
 
 async def expire_presale(actor: Actor, now: datetime | None = None) -> int:
     """Release pre-sale reservations whose balance did not come by the deadline; returns how many orders lost theirs."""
-    _require_writer(actor)
+    require_writer(actor)
     now = now or datetime.now(UTC)
     due = await Reservation.filter(
         tenant_id=actor.tenant_id, status=ReservationStatus.ACTIVE, kind=ReservationKind.PRESALE, expires_at__lt=now

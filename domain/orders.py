@@ -91,7 +91,7 @@ def _order_stock():  # noqa: ANN202 - the domain.order_stock module
     return order_stock
 
 
-def _require_writer(actor: Actor) -> None:
+def require_writer(actor: Actor) -> None:
     if not actor.may_write:
         raise Forbidden(f"role {actor.role} may not change orders")
 
@@ -154,7 +154,7 @@ async def _find_or_create_customer(tenant_id: int, new: NewCustomer | None) -> C
 
 async def create_order(actor: Actor, new: NewOrder, *, payload_ref: str | None = None) -> Order:
     """Record a new channel order with its lines, customer and payment."""
-    _require_writer(actor)
+    require_writer(actor)
     total = _validate(new)
     status = _initial_status(new, total)
     channel = await Channel.filter(id=new.channel_id, tenant_id=actor.tenant_id).first()
@@ -232,7 +232,7 @@ async def lock_order(actor: Actor, order_id: int) -> Order:
     return order
 
 
-async def _save_with_event(actor: Actor, order: Order, before: dict, type: str, reason: str) -> None:
+async def save_with_event(actor: Actor, order: Order, before: dict, type: str, reason: str) -> None:
     order.version += 1
     await order.save()
     await log.append(
@@ -249,7 +249,7 @@ async def _save_with_event(actor: Actor, order: Order, before: dict, type: str, 
 
 async def transition_order(actor: Actor, order_id: int, target: OrderStatus, reason: str = "") -> Order:
     """Move an order along the state machine, or refuse with ``IllegalTransition``."""
-    _require_writer(actor)
+    require_writer(actor)
     if target in (OrderStatus.ON_HOLD, OrderStatus.CANCELLED):
         raise ValidationFailed(f"use the {target.lower()} operation for {target}", field="status")
     async with unit_of_work():
@@ -257,7 +257,7 @@ async def transition_order(actor: Actor, order_id: int, target: OrderStatus, rea
         check_transition(OrderStatus(order.status), target, MoveContext(actor.role, actor.source, reason))
         before = order_state(order)
         order.status = target
-        await _save_with_event(actor, order, before, "order.status_changed", reason)
+        await save_with_event(actor, order, before, "order.status_changed", reason)
         await _order_stock().on_transition(actor, order, OrderStatus(before["status"]))
     return order
 
@@ -271,7 +271,7 @@ def _clean_reasons(reasons: list[str]) -> list[str]:
 
 async def hold_order(actor: Actor, order_id: int, reasons: list[str]) -> Order:
     """Put an order on hold (or add reasons to an existing hold)."""
-    _require_writer(actor)
+    require_writer(actor)
     new_reasons = _clean_reasons(reasons)
     async with unit_of_work():
         order = await lock_order(actor, order_id)
@@ -284,13 +284,13 @@ async def hold_order(actor: Actor, order_id: int, reasons: list[str]) -> Order:
             order.status = OrderStatus.ON_HOLD
         current = list(order.hold_reasons or [])
         order.hold_reasons = current + [reason for reason in new_reasons if reason not in current]
-        await _save_with_event(actor, order, before, "order.hold_added", "; ".join(new_reasons))
+        await save_with_event(actor, order, before, "order.hold_added", "; ".join(new_reasons))
     return order
 
 
 async def release_hold(actor: Actor, order_id: int, reasons: list[str] | None = None) -> Order:
     """Lift some hold reasons (all if ``reasons`` is None); the last one restores the status."""
-    _require_writer(actor)
+    require_writer(actor)
     async with unit_of_work():
         order = await lock_order(actor, order_id)
         if order.status != OrderStatus.ON_HOLD:
@@ -305,13 +305,13 @@ async def release_hold(actor: Actor, order_id: int, reasons: list[str] | None = 
         if not order.hold_reasons:
             order.status = order.status_before_hold or OrderStatus.PAID
             order.status_before_hold = None
-        await _save_with_event(actor, order, before, "order.hold_released", "; ".join(lifting))
+        await save_with_event(actor, order, before, "order.hold_released", "; ".join(lifting))
     return order
 
 
 async def cancel_order(actor: Actor, order_id: int, reason: str) -> Order:
     """Cancel an order that has not shipped. A held order can be cancelled; its holds end."""
-    _require_writer(actor)
+    require_writer(actor)
     async with unit_of_work():
         order = await lock_order(actor, order_id)
         status = OrderStatus(order.status)
@@ -321,6 +321,6 @@ async def cancel_order(actor: Actor, order_id: int, reason: str) -> Order:
         order.status = OrderStatus.CANCELLED
         order.status_before_hold = None
         order.hold_reasons = []
-        await _save_with_event(actor, order, before, "order.cancelled", reason)
+        await save_with_event(actor, order, before, "order.cancelled", reason)
         await _order_stock().release_all(actor, order, f"order cancelled: {reason}")
     return order

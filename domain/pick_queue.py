@@ -15,7 +15,7 @@ from tortoise.expressions import Q, Subquery
 
 from domain.actor import Actor, Role
 from domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from domain.orders import _require_writer, _save_with_event, lock_order
+from domain.orders import require_writer, save_with_event, lock_order
 from domain.snapshots import order_state
 from domain.statuses import OrderStatus
 from domain.transitions import MoveContext, check_transition
@@ -52,7 +52,7 @@ def default_ship_by(order: Order) -> datetime:
 
 async def set_priority(actor: Actor, order_id: int, tier: str, reason: str, ship_by: datetime | None = None) -> Order:
     """Change an order's tier (and ship-by); the queue re-orders and the lineage says who and why."""
-    _require_writer(actor)
+    require_writer(actor)
     if tier not in TIERS:
         raise ValidationFailed(f"unknown priority tier {tier!r}; one of {', '.join(TIERS)}", field="tier")
     if not reason.strip():
@@ -133,5 +133,5 @@ async def _claim_locked(actor: Actor, order_id: int, warehouse_id: int) -> Order
     if order.status == OrderStatus.ALLOCATED:
         check_transition(OrderStatus.ALLOCATED, OrderStatus.PICKING, MoveContext(actor.role, actor.source, ""))
         order.status = OrderStatus.PICKING
-    await _save_with_event(actor, order, before, "order.pick_claimed", f"picking in {warehouse.code} by {actor.name}")
+    await save_with_event(actor, order, before, "order.pick_claimed", f"picking in {warehouse.code} by {actor.name}")
     return order

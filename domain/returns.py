@@ -12,7 +12,7 @@ from tortoise.functions import Sum
 from domain.actor import Actor
 from domain.errors import Conflict, NotFound, ValidationFailed
 from domain.ledger import Cause, MovementKind, change, lineage
-from domain.orders import _require_writer, lock_order
+from domain.orders import require_writer, lock_order
 from domain.reservations import ReservationStatus
 from domain.statuses import OrderStatus
 from domain.stock import stock_row, warehouse_of
@@ -31,7 +31,7 @@ async def return_to_quarantine(
     actor: Actor, line_id: int, quantity: int, reason: str, *, warehouse_id: int | None = None
 ) -> Order:
     """Book ``quantity`` shipped units of a line into quarantine (in the shipping warehouse unless told otherwise)."""
-    _require_writer(actor)
+    require_writer(actor)
     if quantity <= 0:
         raise ValidationFailed(f"quantity must be a positive whole number, got {quantity}", field="quantity")
     if not reason.strip():

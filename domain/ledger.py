@@ -1,4 +1,8 @@
-"""The one place stock levels change: a ledger row plus ONE conditional atomic UPDATE.
+"""Where stock levels change: a ledger row plus ONE conditional atomic UPDATE.
+
+(New reservations on PostgreSQL take the one-statement path in
+``reservation_statement``, which writes the same ledger row under the same
+WHERE clause.)
 
 The UPDATE carries the invariants in its WHERE clause (``reserved >= 0`` and
 ``on_hand >= reserved`` after the change), so no interleaving of concurrent

@@ -2,16 +2,21 @@
 
 Building blocks for the allocation, cancel, ship and presale use cases; call
 them inside ``unit_of_work`` with the order already locked. Each writes the
-reservation rows, the ledger rows (through ``ledger.change``) and one lineage
-row per order and step, so the order's history shows every unit it moved.
+reservation rows, the ledger rows (through ``ledger.change``, or for a new
+reservation on PostgreSQL ``reservation_statement``) and one lineage row per
+order and step, so the order's history shows every unit it moved.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from enum import StrEnum
 
+from tortoise import connections
+
+from domain import low_stock, reservation_statement
 from domain.actor import Actor
 from domain.errors import Conflict, InsufficientStock
 from domain.ledger import Cause, MovementKind, change, lineage
@@ -64,13 +69,74 @@ async def reserve(
     kind: ReservationKind = ReservationKind.ORDER,
     expires_at: datetime | None = None,
     reason: str = "",
-) -> list[Reservation]:
+) -> None:
     """Reserve every claim or none: raise ``InsufficientStock`` (the caller rolls back) if one cannot be met.
 
-    Reservation and ledger rows are written first, then the conditional
-    UPDATEs run in stock-id order (so concurrent multi-line reservations cannot
-    deadlock), holding each hot row for as short a time as possible.
+    On PostgreSQL every row goes out in one statement (``reservation_statement``);
+    elsewhere step by step through ``ledger.change``. Either way the lineage row
+    is written only once every claim is met.
     """
+    after = {"kind": kind, "expires_at": expires_at.isoformat() if expires_at else None,
+             "reservations": [{"line_id": c.line.id, "sku": c.line.sku, "quantity": c.line.quantity, "warehouse": c.warehouse.code}
+                              for c in claims]}
+    if connections.get("default").capabilities.dialect == "postgres":
+        await _reserve_in_one_statement(actor, order, claims, kind, expires_at, reason, after)
+    else:
+        await _reserve_step_by_step(actor, order, claims, kind, expires_at, reason, after)
+
+
+def _refusal(claim: Claim, available: int | None, wanted: int) -> InsufficientStock:
+    if available is None:
+        return InsufficientStock(f"{claim.warehouse.code} does not stock {claim.line.sku}", field="warehouseId")
+    return InsufficientStock(
+        f"only {available} of {claim.line.sku} available in {claim.warehouse.code}, {wanted} wanted", field="quantity"
+    )
+
+
+async def _reserve_in_one_statement(
+    actor: Actor, order: Order, claims: list[Claim], kind: ReservationKind, expires_at: datetime | None, reason: str, after: dict
+) -> None:
+    rows = await reservation_statement.run(
+        reservation_statement.Request(
+            tenant_id=actor.tenant_id,
+            order_id=order.id,
+            lines=[(c.line.id, c.warehouse.id, c.line.sku, c.line.quantity) for c in claims],
+            kind=kind,
+            expires_at=expires_at,
+            actor=actor.name,
+            source=actor.source,
+            reason=reason,
+            lineage_after=after,
+            now=datetime.now(UTC),
+        )
+    )
+    by_line = {row.line_id: row for row in rows}
+    if not all(row.taken for row in rows):
+        short = [c for c in claims if by_line[c.line.id].available is None or by_line[c.line.id].available < by_line[c.line.id].wanted]
+        claim = (short or claims)[0]
+        raise _refusal(claim, by_line[claim.line.id].available, by_line[claim.line.id].wanted or claim.line.quantity)
+    seen: set[int] = set()
+    for claim in claims:
+        row = by_line[claim.line.id]
+        if row.stock_id in seen:
+            continue
+        seen.add(row.stock_id)  # type: ignore[arg-type]
+        assert row.on_hand is not None and row.reserved is not None and row.safety is not None and row.wanted is not None
+        stock = Stock(id=row.stock_id, tenant_id=actor.tenant_id, warehouse_id=claim.warehouse.id, sku=claim.line.sku)
+        await low_stock.after_change(
+            stock,
+            actor.name,
+            available_before=row.on_hand - row.reserved + row.wanted,
+            available_after=row.on_hand - row.reserved,
+            safety=row.safety,
+            factor=low_stock.DEFAULT_FACTOR if row.factor is None else Decimal(str(row.factor)),
+        )
+
+
+async def _reserve_step_by_step(
+    actor: Actor, order: Order, claims: list[Claim], kind: ReservationKind, expires_at: datetime | None, reason: str, after: dict
+) -> None:
+    """Reservation and ledger rows first, then the conditional UPDATEs in stock-id order (no deadlocks)."""
     stocks = {
         (row.warehouse_id, row.sku): row  # type: ignore[attr-defined]
         for row in await Stock.filter(
@@ -81,7 +147,7 @@ async def reserve(
     for claim in claims:
         stock = stocks.get((claim.warehouse.id, claim.line.sku))
         if stock is None:
-            raise InsufficientStock(f"{claim.warehouse.code} does not stock {claim.line.sku}", field="warehouseId")
+            raise _refusal(claim, None, claim.line.quantity)
         reservation = await Reservation.create(
             tenant_id=actor.tenant_id,
             order_id=order.id,
@@ -98,23 +164,11 @@ async def reserve(
         rows.append((stock, reservation, claim))
         await OrderLine.filter(id=claim.line.id).update(warehouse_id=claim.warehouse.id)
     for stock, reservation, claim in sorted(rows, key=lambda row: row[0].id):
-        refusal = InsufficientStock(
-            f"only {stock.on_hand - stock.reserved} of {stock.sku} available in {claim.warehouse.code}, {claim.line.quantity} wanted",
-            field="quantity",
-        )
         cause = Cause(actor, reason, order.id, claim.line.id, reservation.id)
-        await change(stock, MovementKind.RESERVE, cause, refusal, reserved=claim.line.quantity)
-    reservations = [reservation for _, reservation, _ in rows]
+        await change(stock, MovementKind.RESERVE, cause, _refusal(claim, stock.on_hand - stock.reserved, claim.line.quantity),
+                     reserved=claim.line.quantity)
     # Appended only once every UPDATE succeeded: a refused reservation must not leave a gap in the event ids.
-    await lineage(
-        actor,
-        "stock.reserved",
-        order_id=order.id,
-        reason=reason,
-        after={"kind": kind, "expires_at": expires_at.isoformat() if expires_at else None,
-               "reservations": _summary(reservations, {c.warehouse.id: c.warehouse.code for c in claims})},
-    )
-    return reservations
+    await lineage(actor, "stock.reserved", order_id=order.id, reason=reason, after=after)
 
 
 async def _close(actor: Actor, rows: list[Reservation], status: ReservationStatus, reason: str) -> None:

@@ -6,10 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain import allocate, allocation_policy, fulfilment, order_stock, orders, returns, stock
+from domain import allocate, allocation_policy, fulfilment, order_stock, orders, reservations, returns, stock
 from domain.actor import Role
 from domain.errors import Conflict, Forbidden, InsufficientStock, NotFound, ValidationFailed
+from domain.orders import lock_order
+from domain.reservations import Claim
 from domain.statuses import OrderStatus
+from domain.unit_of_work import unit_of_work
 from models import Alert, AllocationDecision, Order, OrderEvent, OrderLine, Reservation, StockMovement
 from tests.stock_fixtures import check_invariants, level, order, place_warehouses, stock_up
 
@@ -194,4 +197,39 @@ async def test_return_goes_to_quarantine_until_inspected(world):
         await stock.inspect_quarantine(ops, wh(world, "SH").id, "TEA", accepted=2, scrapped=0)
     await stock.inspect_quarantine(ops, wh(world, "SH").id, "TEA", accepted=1, scrapped=0, reason="sealed")
     assert (await level(world, "SH", "TEA")).on_hand == 4
+    await check_invariants(world.tenant.id)
+
+
+async def test_refused_reservation_names_the_short_line_and_leaves_no_trace(world):
+    """The building block every allocation uses: all lines or none, the refusal says which, no event id is spent."""
+    await stock_up(world, {"TEA": {"SH": 5}, "COFFEE": {"SH": 1}})
+    ops = world.actor()
+    placed = await order(world, "R1", {"TEA": 2, "COFFEE": 3})
+    lines = {line.sku: line for line in await OrderLine.filter(order_id=placed.id)}
+    sh, gz = wh(world, "SH"), wh(world, "GZ")
+    last_event = await OrderEvent.all().order_by("-id").first()
+
+    with pytest.raises(InsufficientStock, match="only 1 of COFFEE available in SH, 3 wanted"):
+        async with unit_of_work():
+            locked = await lock_order(ops, placed.id)
+            await reservations.reserve(ops, locked, [Claim(lines["TEA"], sh), Claim(lines["COFFEE"], sh)], reason="both")
+    with pytest.raises(InsufficientStock, match="GZ does not stock TEA"):
+        async with unit_of_work():
+            locked = await lock_order(ops, placed.id)
+            await reservations.reserve(ops, locked, [Claim(lines["TEA"], gz)], reason="wrong warehouse")
+
+    assert ((await level(world, "SH", "TEA")).reserved, (await level(world, "SH", "COFFEE")).reserved) == (0, 0)
+    assert await Reservation.all().count() == 0
+    assert await StockMovement.filter(kind="RESERVE").count() == 0
+    assert await OrderLine.filter(order_id=placed.id, warehouse_id__isnull=False).count() == 0
+
+    async with unit_of_work():
+        locked = await lock_order(ops, placed.id)
+        await reservations.reserve(ops, locked, [Claim(lines["TEA"], sh)], reason="tea only")
+    reserved = await OrderEvent.get(order_id=placed.id, type="stock.reserved")
+    assert reserved.id == last_event.id + 1, "a refused reservation spent an event id: the outbox would wait on a gap"
+    assert reserved.after["reservations"] == [{"line_id": lines["TEA"].id, "sku": "TEA", "quantity": 2, "warehouse": "SH"}]
+    movement = await StockMovement.get(kind="RESERVE")
+    assert (movement.line_id, movement.reserved_delta, movement.reason) == (lines["TEA"].id, 2, "tea only")
+    assert (await OrderLine.get(id=lines["TEA"].id)).warehouse_id == sh.id
     await check_invariants(world.tenant.id)

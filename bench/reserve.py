@@ -1,6 +1,6 @@
 """Reservation throughput on PostgreSQL, next to the bare conditional UPDATE on the same tables.
 
-    .venv/bin/python bench/reserve.py [--ops 2000] [--hot 4]
+    .venv/bin/python bench/reserve.py [--ops 1000] [--hot 4] [--rounds 3]
 
 Creates a throw-away database on the server of ``TEST_DATABASE_URL`` (default
 postgres://postgres@127.0.0.1:5432/test) with ``generate_schemas``, stocks a
@@ -8,31 +8,23 @@ few hot SKUs in 3 warehouses, and at concurrency 1, 16 and 64 measures:
 
 - ``bare``: ``UPDATE stock SET reserved = reserved + 1 WHERE id = $1 AND
   on_hand - reserved >= 1`` in autocommit over an asyncpg pool, the floor;
-- ``bare_txn``: the same rows our path writes (order lock, reservation, ledger
-  row, conditional UPDATE, lineage row) as hand-written SQL in one asyncpg
-  transaction: what is left once the ORM and the domain code are taken away;
-- ``reserve``: our reservation path in one transaction: lock the order, insert
-  the reservation, the ledger row and the lineage row, the conditional UPDATE,
-  the low-stock check, commit (``domain.reservations.reserve``);
+- ``rows_sql``: the statement our path sends (``reservation_statement``: the
+  UPDATE plus the reservation, ledger, line and lineage rows), alone in
+  autocommit over an asyncpg pool: no ORM, no transaction, no order lock. The
+  ceiling for any path that writes the rows the issue asks for;
+- ``reserve``: our reservation path as a use case runs it: a transaction, the
+  order locked, that statement, the low-stock check, commit;
 - ``allocate``: the whole ``allocateOrder`` use case at a given warehouse:
   the above plus planning from a snapshot, a savepoint, the stored decision and
-  the order's move to ALLOCATED with its lineage.
+  the order's move to ALLOCATED with its lineage (measured once per level).
 
-Prints one JSON object per figure per line, ``{"name", "value", "unit"}``, and
-the ratios ours / bare (unit ``ratio``).
+The machine is shared and a bare UPDATE's rate swings by 2x from one second to
+the next, so ``bare``, ``rows_sql`` and ``reserve`` run in ``--rounds``
+interleaved rounds and each figure is the median. Prints one JSON object per
+figure per line, ``{"name", "value", "unit"}``, and the ratios (unit ``ratio``).
 
-Measured on the 2-core dev machine (PostgreSQL 15 on the same host), ops/s:
-
-    concurrency        1      16      64
-    bare_update     2213    6065    4349
-    bare_txn         697    1621     971
-    reserve          311     583     387   (0.10 of bare_update, 0.36 of bare_txn at 16)
-    allocate         117     242     128
-
-The process running ``reserve`` is CPU-bound in Python (measured ~97% of a
-core). Even the hand-written transaction that writes the same rows reaches
-only 27% of the bare UPDATE at 16: the promise, its ledger row and its lineage
-row are the cost of the issue's own rules, the rest is ORM and domain code.
+Measured on the 2-core dev machine (PostgreSQL 15 on the same host): see the
+README's table.
 """
 
 from __future__ import annotations
@@ -42,10 +34,12 @@ import asyncio
 import itertools
 import json
 import os
+import statistics
 import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -58,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 from tortoise import Tortoise  # noqa: E402
 
 from api.database import tortoise_config  # noqa: E402
-from domain import catalog, fulfilment, orders, stock, tenants  # noqa: E402
+from domain import catalog, fulfilment, orders, reservation_statement, stock, tenants  # noqa: E402
 from domain.actor import Actor, Role  # noqa: E402
 from domain.orders import NewLine, NewOrder, NewPayment, lock_order  # noqa: E402
 from domain.reservations import Claim, reserve  # noqa: E402
@@ -140,39 +134,22 @@ async def bare(url: str, stock_ids: list[int], concurrency: int, ops: int) -> fl
         await pool.close()
 
 
-_TXN = [
-    'SELECT "id" FROM "orders" WHERE "id" = $1 FOR UPDATE',
-    'INSERT INTO "reservation" ("tenant_id", "order_id", "line_id", "warehouse_id", "stock_id", "sku", "quantity", "status", '
-    '"kind", "line_slot", "created_at", "close_reason") VALUES ($1, $2, $3, $4, $5, $6, 1, \'ACTIVE\', \'ORDER\', $3, now(), \'\') '
-    'RETURNING "id"',
-    'INSERT INTO "stock_movement" ("tenant_id", "stock_id", "warehouse_id", "sku", "kind", "on_hand_delta", "reserved_delta", '
-    '"quarantine_delta", "order_id", "line_id", "reservation_id", "actor", "source", "reason", "created_at") '
-    'VALUES ($1, $2, $3, $4, \'RESERVE\', 0, 1, 0, $5, $6, $7, \'bench\', \'bench\', \'bench\', now())',
-    'UPDATE "stock" SET "reserved" = "reserved" + 1 WHERE "id" = $1 AND "on_hand" - "reserved" >= 1 RETURNING "on_hand"',
-    'INSERT INTO "order_event" ("tenant_id", "order_id", "type", "actor", "source", "reason", "after", "created_at") '
-    'VALUES ($1, $2, \'stock.reserved\', \'bench\', \'bench\', \'\', \'{}\', now())',
-]
-
-
-async def bare_txn(url: str, tenant_id: int, made: list[tuple[int, str]], concurrency: int) -> float:
+async def rows_sql(url: str, tenant_id: int, made: list[tuple[int, str]], warehouses: list[Warehouse], concurrency: int) -> float:
+    """``reservation_statement``'s SQL alone, straight on the driver: the best any path writing these rows can do."""
     pool = await asyncpg.create_pool(url, min_size=concurrency, max_size=concurrency)
-    lock, reservation, movement, update, event = _TXN
     async with pool.acquire() as conn:
         lines = {r["order_id"]: r["id"] for r in await conn.fetch('SELECT "id", "order_id" FROM "order_line"')}
-        stocks = [(r["id"], r["warehouse_id"], r["sku"]) for r in await conn.fetch('SELECT "id", "warehouse_id", "sku" FROM "stock" ORDER BY "id"')]
-    by_sku = {sku: [s for s in stocks if s[2] == sku] for _, _, sku in stocks}
 
-    async def one(order_id: int, sku: str, pick: int) -> None:
-        stock_id, warehouse_id, _ = by_sku[sku][pick % len(by_sku[sku])]
-        async with pool.acquire() as conn, conn.transaction():
-            await conn.fetchval(lock, order_id)
-            reservation_id = await conn.fetchval(reservation, tenant_id, order_id, lines[order_id], warehouse_id, stock_id, sku)
-            await conn.execute(movement, tenant_id, stock_id, warehouse_id, sku, order_id, lines[order_id], reservation_id)
-            assert await conn.fetchval(update, stock_id) is not None
-            await conn.execute(event, tenant_id, order_id)
+    async def one(order_id: int, sku: str, warehouse: Warehouse) -> None:
+        async with pool.acquire() as conn:
+            rows = await conn.fetch(
+                reservation_statement.SQL, [lines[order_id]], [warehouse.id], [sku], [1], datetime.now(UTC),
+                tenant_id, order_id, "ORDER", None, "bench", "bench", "bench", "{}",
+            )
+            assert rows[0]["on_hand"] is not None
 
     try:
-        return await timed(concurrency, [partial(one, o, sku, n) for n, (o, sku) in enumerate(made)])
+        return await timed(concurrency, [partial(one, o, sku, w) for (o, sku), w in zip(made, itertools.cycle(warehouses))])
     finally:
         await pool.close()
 
@@ -195,7 +172,7 @@ async def ours_allocate(actor: Actor, warehouses: list[Warehouse], made: list[tu
     )
 
 
-async def main(ops: int, hot: int) -> None:
+async def main(ops: int, hot: int, rounds: int) -> None:
     base = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
     name = f"og_bench_{uuid.uuid4().hex[:10]}"
     await admin(base, f'CREATE DATABASE "{name}"')
@@ -203,26 +180,36 @@ async def main(ops: int, hot: int) -> None:
     try:
         actor, channel_id, warehouses, skus = await setup(url, hot)
         stock_ids = list(await Stock.all().order_by("id").values_list("id", flat=True))
-        plans = {}
+        plans: dict[int, tuple[int, list, list, list]] = {}
         for level in LEVELS:
             count = ops if level > 1 else max(ops // 4, 100)
-            plans[level] = (count, *[await make_orders(actor, channel_id, skus, count, f"{tag}{level}") for tag in "RAT"])
+            plans[level] = (
+                count,
+                [await make_orders(actor, channel_id, skus, count, f"R{level}-{n}") for n in range(rounds)],
+                [await make_orders(actor, channel_id, skus, count, f"S{level}-{n}") for n in range(rounds)],
+                await make_orders(actor, channel_id, skus, count, f"A{level}"),
+            )
         await Tortoise.close_connections()
         for level in LEVELS:
-            count, for_reserve, for_allocate, for_txn = plans[level]
-            floor = await bare(url, stock_ids, level, count)
-            txn = await bare_txn(url, actor.tenant_id, for_txn, level)
+            count, for_reserve, for_sql, for_allocate = plans[level]
+            figures: dict[str, list[float]] = {"bare_update": [], "rows_sql": [], "reserve": []}
+            for n in range(rounds):
+                figures["bare_update"].append(await bare(url, stock_ids, level, count))
+                figures["rows_sql"].append(await rows_sql(url, actor.tenant_id, for_sql[n], warehouses, level))
+                await connect(url, level + 2)
+                figures["reserve"].append(await ours_reserve(actor, warehouses, for_reserve[n], level))
+                await Tortoise.close_connections()
             await connect(url, level + 2)
-            reserved = await ours_reserve(actor, warehouses, for_reserve, level)
             allocated = await ours_allocate(actor, warehouses, for_allocate, level)
             await Tortoise.close_connections()
-            emit(f"bare_update_c{level}", floor, "ops/s")
-            emit(f"bare_txn_c{level}", txn, "ops/s")
-            emit(f"reserve_c{level}", reserved, "ops/s")
+            median = {key: statistics.median(values) for key, values in figures.items()}
+            for key, value in median.items():
+                emit(f"{key}_c{level}", value, "ops/s")
             emit(f"allocate_c{level}", allocated, "ops/s")
-            emit(f"reserve_vs_bare_c{level}", reserved / floor, "ratio")
-            emit(f"allocate_vs_bare_c{level}", allocated / floor, "ratio")
-            emit(f"reserve_vs_bare_txn_c{level}", reserved / txn, "ratio")
+            emit(f"reserve_vs_bare_c{level}", median["reserve"] / median["bare_update"], "ratio")
+            emit(f"rows_sql_vs_bare_c{level}", median["rows_sql"] / median["bare_update"], "ratio")
+            emit(f"reserve_vs_rows_sql_c{level}", median["reserve"] / median["rows_sql"], "ratio")
+            emit(f"allocate_vs_bare_c{level}", allocated / median["bare_update"], "ratio")
         await check(url)
     finally:
         await Tortoise.close_connections()
@@ -241,7 +228,8 @@ async def check(url: str) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--ops", type=int, default=2000, help="reservations per run at concurrency 16 and 64")
+    parser.add_argument("--ops", type=int, default=1000, help="reservations per run at concurrency 16 and 64")
     parser.add_argument("--hot", type=int, default=4, help="hot SKUs (each in 3 warehouses)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per concurrency (figures are medians)")
     args = parser.parse_args()
-    asyncio.run(main(args.ops, args.hot))
+    asyncio.run(main(args.ops, args.hot, args.rounds))

@@ -31,7 +31,7 @@ from decimal import Decimal
 
 from tortoise import connections
 
-_SQL = """
+SQL = """
 WITH claim AS (
     SELECT c.line_id, c.warehouse_id, c.sku, c.quantity, s.id AS stock_id
     FROM unnest($1::int[], $2::int[], $3::varchar[], $4::int[]) AS c(line_id, warehouse_id, sku, quantity)
@@ -125,7 +125,7 @@ async def run(request: Request) -> list[ClaimRow]:
         # two orders wanting the same rows wait for each other instead of deadlocking.
         await connection.execute_query(_LOCK_SQL, [warehouse_ids, skus])
     rows = await connection.execute_query_dict(
-        _SQL,
+        SQL,
         [
             line_ids, warehouse_ids, skus, quantities, request.now, request.tenant_id, request.order_id,
             request.kind, request.expires_at, request.actor, request.source, request.reason[:500],

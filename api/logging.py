@@ -1,15 +1,33 @@
-"""Logging set-up.
+"""Logging set-up: personal data and access secrets never reach the logs.
 
-The ORM's query log carries parameter values (phones, names), so it is pinned
-at INFO whatever the root level: personal data never reaches the logs.
+The database drivers' query logs carry parameter values (phones, names), so
+they are pinned at INFO whatever the root level. A signed tracking link
+(``/track/t/<token>``) opens an order's page for whoever holds it, so the
+access log keeps the path and drops the token.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 
 from api.settings import Settings
+
+#: Loggers that print SQL with its parameters at DEBUG.
+QUERY_LOGGERS = ("tortoise.db_client", "aiosqlite")
+
+_TRACKING_TOKEN = re.compile(r"(/track(?:/[^/?\s]+)*/t/)[^/?\s]+")
+
+
+class RedactTrackingTokens(logging.Filter):
+    """Rewrite uvicorn's access-log path argument (client, method, path, version, status) without the token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], _TRACKING_TOKEN.sub(r"\1[token]", args[2]), *args[3:])
+        return True
 
 
 def configure_logging(settings: Settings) -> None:
@@ -17,4 +35,8 @@ def configure_logging(settings: Settings) -> None:
         level=os.environ.get("LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    logging.getLogger("tortoise.db_client").setLevel(logging.INFO)
+    for name in QUERY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactTrackingTokens) for f in access.filters):
+        access.addFilter(RedactTrackingTokens())

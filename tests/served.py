@@ -20,8 +20,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(database_url: str, *, wait_healthy: bool = True, **env: str) -> Iterator[str]:
-    """Start a server on ``database_url``; yield its base URL; stop it afterwards."""
+def served(database_url: str, *, wait_healthy: bool = True, output: list[str] | None = None, **env: str) -> Iterator[str]:
+    """Start a server on ``database_url``; yield its base URL; stop it afterwards (its log into ``output``)."""
     port = free_port()
     environment = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), "LOG_LEVEL": "WARNING", **env}
     process = subprocess.Popen(
@@ -40,6 +40,8 @@ def served(database_url: str, *, wait_healthy: bool = True, **env: str) -> Itera
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        if output is not None and process.stdout:
+            output.append(process.stdout.read().decode())
 
 
 def _wait_until_listening(base: str, process: subprocess.Popen[bytes], healthy: bool) -> None:

@@ -62,3 +62,22 @@ async def test_cli_key_is_the_last_line_and_works(world, db):
     with served(db) as base:
         viewer = httpx.post(f"{base}/graphql", json={"query": "{ viewer { role seesPersonalData } }"}, headers={"authorization": f"Bearer {key}"}, timeout=10)
     assert viewer.json() == {"data": {"viewer": {"role": "warehouse", "seesPersonalData": False}}}
+
+
+async def test_the_server_log_holds_no_personal_data_or_tracking_tokens_even_at_debug(world, db):
+    """Operators turn on DEBUG when something breaks: the log still must not leak phones or working links."""
+    await paid_order(world.actor(), world.channel.id, "LOGGED-1", phone="13955554444")
+    log: list[str] = []
+    with served(db, output=log, LOG_LEVEL="DEBUG") as base:
+        async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+            await client.get("/track/t/SIGNEDsecretTOKEN123")
+            search = await client.post(
+                "/graphql",
+                json={"query": '{ orders(first: 5, filter: {search: "13955554444"}) { edges { node { externalId } } } }'},
+                headers={"authorization": f"Bearer {world.keys['admin']}"},
+            )
+    assert search.json()["data"]["orders"]["edges"][0]["node"]["externalId"] == "LOGGED-1", search.text
+    text = log[0]
+    assert "13955554444" not in text
+    assert "GET /track/t/[token]" in text, "the access log should still show that a link was opened"
+    assert "SIGNEDsecretTOKEN123" not in text

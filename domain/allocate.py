@@ -180,7 +180,7 @@ async def move_line(actor: Actor, line_id: int, warehouse_id: int, reason: str) 
         raise NotFound("no such order line", field="lineId")
     async with unit_of_work():
         order = await lock_order(actor, line.order_id)  # type: ignore[attr-defined]
-        current = await Reservation.filter(line_id=line.id, line_slot__isnull=False).first()
+        current = await Reservation.filter(line_slot=line.id).first()  # the live (or shipped) one, by its unique slot
         if current is None:
             raise Conflict("the line is not allocated; allocate the order instead", field="lineId")
         if current.status == ReservationStatus.CONSUMED:

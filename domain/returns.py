@@ -41,7 +41,7 @@ async def return_to_quarantine(
         raise NotFound("no such order line", field="lineId")
     async with unit_of_work():
         order = await lock_order(actor, line.order_id)  # type: ignore[attr-defined]
-        shipped = await Reservation.filter(line_id=line.id, status=ReservationStatus.CONSUMED).first()
+        shipped = await Reservation.filter(line_slot=line.id, status=ReservationStatus.CONSUMED).first()  # the unique slot: an index hit
         if order.status not in RETURNABLE or shipped is None:
             raise Conflict("only shipped lines can come back", field="lineId")
         returned = await _returned_so_far(line.id)

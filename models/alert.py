@@ -19,4 +19,4 @@ class Alert(Model):
 
     class Meta:
         table = "alert"
-        indexes = (("tenant_id", "kind"),)
+        indexes = (("tenant_id", "kind"), ("order_id",))

@@ -45,7 +45,7 @@ class Order(Model):
     class Meta:
         table = "orders"
         unique_together = (("tenant", "channel", "external_id"),)
-        indexes = (("tenant_id", "created_at", "id"), ("tenant_id", "updated_at", "id"), ("tenant_id", "status"))
+        indexes = (("tenant_id", "created_at", "id"), ("tenant_id", "updated_at", "id"), ("tenant_id", "status"), ("customer_id",))
 
 
 class OrderLine(Model):
@@ -63,6 +63,7 @@ class OrderLine(Model):
 
     class Meta:
         table = "order_line"
+        indexes = (("order_id",),)
 
 
 class OrderTag(Model):

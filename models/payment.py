@@ -19,3 +19,4 @@ class Payment(Model):
 
     class Meta:
         table = "payment"
+        indexes = (("order_id",),)

@@ -23,7 +23,7 @@ class Shipment(Model):
 
     class Meta:
         table = "shipment"
-        indexes = (("carrier", "tracking_no"),)
+        indexes = (("carrier", "tracking_no"), ("order_id",))
 
 
 class TrackingEvent(Model):

@@ -88,3 +88,4 @@ class WebhookAttempt(Model):
 
     class Meta:
         table = "webhook_attempt"
+        indexes = (("delivery_id",),)

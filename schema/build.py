@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -34,10 +35,15 @@ SUBSCRIPTIONS: tuple[type, ...] = (OrderSubscription, StockSubscription)
 def build_schema(
     *, production: bool, max_depth: int = 12, max_aliases: int = 20, max_tokens: int = 3000
 ) -> strawberry.Schema:
+    # The limiters' rule classes are made once: ValidationCache keys on the rules, and a class
+    # minted per request (as QueryDepthLimiter does) would make every validation a miss.
+    limits = [
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+    ]
     extensions: list = [
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: QueryDepthLimiter(max_depth=max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: AddValidationRules(limits),
         ParserCache,
         ValidationCache,
         OperationMetrics,

@@ -46,6 +46,23 @@ async def test_too_deep_too_many_aliases_and_too_many_tokens_are_refused(world, 
     assert "token" in _messages((await gql.post(key, tokens)).json()).lower()
 
 
+async def test_limits_still_hold_when_the_validation_is_cached(world, gql):
+    """A document is validated once; the second request reuses that verdict, refusals included."""
+    from strawberry.extensions.validation_cache import DEFAULT_MAXSIZE, _get_validate_cache
+
+    cache = _get_validate_cache(DEFAULT_MAXSIZE)
+    key = world.keys["ops"]
+    query = "query Repeated { viewer { role } }"
+    first = await gql.post(key, query)
+    hits = cache.cache_info().hits
+    second = await gql.post(key, query)
+    assert first.json() == second.json() == {"data": {"viewer": {"role": "ops"}}}
+    assert cache.cache_info().hits == hits + 1
+    aliases = "{ " + " ".join(f"a{i}: viewer {{ role }}" for i in range(50)) + " }"
+    for _ in range(2):
+        assert "aliases" in _messages((await gql.post(key, aliases)).json()).lower()
+
+
 async def test_events_last_is_bounded(world, gql):
     order = await paid_order(world.actor(), world.channel.id)
     from resolvers import ids

@@ -14,6 +14,11 @@ data-modifying CTEs:
 4. the reservation, ledger and lineage rows and the lines' warehouse, written
    only when the verdict is true, so a refusal consumes no event id.
 
+The arrays are read through sub-selects so the planner cannot count them: a
+custom plan then costs the same as the generic one, PostgreSQL settles on the
+cached generic plan after five runs, and the statement stops being planned on
+every call (planning was ~40% of its server time).
+
 It returns one row per claim; ``reserve`` turns a refusal into
 ``InsufficientStock``, and the caller's transaction rolls back whatever rows
 the statement did take (call it inside ``unit_of_work`` with the order locked,
@@ -34,7 +39,8 @@ from tortoise import connections
 SQL = """
 WITH claim AS (
     SELECT c.line_id, c.warehouse_id, c.sku, c.quantity, s.id AS stock_id
-    FROM unnest($1::int[], $2::int[], $3::varchar[], $4::int[]) AS c(line_id, warehouse_id, sku, quantity)
+    FROM unnest((SELECT $1::int[]), (SELECT $2::int[]), (SELECT $3::varchar[]), (SELECT $4::int[]))
+        AS c(line_id, warehouse_id, sku, quantity)
     LEFT JOIN "stock" s ON s."warehouse_id" = c.warehouse_id AND s."sku" = c.sku
 ), want AS (
     SELECT stock_id, sum(quantity)::int AS quantity FROM claim WHERE stock_id IS NOT NULL GROUP BY stock_id

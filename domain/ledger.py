@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from enum import StrEnum
 
 from tortoise import connections
@@ -139,16 +138,8 @@ async def change(
     row = await _returning(_LEVELS_SQL, {"dh": on_hand, "dr": reserved, "now": datetime.now(UTC), "id": stock.id})
     if row is None:
         raise refusal
-    levels = Levels(on_hand=row["on_hand"], reserved=row["reserved"], safety=row["safety"])
-    await low_stock.after_change(
-        stock,
-        cause.actor.name,
-        available_before=levels.available - (on_hand - reserved),
-        available_after=levels.available,
-        safety=levels.safety,
-        factor=low_stock.DEFAULT_FACTOR if row["factor"] is None else Decimal(str(row["factor"])),
-    )
-    return levels
+    await low_stock.after_update(stock, cause.actor.name, **row, available_change=on_hand - reserved)
+    return Levels(on_hand=row["on_hand"], reserved=row["reserved"], safety=row["safety"])
 
 
 async def _record(stock: Stock, kind: MovementKind, cause: Cause, *, on_hand: int = 0, reserved: int = 0, quarantine: int = 0) -> None:

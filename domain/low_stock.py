@@ -46,6 +46,20 @@ async def after_change(
         await clear_alerts(tenant_id=stock.tenant_id, kind=alert_kind(stock.id), actor=actor)  # type: ignore[attr-defined]
 
 
+async def after_update(
+    stock: Stock, actor: str, *, on_hand: int, reserved: int, safety: int, factor: object, available_change: int
+) -> None:
+    """``after_change`` from what an ``UPDATE … RETURNING`` gave back (``factor`` is NULL without a SKU policy)."""
+    await after_change(
+        stock,
+        actor,
+        available_before=on_hand - reserved - available_change,
+        available_after=on_hand - reserved,
+        safety=safety,
+        factor=DEFAULT_FACTOR if factor is None else Decimal(str(factor)),
+    )
+
+
 async def reevaluate(stock: Stock, actor: str) -> None:
     """Bring the alert in line with the current levels and threshold (after a threshold change)."""
     await stock.refresh_from_db()

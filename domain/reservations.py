@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from enum import StrEnum
 
 from tortoise import connections
@@ -123,14 +122,8 @@ async def _reserve_in_one_statement(
         seen.add(row.stock_id)  # type: ignore[arg-type]
         assert row.on_hand is not None and row.reserved is not None and row.safety is not None and row.wanted is not None
         stock = Stock(id=row.stock_id, tenant_id=actor.tenant_id, warehouse_id=claim.warehouse.id, sku=claim.line.sku)
-        await low_stock.after_change(
-            stock,
-            actor.name,
-            available_before=row.on_hand - row.reserved + row.wanted,
-            available_after=row.on_hand - row.reserved,
-            safety=row.safety,
-            factor=low_stock.DEFAULT_FACTOR if row.factor is None else Decimal(str(row.factor)),
-        )
+        await low_stock.after_update(stock, actor.name, on_hand=row.on_hand, reserved=row.reserved, safety=row.safety,
+                                     factor=row.factor, available_change=-row.wanted)
 
 
 async def _reserve_step_by_step(

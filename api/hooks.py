@@ -92,15 +92,22 @@ class Hooks:
                 return _error(413, "too_large", f"the body is larger than {limit} bytes")
         return b"".join(chunks)
 
-    async def channel(self, request: Request) -> Response:
-        slug, code = request.path_params["tenant"], request.path_params["channel"]
+    async def _tenant_and_body(self, request: Request, source: str) -> tuple[int, bytes] | Response:
+        """The addressed tenant and the bounded body, or the refusal (unknown tenant, body too large)."""
+        slug = request.path_params["tenant"]
         tenant_id = await self._tenant_id(slug)
         if tenant_id is None:
-            HOOK_DELIVERIES.labels("channel", "unknown", "unknown_tenant").inc()
+            HOOK_DELIVERIES.labels(source, "unknown", "unknown_tenant").inc()
             return _error(404, "unknown_tenant", f"no tenant {slug!r}")
         body = await self._body(request)
-        if isinstance(body, Response):
-            return body
+        return body if isinstance(body, Response) else (tenant_id, body)
+
+    async def channel(self, request: Request) -> Response:
+        code = request.path_params["channel"]
+        received = await self._tenant_and_body(request, "channel")
+        if isinstance(received, Response):
+            return received
+        tenant_id, body = received
 
         async def load() -> Channel | None:
             return await Channel.filter(tenant_id=tenant_id, code=code).first()
@@ -113,14 +120,11 @@ class Hooks:
         return self._respond("channel", channel.kind if channel else "unknown", answer)
 
     async def carrier(self, request: Request) -> Response:
-        slug, provider = request.path_params["tenant"], request.path_params["provider"]
-        tenant_id = await self._tenant_id(slug)
-        if tenant_id is None:
-            HOOK_DELIVERIES.labels("carrier", "unknown", "unknown_tenant").inc()
-            return _error(404, "unknown_tenant", f"no tenant {slug!r}")
-        body = await self._body(request)
-        if isinstance(body, Response):
-            return body
+        provider = request.path_params["provider"]
+        received = await self._tenant_and_body(request, "carrier")
+        if isinstance(received, Response):
+            return received
+        tenant_id, body = received
 
         async def load() -> CarrierAccount | None:
             return await CarrierAccount.filter(tenant_id=tenant_id, provider=provider).first()

@@ -73,11 +73,21 @@ async def _form(request: Request) -> dict[str, str]:
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
-async def _guard(site: TrackingSite, request: Request, ctx: Ctx, form: dict[str, str], mode: str) -> Response | None:
-    """Refuse cross-site posts and stale pages before anything else happens."""
+async def _posted(
+    site: TrackingSite, request: Request, mode: str, ip_limit: tuple[str, tuple[int, int]] | None = None
+) -> tuple[Ctx, dict[str, str]] | Response:
+    """The site and the posted form, or the answer refusing them: unknown site, cross-site post or stale page, per-IP limit."""
+    ctx = await site.context(request)
+    if ctx is None:
+        return not_found()
+    form = await _form(request)
     if not site.sessions.csrf_ok(request, form.get("csrf", "")):
         return _lookup_page(site, request, ctx, mode=mode, status=403, message=ctx.view.t("csrf_failed"))
-    return None
+    if ip_limit is not None:
+        refused = await _ip_limited(site, request, ctx, *ip_limit, mode)
+        if refused is not None:
+            return refused
+    return ctx, form
 
 
 async def _ip_limited(site: TrackingSite, request: Request, ctx: Ctx, bucket: str, rule: tuple[int, int], mode: str) -> Response | None:
@@ -190,13 +200,10 @@ async def static(site: TrackingSite, request: Request) -> Response:
 
 
 async def lookup(site: TrackingSite, request: Request) -> Response:
-    ctx = await site.context(request)
-    if ctx is None:
-        return not_found()
-    form = await _form(request)
-    refused = await _guard(site, request, ctx, form, "order") or await _ip_limited(site, request, ctx, "lookup-ip", LOOKUPS_PER_IP, "order")
-    if refused:
-        return refused
+    posted = await _posted(site, request, "order", ("lookup-ip", LOOKUPS_PER_IP))
+    if isinstance(posted, Response):
+        return posted
+    ctx, form = posted
     typed = form.get("order", "")[:64]
     try:
         reference = tracking.clean_reference(typed)
@@ -222,13 +229,10 @@ async def lookup(site: TrackingSite, request: Request) -> Response:
 
 
 async def otp_send(site: TrackingSite, request: Request) -> Response:
-    ctx = await site.context(request)
-    if ctx is None:
-        return not_found()
-    form = await _form(request)
-    refused = await _guard(site, request, ctx, form, "sms") or await _ip_limited(site, request, ctx, "code-ip", CODES_PER_IP, "sms")
-    if refused:
-        return refused
+    posted = await _posted(site, request, "sms", ("code-ip", CODES_PER_IP))
+    if isinstance(posted, Response):
+        return posted
+    ctx, form = posted
     if not site.otp_enabled:
         return _lookup_page(site, request, ctx, status=404)
     try:
@@ -260,13 +264,10 @@ async def _send_code(site: TrackingSite, phone: str, code: str, brand: str, lang
 
 
 async def otp_verify(site: TrackingSite, request: Request) -> Response:
-    ctx = await site.context(request)
-    if ctx is None:
-        return not_found()
-    form = await _form(request)
-    refused = await _guard(site, request, ctx, form, "sms") or await _ip_limited(site, request, ctx, "lookup-ip", LOOKUPS_PER_IP, "sms")
-    if refused:
-        return refused
+    posted = await _posted(site, request, "sms", ("lookup-ip", LOOKUPS_PER_IP))
+    if isinstance(posted, Response):
+        return posted
+    ctx, form = posted
     sealed = form.get("challenge", "")
     challenge_id = site.open_challenge(sealed)
     if challenge_id is None:
@@ -288,13 +289,10 @@ async def otp_verify(site: TrackingSite, request: Request) -> Response:
 
 
 async def logout(site: TrackingSite, request: Request) -> Response:
-    ctx = await site.context(request)
-    if ctx is None:
-        return not_found()
-    form = await _form(request)
-    refused = await _guard(site, request, ctx, form, "order")
-    if refused:
-        return refused
+    posted = await _posted(site, request, "order")
+    if isinstance(posted, Response):
+        return posted
+    ctx, form = posted
     response = site.redirect(request, ctx, ctx.base)
     site.sessions.clear(response, ctx.brand.tenant_id)
     return response

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.middleware import Middleware
 from starlette.routing import Mount, Route, WebSocketRoute
 
-from api import database
+from api import backlog_metrics, database
 from api.auth import KeyCache
 from api.graphql_app import GraphQLApp
 from api.hooks import Hooks
@@ -49,6 +49,7 @@ async def healthz(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
+    await backlog_metrics.refresh()
     return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -20,6 +20,14 @@ def key_from_headers(headers: Mapping[str, str]) -> str | None:
     return headers.get("x-api-key") or None
 
 
+def key_from_connection_params(params: object) -> str | None:
+    """The key a WebSocket client sent in ``connection_init``: ``{"apiKey": …}`` or an Authorization entry."""
+    if not isinstance(params, dict):
+        return None
+    secret = params.get("apiKey") or key_from_headers({str(k).lower(): str(v) for k, v in params.items()})
+    return secret if isinstance(secret, str) else None
+
+
 class KeyCache:
     def __init__(self, ttl: float, max_entries: int = 10_000) -> None:
         self.ttl = ttl

@@ -7,6 +7,9 @@
     ordergraph tenants create SLUG NAME        add a tenant
     ordergraph keys create --tenant SLUG --role ROLE [--name N]
                                                print a new API key (last line of output)
+    ordergraph keys list --tenant SLUG         prefixes, roles, live or revoked (never secrets)
+    ordergraph keys revoke --tenant SLUG --prefix og_XXXXXXXX
+                                               revoke; its open subscriptions are closed (4403)
     ordergraph import FILE --tenant SLUG --channel CODE [--format csv|xlsx] [--encoding E] [--batch N]
                                                import orders from CSV/XLSX (re-run to resume)
     ordergraph check-tracking [--tenant SLUG] [--hours H]
@@ -77,6 +80,31 @@ def cmd_keys_create(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(_with_db(settings, work))
     print(f"API key for tenant {args.tenant}, role {args.role} (shown once, stored hashed):")
     print(result[0])
+
+
+def cmd_keys_list(settings: Settings, args: argparse.Namespace) -> None:
+    from models import ApiKey
+
+    rows: list[tuple] = []
+
+    async def work() -> None:
+        rows.extend(await ApiKey.filter(tenant__slug=args.tenant).order_by("id").values_list(
+            "prefix", "role", "name", "created_at", "revoked_at"))
+
+    asyncio.run(_with_db(settings, work))
+    for prefix, role, name, created, revoked in rows:
+        state = f"revoked {revoked:%Y-%m-%d %H:%M}" if revoked else "live"
+        print(f"{prefix}  {role:<9} {created:%Y-%m-%d %H:%M}  {state:<22} {name}")
+
+
+def cmd_keys_revoke(settings: Settings, args: argparse.Namespace) -> None:
+    from domain.tenants import revoke_api_key
+
+    async def work() -> None:
+        await revoke_api_key(args.tenant, args.prefix)
+
+    asyncio.run(_with_db(settings, work))
+    print(f"key {args.prefix} of tenant {args.tenant} revoked")
 
 
 def cmd_tenants_create(settings: Settings, args: argparse.Namespace) -> None:
@@ -217,6 +245,13 @@ def build_parser() -> argparse.ArgumentParser:
     create_key.add_argument("--role", required=True, choices=[role.value for role in Role])
     create_key.add_argument("--name", default="")
     create_key.set_defaults(func=cmd_keys_create)
+    list_keys = keys.add_parser("list", help="prefixes, roles and states of a tenant's keys (never the secrets)")
+    list_keys.add_argument("--tenant", required=True)
+    list_keys.set_defaults(func=cmd_keys_list)
+    revoke_key = keys.add_parser("revoke", help="revoke a key; open subscriptions made with it are closed")
+    revoke_key.add_argument("--tenant", required=True)
+    revoke_key.add_argument("--prefix", required=True, help="the key's first 11 characters, as `keys list` shows")
+    revoke_key.set_defaults(func=cmd_keys_revoke)
     importer = sub.add_parser("import", help="import orders from a CSV or XLSX file (re-run to resume)")
     importer.add_argument("file")
     importer.add_argument("--tenant", required=True)

@@ -18,7 +18,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from api.auth import KeyCache, key_from_headers
+from api.auth import KeyCache, key_from_connection_params, key_from_headers
 from api.ws_protocol import LiveTransportWSHandler
 from events.bus import Bus
 from models import Tenant
@@ -82,8 +82,7 @@ class GraphQLApp(GraphQL):
 
     async def on_ws_connect(self, context: Context) -> dict[str, Any] | None:
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
-        secret = params.get("apiKey") or key_from_headers({k.lower(): str(v) for k, v in params.items()})
-        actor = await self.keys.actor_for(secret if isinstance(secret, str) else None, source="graphql-ws")
+        actor = await self.keys.actor_for(key_from_connection_params(params), source="graphql-ws")
         if actor is None or not await _same_tenant(params.get("tenant"), actor.tenant_id):
             raise ConnectionRejectionError()
         context.actor = actor

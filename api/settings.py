@@ -113,6 +113,7 @@ class Settings:
             max_aliases=_int("ORDERGRAPH_MAX_ALIASES", 20),
             max_tokens=_int("ORDERGRAPH_MAX_TOKENS", 3000),
             max_subscriptions_per_connection=_int("ORDERGRAPH_MAX_SUBSCRIPTIONS", 20),
+            key_cache_seconds=_float("ORDERGRAPH_KEY_CACHE_SECONDS", 10.0),
             public_url=os.environ.get("ORDERGRAPH_PUBLIC_URL") or None,
             live_max_pending=_int("ORDERGRAPH_LIVE_MAX_PENDING", 1000),
             partner_timeout=float(os.environ.get("ORDERGRAPH_PARTNER_TIMEOUT") or 10.0),

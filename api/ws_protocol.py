@@ -11,6 +11,10 @@ like any other malformed message.
 
 Identical live subscriptions share one execution (``api.shared_streams``).
 
+A key revoked while its socket is open closes the socket with 4403 "API key
+revoked" within two periods of the key cache's ttl
+(``ORDERGRAPH_KEY_CACHE_SECONDS``, 10 s).
+
 A subscriber too slow for the live stream gets its error (code
 ``SLOW_SUBSCRIBER``) and then a close with 1013 "Try Again Later" — a code
 graphql-ws clients treat as retryable — whose reason says to resume with the
@@ -19,7 +23,9 @@ last event id.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from functools import lru_cache
 from typing import Any
 
@@ -28,10 +34,15 @@ from graphql import parse as parse_document
 from starlette.websockets import WebSocketDisconnect
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler, Operation
 
+from api.auth import key_from_connection_params
 from api.shared_streams import SharedStreams, key_for, shareable
 from resolvers.context import Context
 from schema.subscription import SLOW_SUBSCRIBER
 
+log = logging.getLogger("ordergraph.ws")
+
+REVOKED_CLOSE_CODE = 4403
+REVOKED_CLOSE_REASON = "API key revoked"
 SLOW_CLOSE_CODE = 1013
 SLOW_CLOSE_REASON = "slow subscriber: fell too far behind; reconnect and resume with after=<last eventId>"
 
@@ -65,6 +76,34 @@ def _shape_error(message: Any) -> str | None:
 
 class LiveTransportWSHandler(BaseGraphQLTransportWSHandler):
     closing = False
+    key_watch: asyncio.Task[None] | None = None
+
+    async def handle_connection_init(self, message: Any) -> None:
+        await super().handle_connection_init(message)
+        if self.connection_acknowledged and self.key_watch is None:
+            secret = key_from_connection_params(self.context.connection_params)
+            self.key_watch = asyncio.create_task(self._watch_key(secret))
+
+    async def _watch_key(self, secret: str | None) -> None:
+        """Look the key up again every ttl (the cache's own pace); close the socket once it is revoked."""
+        keys = self.view.keys
+        while not self.closing:
+            await asyncio.sleep(keys.ttl)
+            try:
+                actor = await keys.actor_for(secret, source="graphql-ws")
+            except Exception as exc:  # the key store is away: keep serving, look again next time
+                log.warning("API key re-check failed: %s", type(exc).__name__)
+                continue
+            if actor is None:
+                log.info("closing a subscription socket: its API key was revoked")
+                self.closing = True
+                await self.websocket.close(code=REVOKED_CLOSE_CODE, reason=REVOKED_CLOSE_REASON)
+                return
+
+    async def shutdown(self) -> None:
+        if self.key_watch is not None:
+            self.key_watch.cancel()
+        await super().shutdown()
 
     async def run_operation(self, operation: Operation) -> None:
         actor = getattr(self.context, "actor", None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from datetime import UTC, datetime
 
 from domain.actor import Actor, Role
 from domain.errors import Duplicate, NotFound, ValidationFailed
@@ -45,6 +46,20 @@ async def create_api_key(tenant_slug: str, role: Role | str, name: str = "") -> 
         tenant=tenant, role=role.value, name=name, key_hash=hash_key(secret), prefix=secret[:11]
     )
     return key, secret
+
+
+async def revoke_api_key(tenant_slug: str, prefix: str) -> ApiKey:
+    """Revoke the tenant's live key with this prefix (``og_`` and 8 characters, as ``keys list`` shows it).
+
+    Requests with it are refused within the key cache's ttl, and open
+    subscriptions made with it are closed (4403) as soon as they notice.
+    """
+    key = await ApiKey.filter(tenant__slug=tenant_slug, prefix=prefix, revoked_at__isnull=True).first()
+    if key is None:
+        raise NotFound(f"tenant {tenant_slug} has no live key {prefix}", field="prefix")
+    key.revoked_at = datetime.now(UTC)
+    await key.save(update_fields=["revoked_at"])
+    return key
 
 
 async def authenticate(secret: str, source: str = "graphql") -> Actor | None:

@@ -104,3 +104,38 @@ async def test_subscriptions_per_connection_are_bounded(world, db):
             refusal = json.loads(await asyncio.wait_for(ws.recv(), timeout=5))
     assert refusal["id"] == "2" and refusal["type"] == "error"
     assert refusal["payload"][0]["message"] == "Subscription limit reached"
+
+
+async def test_revoking_a_key_closes_the_sockets_opened_with_it_and_only_those(world, db):
+    """A partner whose key is revoked must stop receiving events, not keep them until it reconnects."""
+    import json
+    import subprocess
+    import sys
+
+    revoked, kept = world.keys["partner"], world.keys["ops"]
+    env = {"DATABASE_URL": db, "PATH": "/usr/bin:/bin"}
+
+    async def open_socket(url: str, key: str) -> websockets.ClientConnection:
+        ws = await websockets.connect(url, subprotocols=["graphql-transport-ws"])
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"apiKey": key}}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), timeout=5))["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": "subscription { orderEvents { type } }"}}))
+        return ws
+
+    with served(db, ORDERGRAPH_KEY_CACHE_SECONDS="0.5") as base:
+        url = base.replace("http", "ws") + "/graphql"
+        doomed, survivor = await open_socket(url, revoked), await open_socket(url, kept)
+        with pytest.raises(TimeoutError):  # a live key keeps its socket across several re-checks
+            await asyncio.wait_for(doomed.recv(), timeout=1.5)
+        cli = subprocess.run([sys.executable, "-m", "api.cli", "keys", "revoke", "--tenant", world.tenant.slug, "--prefix", revoked[:11]],
+                             capture_output=True, text=True, env=env, timeout=60)
+        assert cli.returncode == 0, cli.stderr
+        with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+            await asyncio.wait_for(doomed.recv(), timeout=5)
+        await survivor.send(json.dumps({"type": "ping"}))
+        assert json.loads(await asyncio.wait_for(survivor.recv(), timeout=5))["type"] == "pong"
+        await survivor.close()
+        listed = subprocess.run([sys.executable, "-m", "api.cli", "keys", "list", "--tenant", world.tenant.slug],
+                                capture_output=True, text=True, env=env, timeout=60).stdout
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4403, "API key revoked")
+    assert f"{revoked[:11]}  partner" in listed and "revoked" in listed and revoked[11:] not in listed

@@ -132,6 +132,7 @@ def build_live(settings: Settings) -> Live:
         on_gone=webhook_domain.disable_by_system,
         on_exhausted=exhausted,
         delays=settings.partner_retry_delays,
+        public_only=not settings.partner_allow_private,
     )
     return Live(
         settings=settings,

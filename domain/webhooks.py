@@ -4,16 +4,15 @@ Only admins manage endpoints. A URL must be http(s) and must not point at
 this server itself (its own host:port, a loopback alias of its port, or its
 public URL); with ``allow_private=False`` (production default) loopback,
 private and link-local addresses are refused too, including names that
-resolve to them. The system disables an endpoint that answers 410 Gone or
+resolve to them, at registration here and again at every send
+(``events.webhooks.addresses``). The system disables an endpoint that answers 410 Gone or
 keeps failing (``disable_after``), raising an Alert; enabling clears it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import re
-import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,7 +26,7 @@ from domain.errors import Forbidden, NotFound, ValidationFailed
 from domain.unit_of_work import unit_of_work
 from events import signals
 from events.messages import to_messages
-from events.webhooks import payload, signing
+from events.webhooks import addresses, payload, signing
 from events.webhooks.fanout import delivery_for
 from models import Channel, OrderEvent, WebhookDelivery, WebhookEndpoint, WebhookSecret
 
@@ -69,11 +68,6 @@ def _is_loopback_host(host: str) -> bool:
     return address.is_loopback or address.is_unspecified
 
 
-def _non_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    return not ip.is_global
-
-
 async def check_url(url: str, policy: UrlPolicy) -> str:
     """The URL, cleaned, or ``ValidationFailed`` saying why it may not receive webhooks."""
     url = url.strip()
@@ -98,24 +92,14 @@ async def check_url(url: str, policy: UrlPolicy) -> str:
     if not policy.allow_private:
         if _is_loopback_host(host):
             raise ValidationFailed("the URL points at a loopback address", field="url")
-        for address in await _addresses(host, port):
-            if _non_public(address):
+        try:
+            resolved = await addresses.resolve(host, port)
+        except addresses.Unresolvable:
+            raise ValidationFailed(f"cannot resolve {host}", field="url") from None
+        for address in resolved:
+            if addresses.non_public(address):
                 raise ValidationFailed("the URL resolves to a private or local address", field="url")
     return url
-
-
-async def _addresses(host: str, port: int) -> list[str]:
-    try:
-        ipaddress.ip_address(host)
-        return [host]
-    except ValueError:
-        pass
-    try:
-        async with asyncio.timeout(3):
-            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, TimeoutError):
-        raise ValidationFailed(f"cannot resolve {host}", field="url") from None
-    return [info[4][0] for info in infos]
 
 
 def _require_admin(actor: Actor) -> None:

@@ -9,6 +9,11 @@ claimed again (at-least-once; receivers dedupe on ``webhook-id``).
 Per order, deliveries to one endpoint go out strictly in event order: only the
 oldest unfinished delivery of an (endpoint, order) may be claimed. Events
 without an order are not ordered.
+
+With ``public_only`` (production, unless ORDERGRAPH_PARTNER_ALLOW_PRIVATE) the
+target is resolved and checked again at every attempt and the request goes to
+the checked address (``addresses.pin``): a refusal is recorded as a failed
+attempt and retried on the schedule like any other.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from tortoise.transactions import in_transaction
 
 from events import signals
 from events.signals import wait_or_timeout
-from events.webhooks import schedule, signing
+from events.webhooks import addresses, schedule, signing
 from models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookSecret
 
 log = logging.getLogger("ordergraph.webhooks")
@@ -92,8 +97,10 @@ class WebhookSender:
         on_gone: EndpointHook = _no_hook,
         on_exhausted: EndpointHook = _no_hook,
         delays: tuple[float, ...] = schedule.DELAYS,
+        public_only: bool = False,
     ) -> None:
         self.client = client
+        self.public_only = public_only
         self.concurrency = concurrency
         self.lease = lease
         self.attempt_timeout = min(attempt_timeout, lease * 0.8)
@@ -154,7 +161,11 @@ class WebhookSender:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.attempt_timeout):
-                async with self.client.stream("POST", endpoint.url, content=body, headers=headers) as response:
+                url, extensions = endpoint.url, {}
+                if self.public_only:  # DNS may have changed since registration: check what we connect to now
+                    url, host, extensions = await addresses.pin(endpoint.url)
+                    headers = {**headers, **host}
+                async with self.client.stream("POST", url, content=body, headers=headers, extensions=extensions) as response:
                     status = response.status_code
                     retry_after = schedule.parse_retry_after(response.headers.get("retry-after"))
                     excerpt = await _excerpt(response)

@@ -1,9 +1,8 @@
 """Reserving on PostgreSQL in one round trip: every row a reservation writes, in one statement.
 
-``reservations.reserve`` used to spend ten round trips per order (read the
-stock rows, insert each reservation, point each line at its warehouse, the
-ledger row, the conditional UPDATE, the lineage row), most of them holding the
-hot stock row's lock. On PostgreSQL the same rows go out as one statement of
+Step by step, a one-line reservation is six round trips (read the stock row,
+insert the reservation, point the line at its warehouse, the ledger row, the
+conditional UPDATE, the lineage row) and two more per further line. On PostgreSQL the same rows go out as one statement of
 data-modifying CTEs:
 
 1. ``claim``: the requested (line, warehouse, SKU, quantity), joined to their stock rows;

@@ -292,7 +292,7 @@ async def logout(site: TrackingSite, request: Request) -> Response:
     posted = await _posted(site, request, "order")
     if isinstance(posted, Response):
         return posted
-    ctx, form = posted
+    ctx, _ = posted
     response = site.redirect(request, ctx, ctx.base)
     site.sessions.clear(response, ctx.brand.tenant_id)
     return response

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from models import Alert, Channel, Customer, Order, OrderEvent, OrderLine, Payment, Shipment, Stock, Warehouse
+from models import (
+    Alert,
+    Channel,
+    Customer,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    Reservation,
+    Shipment,
+    Stock,
+    StockMovement,
+    Warehouse,
+)
 from resolvers import ids
 from resolvers.context import Context
 
@@ -17,6 +30,8 @@ _TENANT_PATH: dict[str, tuple[Any, str]] = {
     "Stock": (Stock, "tenant_id"),
     "OrderEvent": (OrderEvent, "tenant_id"),
     "Alert": (Alert, "tenant_id"),
+    "Reservation": (Reservation, "tenant_id"),
+    "StockMovement": (StockMovement, "tenant_id"),
     "OrderLine": (OrderLine, "order__tenant_id"),
     "Shipment": (Shipment, "order__tenant_id"),
     "Payment": (Payment, "order__tenant_id"),

@@ -21,7 +21,7 @@ from schema.intake import IntakeMutation, IntakeQuery
 from schema.metrics import OperationMetrics
 from schema.mutation import Mutation as OrderMutation
 from schema.query import Query as CoreQuery
-from schema.stock import StockMutation, StockQuery, StockSubscription
+from schema.stock import STOCK_NODE_TYPES, StockMutation, StockQuery, StockSubscription
 from schema.subscription import Subscription as OrderSubscription
 from schema.types import NODE_TYPES
 from schema.webhooks import WebhookMutation, WebhookQuery
@@ -54,7 +54,7 @@ def build_schema(
         query=merge_types("Query", QUERIES),
         mutation=merge_types("Mutation", MUTATIONS),
         subscription=merge_types("Subscription", SUBSCRIPTIONS),
-        types=list(NODE_TYPES),
+        types=[*NODE_TYPES, *STOCK_NODE_TYPES],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),
     )

@@ -10,6 +10,7 @@ from strawberry.types import Info
 from resolvers import catalog, nodes
 from resolvers import orders as order_resolvers
 from schema.enums import OrderSortField, SortDirection
+from schema.stock import Reservation, StockMovement
 from schema.types import (
     Alert,
     Channel,
@@ -37,6 +38,8 @@ _FROM_ROW = {
     "Payment": lambda row, _: Payment.from_row(row),
     "OrderEvent": lambda row, _: OrderEvent.from_row(row),
     "Alert": lambda row, _: Alert.from_row(row),
+    "Reservation": lambda row, _: Reservation.from_row(row),
+    "StockMovement": lambda row, _: StockMovement.from_row(row),
 }
 
 

@@ -26,7 +26,7 @@ from resolvers.pagination import check_page_size
 from schema.errors import UserError, attempt
 from schema.mutation import OrderPayload
 from schema.mutation import _payload as order_payload
-from schema.types import Order, PageInfo, Warehouse
+from schema.types import Node, Order, PageInfo, Warehouse
 
 MovementKind = strawberry.enum(DomainMovementKind, description="Why a stock level changed.")
 ReservationStatus = strawberry.enum(DomainReservationStatus)
@@ -46,8 +46,7 @@ async def _warehouse(info: Info, pk: int) -> Warehouse:
 
 
 @strawberry.type(description="One immutable ledger row: a change to a (warehouse, SKU)'s levels, who made it, why, for which order.")
-class StockMovement:
-    id: strawberry.ID
+class StockMovement(Node):
     sku: str
     kind: MovementKind
     on_hand_delta: int
@@ -119,8 +118,7 @@ class StockLevel:
 
 
 @strawberry.type(description="Units of one warehouse promised to one order line.")
-class Reservation:
-    id: strawberry.ID
+class Reservation(Node):
     sku: str
     quantity: int
     status: ReservationStatus
@@ -612,3 +610,7 @@ class StockSubscription:
                             break
             except SlowSubscriber as exc:
                 raise SlowSubscriber(str(exc)) from None
+
+
+#: This module's types that ``node(id:)`` resolves (schema.build adds them to the schema).
+STOCK_NODE_TYPES = (Reservation, StockMovement)

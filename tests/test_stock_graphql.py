@@ -306,3 +306,25 @@ async def test_another_tenant_sees_and_touches_none_of_it(world, other_world, gq
     received = await gql(rival, RECEIVE, {"i": {"warehouse": wid(world, "SH"), "sku": "TEA-001", "quantity": 1}})
     assert received["receiveStock"]["errors"][0]["code"] == "NOT_FOUND"
     await check_invariants(world.tenant.id)
+
+
+async def test_reservations_and_movements_are_nodes_of_their_tenant_only(world, other_world, gql):
+    """An ops person pasting a reservation or ledger id from a log gets the row back; another tenant gets nothing."""
+    await place_warehouses(world)
+    await stock_up(world, {"TEA-001": 9, "CUP-01": 9})
+    key = world.keys["ops"]
+    await gql(key, POLICY, {"i": {"config": {"strategy": "priority"}}})
+    order_id = (await gql(key, CREATE_ORDER, {"input": order_input("NODE-1")}))["createOrder"]["order"]["id"]
+    stock = (await gql(key, "query($id: ID!) { order(id: $id) { stock { reservations { id sku } movements { id kind } } } }",
+                       {"id": order_id}))["order"]["stock"]
+    reservation, movement = stock["reservations"][0], stock["movements"][0]
+    query = """query($id: ID!) { node(id: $id) { id __typename
+        ... on Reservation { sku status warehouse { code } }
+        ... on StockMovement { kind reservedDelta } } }"""
+    found = (await gql(key, query, {"id": reservation["id"]}))["node"]
+    assert found == {"id": reservation["id"], "__typename": "Reservation", "sku": reservation["sku"], "status": "ACTIVE",
+                     "warehouse": {"code": "SH"}}
+    ledger = (await gql(key, query, {"id": movement["id"]}))["node"]
+    assert (ledger["__typename"], ledger["kind"]) == ("StockMovement", movement["kind"])
+    for foreign in (reservation["id"], movement["id"]):
+        assert (await gql(other_world.keys["ops"], query, {"id": foreign}))["node"] is None

@@ -8,7 +8,7 @@
     ordergraph keys create --tenant SLUG --role ROLE [--name N]
                                                print a new API key (last line of output)
     ordergraph keys list --tenant SLUG         prefixes, roles, live or revoked (never secrets)
-    ordergraph keys revoke --tenant SLUG --prefix og_XXXXXXXX
+    ordergraph keys revoke --tenant SLUG --prefix PREFIX
                                                revoke; its open subscriptions are closed (4403)
     ordergraph import FILE --tenant SLUG --channel CODE [--format csv|xlsx] [--encoding E] [--batch N]
                                                import orders from CSV/XLSX (re-run to resume)

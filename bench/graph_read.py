@@ -37,9 +37,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -74,6 +72,7 @@ from models import (  # noqa: E402
 )
 from resolvers import ids  # noqa: E402
 from schema import build_schema  # noqa: E402
+from tests.statement_log import counted_statements  # noqa: E402
 
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/test"
 
@@ -206,37 +205,6 @@ def _event(tenant_id: int, order_id: int, kind: str, before: str | None, after: 
 
 
 # --- statement counting and baselines ------------------------------------------------------------
-
-_counting: ContextVar[bool] = ContextVar("bench_counting", default=False)
-
-
-class _StatementLog(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.statements: list[tuple[str, list[Any]]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if _counting.get() and isinstance(record.args, tuple) and len(record.args) == 2:
-            self.statements.append((str(record.args[0]), list(record.args[1] or [])))
-
-
-@contextmanager
-def counted_statements() -> Iterator[list[tuple[str, list[Any]]]]:
-    """(sql, values) of every statement executed in this context while inside the block."""
-    logger = logging.getLogger("tortoise.db_client")
-    handler, level = _StatementLog(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    logger.propagate = False  # the log carries parameter values: count them, never print them
-    token = _counting.set(True)
-    try:
-        yield handler.statements
-    finally:
-        _counting.reset(token)
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-        logger.propagate = True
-
 
 async def in_process_statements(db_url: str, key: str, bodies: dict[str, dict[str, Any]]) -> dict[str, list[tuple[str, list[Any]]]]:
     """Statements per request of each body, through the same app in-process (key cache warm)."""

@@ -7,10 +7,6 @@ this context are counted (the outbox dispatcher polls in its own task).
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -20,8 +16,8 @@ from domain.orders import NewAddress, NewCustomer, NewLine, NewOrder, NewPayment
 from domain.statuses import OrderStatus, ShipmentStatus
 from resolvers import ids
 from tests.helpers import stock_up
+from tests.statement_log import counted_statements
 
-_counting: ContextVar[bool] = ContextVar("counting_statements", default=False)
 
 PAGE = """
 query Page($first: Int!) {
@@ -64,35 +60,6 @@ fragment OrderFields on Order {
 """
 
 
-class _StatementLog(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.statements: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if _counting.get():
-            self.statements.append(record.getMessage()[:200])
-
-
-@contextmanager
-def counted_statements() -> Iterator[list[str]]:
-    """Collect the SQL statements executed in this context (and tasks it spawns)."""
-    logger = logging.getLogger("tortoise.db_client")
-    handler = _StatementLog()
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    logger.propagate = False  # the log carries parameter values: count them, never print them
-    token = _counting.set(True)
-    try:
-        yield handler.statements
-    finally:
-        _counting.reset(token)
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-        logger.propagate = True
-
-
 async def _seed_shipped_orders(world, count: int) -> list[int]:  # noqa: ANN001 - tests.conftest.World
     """``count`` shipped orders with 2 lines, a shipment with 2 carrier scans and 7+ lineage events each."""
     ops = world.actor(Role.OPS)
@@ -127,7 +94,7 @@ async def _seed_shipped_orders(world, count: int) -> list[int]:  # noqa: ANN001 
     return order_ids
 
 
-async def _page_statements(gql, key: str, first: int) -> list[str]:  # noqa: ANN001 - tests.conftest.GraphQLClient
+async def _page_statements(gql, key: str, first: int) -> list[tuple[str, list]]:  # noqa: ANN001 - tests.conftest.GraphQLClient
     with counted_statements() as statements:
         data = await gql(key, PAGE, {"first": first})
     edges = data["orders"]["edges"]

@@ -93,12 +93,9 @@ async def check_url(url: str, policy: UrlPolicy) -> str:
         if _is_loopback_host(host):
             raise ValidationFailed("the URL points at a loopback address", field="url")
         try:
-            resolved = await addresses.resolve(host, port)
-        except addresses.Unresolvable:
-            raise ValidationFailed(f"cannot resolve {host}", field="url") from None
-        for address in resolved:
-            if addresses.non_public(address):
-                raise ValidationFailed("the URL resolves to a private or local address", field="url")
+            await addresses.public_addresses(host, port)
+        except addresses.NotPublic as refused:
+            raise ValidationFailed(f"the URL is refused: {refused}", field="url") from None
     return url
 
 

@@ -47,15 +47,21 @@ async def resolve(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in infos]
 
 
+async def public_addresses(host: str, port: int) -> list[str]:
+    """What ``host`` resolves to, if every address is public; else ``NotPublic`` saying why."""
+    try:
+        found = await resolve(host, port)
+    except Unresolvable:
+        raise NotPublic(f"cannot resolve {host}") from None
+    if not found or any(non_public(address) for address in found):
+        raise NotPublic(f"{host} resolves to a private or local address")
+    return found
+
+
 async def pin(url: str) -> tuple[httpx.URL, dict[str, str], dict[str, str]]:
     """``url`` aimed at a checked public address, with the Host header and SNI that keep the name; or ``NotPublic``."""
     target = httpx.URL(url)
-    try:
-        found = await resolve(target.host, target.port or (443 if target.scheme == "https" else 80))
-    except Unresolvable:
-        raise NotPublic(f"cannot resolve {target.host}") from None
-    if not found or any(non_public(address) for address in found):
-        raise NotPublic(f"{target.host} resolves to a private or local address; not sent")
+    found = await public_addresses(target.host, target.port or (443 if target.scheme == "https" else 80))
     headers = {"host": target.netloc.decode("ascii")}
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
     return target.copy_with(host=found[0]), headers, extensions

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from adapters import wire
-from adapters.normalized import PayloadError
+from domain.inbound.normalized import PayloadError
 
 T = TypeVar("T")
 Convert = Callable[[Any, str], T]

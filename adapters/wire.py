@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
-from adapters.normalized import PayloadError
+from domain.inbound.normalized import PayloadError
 
 UTC = timezone.utc
 #: China has kept UTC+8 without DST since 1991, so a fixed offset is exact.

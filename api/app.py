@@ -16,23 +16,23 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.middleware import Middleware
 from starlette.routing import Mount, Route, WebSocketRoute
 
+from adapters.sms import sms_sender
 from api import backlog_metrics, database
 from api.auth import KeyCache
 from api.graphql_app import GraphQLApp
 from api.hooks import Hooks
+from api.http_metrics import HttpMetrics
 from api.idempotency import IdempotencyMiddleware
 from api.intake_tasks import IntakeMaintenance
-from api.http_metrics import HttpMetrics
+from api.live import build_live, url_policy
 from api.logging import configure_logging
 from api.settings import Settings
-from api.live import build_live, url_policy
-from adapters.sms import sms_sender
-from public_tracking import TrackingSite
+from public_tracking import TrackingSite, tracking_routes
 from schema import build_schema
 
 log = logging.getLogger("ordergraph")
@@ -123,7 +123,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             Route("/healthz", healthz),
             Route("/metrics", metrics),
             Mount("/hooks", routes=Hooks(settings).routes()),
-            *tracking.routes,
+            *tracking_routes(tracking),
         ],
         middleware=[Middleware(HttpMetrics)],
         lifespan=lifespan,

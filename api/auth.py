@@ -10,7 +10,7 @@ import time
 from collections.abc import Mapping
 
 from domain.actor import Actor
-from domain.tenants import authenticate
+from domain.tenants.accounts import authenticate
 
 
 def key_from_headers(headers: Mapping[str, str]) -> str | None:

@@ -65,7 +65,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def _create_key(tenant: str, role: str, name: str) -> str:
-    from domain.tenants import create_api_key
+    from domain.tenants.accounts import create_api_key
 
     _, secret = await create_api_key(tenant, role, name)
     return secret
@@ -98,7 +98,7 @@ def cmd_keys_list(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_keys_revoke(settings: Settings, args: argparse.Namespace) -> None:
-    from domain.tenants import revoke_api_key
+    from domain.tenants.accounts import revoke_api_key
 
     async def work() -> None:
         await revoke_api_key(args.tenant, args.prefix)
@@ -108,7 +108,7 @@ def cmd_keys_revoke(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_tenants_create(settings: Settings, args: argparse.Namespace) -> None:
-    from domain.tenants import create_tenant
+    from domain.tenants.accounts import create_tenant
 
     async def work() -> None:
         await create_tenant(args.slug, args.name)
@@ -165,9 +165,10 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
 
     from tqdm import tqdm
 
+    from adapters.formats import FORMATS
     from domain.actor import Actor
+    from domain.intake.bulk_import import import_file
     from models import Tenant
-    from resolvers.imports import run_file
 
     path = Path(args.file)
     if not path.is_file():
@@ -184,7 +185,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
         if tenant is None:
             raise DomainError(f"no tenant {args.tenant}")
         actor = Actor(tenant_id=tenant.id, role=Role.ADMIN, name="cli:import", source="cli")
-        run = await run_file(actor, args.channel, path.name, data, fmt=args.format, encoding=args.encoding,
+        run = await import_file(actor, args.channel, path.name, data, files=FORMATS.files, fmt=args.format, encoding=args.encoding,
                              batch_size=args.batch or settings.import_batch_size, on_started=started,
                              progress=lambda rows: bar[0].update(rows) if bar else None)
         if bar:
@@ -192,7 +193,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
         print(f"import #{run.id} {run.status}: {run.rows_done} of {run.total_rows} rows; "
               f"{run.orders_created} orders created, {run.orders_updated} updated, "
               f"{run.orders_unchanged} unchanged; {run.rows_failed} rows refused")
-        from domain.bulk_import import row_errors
+        from domain.intake.bulk_import import row_errors
 
         shown = await row_errors(run.id, first=args.show_errors)
         for error in shown:

@@ -25,7 +25,6 @@ from models import Tenant
 from resolvers.context import Context
 from resolvers.loaders import Loaders
 
-
 log = logging.getLogger("ordergraph.graphql")
 
 

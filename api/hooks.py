@@ -5,7 +5,8 @@
 
 Answers are JSON with a clear ``reason`` (carriers get their own reply
 format). A bad signature is answered 401 and only counted; anything else
-that cannot be applied is kept in the quarantine (see ``resolvers.inbound``).
+that cannot be applied is kept in the quarantine (see ``domain.inbound.pipeline``).
+The wire formats come from ``adapters.formats``; the domain applies.
 Tenants, channels and carrier accounts are cached per worker for
 ``hook_cache_seconds`` (a change made through this worker is seen at once).
 """
@@ -22,10 +23,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from adapters.formats import FORMATS
 from api.settings import Settings
-from domain import intake_sources
+from domain.inbound.pipeline import Answer
+from domain.intake import sources as intake_sources
+from domain.intake.receive import receive_channel
+from domain.tracking.receive import receive_carrier
 from models import CarrierAccount, Channel, Tenant
-from resolvers.inbound import Answer, receive_carrier, receive_channel
 
 log = logging.getLogger("ordergraph.hooks")
 
@@ -114,7 +118,7 @@ class Hooks:
 
         channel = await self.cache.get(("channel", tenant_id, code), load)
         answer = await receive_channel(
-            tenant_id, code, channel, body, request.headers,
+            tenant_id, code, channel, body, request.headers, formats=FORMATS,
             tolerance=self.settings.webhook_tolerance_seconds, mapping_max_age=self.settings.hook_cache_seconds,
         )
         return self._respond("channel", channel.kind if channel else "unknown", answer)
@@ -130,7 +134,7 @@ class Hooks:
             return await CarrierAccount.filter(tenant_id=tenant_id, provider=provider).first()
 
         account = await self.cache.get(("carrier", tenant_id, provider), load)
-        answer = await receive_carrier(tenant_id, provider, account, body, request.headers,
+        answer = await receive_carrier(tenant_id, provider, account, body, request.headers, formats=FORMATS,
                                        mapping_max_age=self.settings.hook_cache_seconds)
         label = provider if provider in intake_sources.CARRIER_PROVIDERS else "unknown"
         return self._respond("carrier", label, answer)

@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.auth import KeyCache, key_from_headers
 from domain import idempotency
 from domain.idempotency import ClaimKind
-from domain.tenants import hash_key
+from domain.tenants.accounts import hash_key
 
 HEADER = "idempotency-key"
 MAX_BODY = 1024 * 1024

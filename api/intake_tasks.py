@@ -12,10 +12,11 @@ import asyncio
 import logging
 from typing import Any
 
+from adapters.formats import FORMATS
 from api.settings import Settings
 from domain import idempotency
-from domain.tracking_intake import check_not_moving
-from resolvers.inbound import retry_parked_tracking
+from domain.tracking.carrier_pushes import check_not_moving
+from domain.tracking.receive import retry_parked_tracking
 
 log = logging.getLogger("ordergraph.intake")
 
@@ -23,7 +24,7 @@ log = logging.getLogger("ordergraph.intake")
 async def run_once(settings: Settings, tenant_id: int | None = None) -> dict[str, Any]:
     """One pass of every check; returns what it did."""
     report = await check_not_moving(tenant_id, hours=settings.pickup_alert_hours)
-    resolved = await retry_parked_tracking(tenant_id)
+    resolved = await retry_parked_tracking(FORMATS, tenant_id)
     purged = await idempotency.purge_expired()
     return {"checked": report.checked, "alerted": len(report.alerted), "parked_resolved": resolved,
             "idempotency_purged": purged}

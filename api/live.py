@@ -21,12 +21,12 @@ from typing import Any
 import httpx
 
 from api.settings import Settings
-from domain import webhooks as webhook_domain
+from domain.webhooks import endpoints as webhook_domain
+from events import cursor as cursors
 from events.bus import InMemoryBus
 from events.dispatcher import BusFeed, Dispatcher
 from events.gaps import policy_for
 from events.leader import Leadership, lock_for
-from events import cursor as cursors
 from events.outbox import OutboxReader, newest_id
 from events.pg_notify import PgListener
 from events.redis_bus import RedisBus, channel_for

@@ -10,11 +10,17 @@ import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from domain import allocation_policy, catalog, fulfilment, orders, pick_queue, returns, stock
+from domain import orders
 from domain.actor import Actor, Role
-from domain.orders import NewAddress, NewCustomer, NewLine, NewOrder, NewPayment
+from domain.allocation import pick_queue
+from domain.allocation import policy as allocation_policy
+from domain.catalog import setup as catalog
+from domain.orders import fulfilment
+from domain.orders.create import NewAddress, NewCustomer, NewLine, NewOrder, NewPayment
 from domain.statuses import OrderStatus, ShipmentStatus
-from domain.tenants import create_tenant
+from domain.stock import levels as stock
+from domain.stock import returns
+from domain.tenants.accounts import create_tenant
 from models import OrderLine, Tenant
 
 CHANNELS = [
@@ -237,7 +243,7 @@ async def seed_tracking_showcase(tenant_id: int, *, now: datetime | None = None)
     Returns the order ids by state. Works on any tenant with at least one warehouse
     (adds the channels and SKUs it needs).
     """
-    from domain.branding import set_branding
+    from domain.tenants.branding import set_branding
     from models import Channel, Order, Warehouse
 
     now = now or datetime.now(UTC)

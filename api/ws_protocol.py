@@ -32,7 +32,10 @@ from typing import Any
 from graphql import GraphQLSyntaxError
 from graphql import parse as parse_document
 from starlette.websockets import WebSocketDisconnect
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler, Operation
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+)
 
 from api.auth import key_from_connection_params
 from api.shared_streams import SharedStreams, key_for, shareable

@@ -57,7 +57,7 @@ from api.app import create_app  # noqa: E402
 from api.database import tortoise_config  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from domain.actor import Role  # noqa: E402
-from domain.tenants import create_api_key, create_tenant  # noqa: E402
+from domain.tenants.accounts import create_api_key, create_tenant  # noqa: E402
 from models import (  # noqa: E402
     Channel,
     Customer,

@@ -12,7 +12,7 @@ orders/s over the timed run (after a warm-up), p50 and p99 latency.
 
 Import: a generated CSV of ``--rows`` rows (orders of 1-3 lines, one line per
 row, clear phone numbers so customers are matched) imported into a fresh
-PostgreSQL database with ``resolvers.imports.run_file`` (batches of 1000 rows
+PostgreSQL database with ``domain.intake.bulk_import.import_file`` (batches of 1000 rows
 per transaction): total seconds and rows/s.
 
 Prints one JSON object per figure per line: ``{"name", "value", "unit"}``.
@@ -98,9 +98,10 @@ async def drop_database(url: str) -> None:
 async def prepare(url: str, *, generic_mapping: dict[str, str] | None = None) -> None:
     """Schema, a tenant, a Shopify channel (and a CSV channel with its status table)."""
     from adapters.channels import generic
-    from domain import intake_sources, status_mapping
     from domain.actor import Actor, Role
-    from domain.tenants import create_tenant
+    from domain.inbound import status_mapping
+    from domain.intake import sources as intake_sources
+    from domain.tenants.accounts import create_tenant
 
     EXECUTOR_CACHE.clear()  # SQL is cached per connection name, and the dialect changes between runs
     await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
@@ -259,9 +260,10 @@ def make_csv(rows: int) -> tuple[bytes, int]:
 
 
 async def bench_import(rows: int) -> None:
+    from adapters.formats import FORMATS
     from domain.actor import Actor, Role
+    from domain.intake.bulk_import import import_file
     from models import Order, OrderEvent, Tenant
-    from resolvers.imports import run_file
 
     data, orders = make_csv(rows)
     with tempfile.TemporaryDirectory() as folder:
@@ -271,7 +273,7 @@ async def bench_import(rows: int) -> None:
             tenant = await Tenant.get(slug="bench")
             actor = Actor(tenant_id=tenant.id, role=Role.ADMIN, name="bench", source="bench")
             started = time.perf_counter()
-            run = await run_file(actor, "csv", "bench.csv", data, batch_size=1000)
+            run = await import_file(actor, "csv", "bench.csv", data, files=FORMATS.files, batch_size=1000)
             seconds = time.perf_counter() - started
             assert run.status == "done" and run.rows_failed == 0, (run.status, run.rows_failed, run.message)
             assert await Order.all().count() == orders == run.orders_created
@@ -281,7 +283,7 @@ async def bench_import(rows: int) -> None:
             figure("import_csv_seconds_postgres", seconds, "s")
             figure("import_csv_rows_per_s_postgres", rows / seconds, "rows/s")
             again = time.perf_counter()
-            await run_file(actor, "csv", "bench.csv", data, batch_size=1000)
+            await import_file(actor, "csv", "bench.csv", data, files=FORMATS.files, batch_size=1000)
             figure("import_csv_rerun_seconds_postgres", time.perf_counter() - again, "s")
         finally:
             await Tortoise.close_connections()

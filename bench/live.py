@@ -53,10 +53,11 @@ sys.path.insert(0, str(ROOT))
 from tortoise import Tortoise  # noqa: E402
 
 from api.database import tortoise_config  # noqa: E402
-from domain import catalog, orders  # noqa: E402
+from domain import orders  # noqa: E402
 from domain.actor import Actor, Role  # noqa: E402
-from domain.orders import NewLine, NewOrder, NewPayment  # noqa: E402
-from domain.tenants import create_api_key, create_tenant  # noqa: E402
+from domain.catalog import setup as catalog
+from domain.orders.create import NewLine, NewOrder, NewPayment  # noqa: E402
+from domain.tenants.accounts import create_api_key, create_tenant  # noqa: E402
 
 BASE_DB = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

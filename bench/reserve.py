@@ -52,10 +52,18 @@ sys.path.insert(0, str(ROOT))
 from tortoise import Tortoise  # noqa: E402
 
 from api.database import tortoise_config  # noqa: E402
-from domain import catalog, fulfilment, orders, reservation_statement, stock, tenants  # noqa: E402
+from domain import (
+    orders,
+    tenants,  # noqa: E402
+)
 from domain.actor import Actor, Role  # noqa: E402
-from domain.orders import NewLine, NewOrder, NewPayment, lock_order  # noqa: E402
-from domain.reservations import Claim, reserve  # noqa: E402
+from domain.catalog import setup as catalog
+from domain.order_writes import lock_order  # noqa: E402
+from domain.orders import fulfilment
+from domain.orders.create import NewLine, NewOrder, NewPayment  # noqa: E402
+from domain.stock import levels as stock
+from domain.stock import reservation_statement
+from domain.stock.reservations import Claim, reserve  # noqa: E402
 from domain.unit_of_work import unit_of_work  # noqa: E402
 from models import OrderLine, Stock, Warehouse  # noqa: E402
 

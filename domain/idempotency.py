@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from domain.payloads import insert_ignoring_conflict
+from domain.sql import insert_ignoring_conflict
 from models import IdempotencyRecord
 
 MIN_TTL = timedelta(hours=24)

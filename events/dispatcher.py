@@ -20,11 +20,11 @@ from typing import Protocol
 
 from events import cursor as cursors
 from events import signals
-from events.signals import wait_or_timeout
 from events.bus import Bus
 from events.cursor import CursorMoved
 from events.messages import to_messages
 from events.outbox import OutboxReader, newest_id
+from events.signals import wait_or_timeout
 from models import OrderEvent
 
 log = logging.getLogger("ordergraph.dispatcher")

@@ -34,7 +34,12 @@ from models.stock import (
 )
 from models.tenant import ApiKey, Tenant
 from models.warehouse import Sku, Stock, Warehouse
-from models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookSecret
+from models.webhook import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookSecret,
+)
 
 __all__ = [
     "Alert",

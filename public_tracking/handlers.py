@@ -1,4 +1,4 @@
-"""The tracking page's endpoints: thin, they parse, check limits and call ``domain.tracking``.
+"""The tracking page's endpoints: thin, they parse, check limits and call ``domain.tracking.customer``.
 
 Abuse limits (fixed windows, see ``ratelimit``):
 - every look-up attempt (order route and code checks): 30 per IP per 10 minutes;
@@ -14,22 +14,19 @@ import asyncio
 import logging
 import time
 from importlib import resources
-from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
-from domain import tracking
 from domain.errors import DomainError, ValidationFailed
-from domain.tracking_links import read_token
-from domain.tracking_view import OrderView, Scope, mask_contact, orders_for
+from domain.tracking import customer as tracking
+from domain.tracking.customer_view import OrderView, Scope, mask_contact, orders_for
+from domain.tracking.links import read_token
 from models.order import order_no, parse_order_no
 from public_tracking.live import card_stream, scope_order_ids
 from public_tracking.ratelimit import hashed
 from public_tracking.render import secure_headers
-
-if TYPE_CHECKING:
-    from public_tracking.site import Ctx, TrackingSite
+from public_tracking.site import Ctx, TrackingSite
 
 log = logging.getLogger("ordergraph.tracking")
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from tortoise.expressions import Q
 
-from domain.tracking_view import MAX_ORDERS, OrderView, Scope, orders_for
+from domain.tracking.customer_view import MAX_ORDERS, OrderView, Scope, orders_for
 from models import Order, OrderEvent
 
 HEARTBEAT = 20.0

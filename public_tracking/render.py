@@ -18,8 +18,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from domain.branding import Palette, accent_palette, safe_logo_url
-from domain.tracking_view import STAGES, OrderView, Step
+from domain.tenants.branding import Palette, accent_palette, safe_logo_url
+from domain.tracking.customer_view import STAGES, OrderView, Step
 from public_tracking import i18n
 from public_tracking.session import Sessions
 

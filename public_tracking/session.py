@@ -17,8 +17,8 @@ import time
 from starlette.requests import Request
 from starlette.responses import Response
 
-from domain.tracking_links import derive_key, mac
-from domain.tracking_view import Scope
+from domain.tracking.customer_view import Scope
+from domain.tracking.links import derive_key, mac
 
 SESSION_DAYS = 7
 CSRF_COOKIE = "og_csrf"

@@ -1,21 +1,6 @@
-"""The tracking site: its route table and the small amount of state it keeps.
+"""The tracking site's state: tenants and their brands, sessions, limits, the SMS sender, request context.
 
-Addresses: the tenant named by ``ORDERGRAPH_TRACKING_TENANT`` lives at
-``/track``, every other at ``/track/{slug}``. Under either base:
-
-    GET  /                      look-up forms, or the visitor's orders once a session exists
-    GET  /OG000000042           one order (session must cover it)
-    POST /-/lookup              order number + last 4 digits of the phone
-    POST /-/otp, /-/otp/verify  phone number, then the code texted to it
-    POST /-/logout
-    GET  /-/live                server-sent events: the visitor's cards as they change
-    POST /OG000000042/confirm   confirm receipt
-    POST /OG000000042/rate      1-5 stars and a comment
-
-plus ``GET /track/t/{token}`` (signed link, any tenant) and
-``GET /track/-/static/{file}``. Paths with ``-`` cannot clash with a tenant
-slug (slugs start with a letter or digit), order numbers are ``OG`` and nine
-digits (slugs are lower case) and ``t`` is too short to be a slug.
+The route table is ``public_tracking.routes``; the pages are ``public_tracking.handlers``.
 """
 
 from __future__ import annotations
@@ -25,20 +10,14 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
-from starlette.convertors import Convertor, register_url_convertor
-from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
 
-from domain.tracking_links import derive_key, mac
-from domain.tracking_view import Scope
+from domain.tracking.customer_view import Scope
+from domain.tracking.links import derive_key, mac
 from models import Tenant
-from public_tracking import handlers
 from public_tracking.i18n import LANG_COOKIE, pick_lang
 from public_tracking.ratelimit import Limiter, limiter_for
 from public_tracking.render import Brand, Renderer, View, brand_of, secure_headers
@@ -47,20 +26,6 @@ from public_tracking.session import COOKIE_PATH, Sessions
 log = logging.getLogger("ordergraph.tracking")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 TENANT_CACHE_SECONDS = 30.0
-MAX_FORM_BYTES = 16 * 1024
-
-
-class OrderNumberConvertor(Convertor[str]):
-    regex = "OG[0-9]{9}"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
-
-
-register_url_convertor("ogno", OrderNumberConvertor())
 
 
 @dataclass
@@ -95,39 +60,6 @@ class TrackingSite:
         self._challenge_key = derive_key(self.secret, "challenge")
         self._tenants: dict[str | int, tuple[Brand | None, float]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-
-    # routing ------------------------------------------------------------------
-
-    @property
-    def routes(self) -> list[BaseRoute]:
-        gzip = [Middleware(GZipMiddleware, minimum_size=600)]
-        h = handlers
-        pages: list[tuple[str, Any, list[str]]] = [
-            ("/-/lookup", h.lookup, ["POST"]),
-            ("/-/otp", h.otp_send, ["POST"]),
-            ("/-/otp/verify", h.otp_verify, ["POST"]),
-            ("/-/logout", h.logout, ["POST"]),
-            ("/-/live", h.live, ["GET"]),
-            ("/{number:ogno}", h.order_page, ["GET"]),
-            ("/{number:ogno}/confirm", h.confirm, ["POST"]),
-            ("/{number:ogno}/rate", h.rate, ["POST"]),
-        ]
-        if self.disabled:
-            return [Route("/track", h.unavailable), Mount("/track", routes=[Route("/{rest:path}", h.unavailable, methods=["GET", "POST"])])]
-        inner: list[BaseRoute] = [
-            Route("/", partial(h.home, self), methods=["GET"]),
-            Route("/t/{token}", partial(h.link, self), methods=["GET"]),
-            Route("/-/static/{name}", partial(h.static, self), methods=["GET"]),
-        ]
-        for prefix in ("", "/{tenant}"):
-            for path, endpoint, methods in pages:
-                size = MAX_FORM_BYTES if "POST" in methods else None
-                inner.append(Route(prefix + path, partial(endpoint, self), methods=methods, max_body_size=size))
-        inner.append(Route("/{tenant}", partial(h.home, self), methods=["GET"]))
-        return [
-            Route("/track", partial(h.home, self), methods=["GET"], middleware=gzip),
-            Mount("/track", routes=inner, middleware=gzip),
-        ]
 
     async def aclose(self) -> None:
         for task in list(self._tasks):

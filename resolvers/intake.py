@@ -1,6 +1,6 @@
 """GraphQL glue for intake administration: channels, carrier accounts, status tables, quarantine, imports.
 
-Every field here is admin-only (``domain.quarantine.require_admin``).
+Every field here is admin-only (``domain.inbound.quarantine.require_admin``).
 """
 
 from __future__ import annotations
@@ -12,17 +12,27 @@ import logging
 from typing import Any
 
 from adapters.channels import generic
-from domain import intake_sources, quarantine
-from domain import status_mapping as mapping_tables
+from adapters.formats import FORMATS
 from domain.actor import Actor, Role
-from domain.bulk_import import row_errors
 from domain.errors import NotFound, ValidationFailed
-from domain.intake import reevaluate_unmapped
-from models import CarrierAccount, Channel, ChannelOrderState, ImportRun, QuarantinedPayload, StatusMappingTable
+from domain.inbound import quarantine
+from domain.inbound import status_mapping as mapping_tables
+from domain.inbound.pipeline import Answer, Replay
+from domain.intake import sources as intake_sources
+from domain.intake.apply import reevaluate_unmapped
+from domain.intake.bulk_import import import_file, row_errors, server_file
+from domain.intake.receive import replay_channel
+from domain.tracking.receive import replay_carrier
+from models import (
+    CarrierAccount,
+    Channel,
+    ChannelOrderState,
+    ImportRun,
+    QuarantinedPayload,
+    StatusMappingTable,
+)
 from resolvers import ids
 from resolvers.context import Context
-from resolvers.imports import run_file, server_file
-from resolvers.inbound import Answer, replay_quarantined
 
 log = logging.getLogger("ordergraph.intake")
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -112,7 +122,8 @@ async def replay(ctx: Context, global_id: str) -> tuple[QuarantinedPayload, Answ
     row = await quarantine.get(actor, _pk(global_id, "QuarantinedPayload"))
     if row.status == quarantine.REPLAYED:
         raise ValidationFailed("this payload was already replayed", field="id")
-    answer = await replay_quarantined(row, actor)
+    replaying = replay_channel if row.kind == "channel" else replay_carrier
+    answer = await replaying(row, FORMATS, Replay(row, actor))
     return await quarantine.get(actor, row.id), answer
 
 
@@ -149,12 +160,13 @@ async def start_import(
     else:
         name = file_name or "upload"
     if wait:
-        return await run_file(actor, channel, name, data, fmt=fmt, encoding=encoding, batch_size=batch_size)
+        return await import_file(actor, channel, name, data, files=FORMATS.files, fmt=fmt, encoding=encoding,
+                                 batch_size=batch_size)
     started: asyncio.Future[ImportRun] = asyncio.get_running_loop().create_future()
 
     async def work() -> None:
         try:
-            await run_file(actor, channel, name, data, fmt=fmt, encoding=encoding, batch_size=batch_size,
+            await import_file(actor, channel, name, data, files=FORMATS.files, fmt=fmt, encoding=encoding, batch_size=batch_size,
                            on_started=lambda run: started.done() or started.set_result(run))
         except Exception as error:  # reported on the run (interrupted) or to the caller if it never started
             if not started.done():

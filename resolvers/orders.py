@@ -9,9 +9,10 @@ from typing import Any
 
 from tortoise.expressions import Q, Subquery
 
-from domain import fulfilment, orders
+from domain import orders
 from domain.errors import NotFound, ValidationFailed
-from domain.orders import NewAddress, NewCustomer, NewLine, NewOrder, NewPayment
+from domain.orders import fulfilment
+from domain.orders.create import NewAddress, NewCustomer, NewLine, NewOrder, NewPayment
 from domain.statuses import OrderStatus, PaymentStatus
 from models import Channel, Order, OrderTag
 from models.order import parse_order_no

@@ -12,8 +12,11 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 from tortoise.expressions import Q
 
-from domain import allocate, allocation_policy, order_stock, pick_queue, returns, stock
-from domain.low_stock import DEFAULT_FACTOR, threshold
+from domain.allocation import allocate, order_stock, pick_queue
+from domain.allocation import policy as allocation_policy
+from domain.stock import levels as stock
+from domain.stock import returns
+from domain.stock.low_stock import DEFAULT_FACTOR, threshold
 from models import (
     Alert,
     AllocationDecision,

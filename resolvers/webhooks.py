@@ -1,13 +1,13 @@
-"""Partner webhook admin: glue from GraphQL arguments to ``domain.webhooks``, and the delivery log reads."""
+"""Partner webhook admin: glue from GraphQL arguments to ``domain.webhooks.endpoints``, and the delivery log reads."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from domain import webhooks
 from domain.actor import Role
 from domain.errors import Forbidden
+from domain.webhooks import endpoints as webhooks
 from models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookSecret
 from resolvers.context import Context
 from resolvers.orders import actor_of, pk_of, pks_of

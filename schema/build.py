@@ -13,7 +13,6 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
-
 from strawberry.tools import merge_types
 
 from schema.errors import MaskUnexpectedErrors

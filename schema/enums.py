@@ -7,10 +7,18 @@ from enum import Enum
 import strawberry
 
 from domain import statuses
+from domain.allocation import pick_queue
+from domain.stock.ledger import MovementKind as DomainMovementKind
+from domain.stock.reservations import ReservationKind as DomainReservationKind
+from domain.stock.reservations import ReservationStatus as DomainReservationStatus
 
 OrderStatus = strawberry.enum(statuses.OrderStatus, description="Fulfilment status. SHIPPED = handed to a carrier with a tracking number.")
 ShipmentStatus = strawberry.enum(statuses.ShipmentStatus, description="Unified carrier tracking status.")
 PaymentStatus = strawberry.enum(statuses.PaymentStatus)
+MovementKind = strawberry.enum(DomainMovementKind, description="Why a stock level changed.")
+ReservationStatus = strawberry.enum(DomainReservationStatus)
+ReservationKind = strawberry.enum(DomainReservationKind, description="PRESALE: held for a deposit order until its balance deadline.")
+PriorityTier = strawberry.enum(Enum("PriorityTier", {name: name for name in pick_queue.TIERS}), description="Pick priority: 4-hour and 24-hour urgent tiers, OEM direct, standard.")  # type: ignore[misc]
 
 
 @strawberry.enum

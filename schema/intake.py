@@ -273,8 +273,8 @@ def _value(member: Any) -> str | None:
 
 
 def _table(table: Any, history: list[Any]) -> StatusMappingTable:
-    from adapters import status_maps
-    from domain.status_mapping import table_kind
+    from domain.inbound import status_maps
+    from domain.inbound.status_mapping import table_kind
 
     codes = sorted(set(status_maps.TABLES.get(table.name, {})) | set(table.overrides))
     entries = []

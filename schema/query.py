@@ -10,7 +10,6 @@ from strawberry.types import Info
 from resolvers import catalog, nodes
 from resolvers import orders as order_resolvers
 from schema.enums import OrderSortField, SortDirection
-from schema.stock import Reservation, StockMovement
 from schema.types import (
     Alert,
     Channel,
@@ -22,8 +21,10 @@ from schema.types import (
     OrderFilter,
     OrderLine,
     Payment,
+    Reservation,
     Shipment,
     Stock,
+    StockMovement,
     Warehouse,
 )
 

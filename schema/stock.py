@@ -5,17 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from domain import pick_queue
-from domain.ledger import MovementKind as DomainMovementKind
-from domain.reservations import ReservationKind as DomainReservationKind
-from domain.reservations import ReservationStatus as DomainReservationStatus
+from domain.allocation import pick_queue
 from events.bus import SlowSubscriber
 from resolvers import ids
 from resolvers import stock as stock_resolvers
@@ -23,61 +19,25 @@ from resolvers.lineage import EventFilter
 from resolvers.loaders import Loaders
 from resolvers.orders import pk_of
 from resolvers.pagination import check_page_size
+from schema.enums import PriorityTier
 from schema.errors import UserError, attempt
 from schema.mutation import OrderPayload
 from schema.mutation import _payload as order_payload
-from schema.types import Node, Order, PageInfo, Warehouse
-
-MovementKind = strawberry.enum(DomainMovementKind, description="Why a stock level changed.")
-ReservationStatus = strawberry.enum(DomainReservationStatus)
-ReservationKind = strawberry.enum(DomainReservationKind, description="PRESALE: held for a deposit order until its balance deadline.")
-PriorityTier = strawberry.enum(Enum("PriorityTier", {name: name for name in pick_queue.TIERS}), description="Pick priority: 4-hour and 24-hour urgent tiers, OEM direct, standard.")  # type: ignore[misc]
+from schema.types import (
+    Order,
+    PageInfo,
+    Reservation,
+    StockMovement,
+    Warehouse,
+    warehouse_by_pk,
+)
 
 
 def _pii(info: Info) -> bool:
     return info.context.actor.sees_personal_data
 
 
-async def _warehouse(info: Info, pk: int) -> Warehouse:
-    return Warehouse.from_row(await info.context.loaders.warehouse.load(pk))
-
-
 # --- types -------------------------------------------------------------------------------------
-
-
-@strawberry.type(description="One immutable ledger row: a change to a (warehouse, SKU)'s levels, who made it, why, for which order.")
-class StockMovement(Node):
-    sku: str
-    kind: MovementKind
-    on_hand_delta: int
-    reserved_delta: int
-    quarantine_delta: int
-    actor: str
-    source: str
-    reason: str
-    created_at: datetime
-    warehouse_pk: strawberry.Private[int]
-    order_pk: strawberry.Private[int | None]
-
-    @classmethod
-    def from_row(cls, row: Any) -> StockMovement:
-        return cls(
-            id=strawberry.ID(ids.encode("StockMovement", row.id)), sku=row.sku, kind=MovementKind(row.kind),
-            on_hand_delta=row.on_hand_delta, reserved_delta=row.reserved_delta, quarantine_delta=row.quarantine_delta,
-            actor=row.actor, source=row.source, reason=row.reason, created_at=row.created_at,
-            warehouse_pk=row.warehouse_id, order_pk=row.order_id,
-        )
-
-    @strawberry.field
-    async def warehouse(self, info: Info) -> Warehouse:
-        return await _warehouse(info, self.warehouse_pk)
-
-    @strawberry.field
-    async def order(self, info: Info) -> Order | None:
-        if self.order_pk is None:
-            return None
-        row = await info.context.loaders.order.load(self.order_pk)
-        return Order.from_row(row, _pii(info)) if row else None
 
 
 @strawberry.type(description="Levels of one SKU in one warehouse. available = onHand - reserved; quarantine is not sellable.")
@@ -109,120 +69,12 @@ class StockLevel:
 
     @strawberry.field
     async def warehouse(self, info: Info) -> Warehouse:
-        return await _warehouse(info, self.warehouse_pk)
+        return await warehouse_by_pk(info, self.warehouse_pk)
 
     @strawberry.field(description="The newest ledger rows of this (warehouse, SKU), newest first.")
     async def movements(self, info: Info, first: int = 20) -> list[StockMovement]:
         check_page_size(first, info.context.max_page_size)
         return [StockMovement.from_row(row) for row in await stock_resolvers.movements_of_stock(self.pk, first)]
-
-
-@strawberry.type(description="Units of one warehouse promised to one order line.")
-class Reservation(Node):
-    sku: str
-    quantity: int
-    status: ReservationStatus
-    kind: ReservationKind
-    expires_at: datetime | None
-    picker: str | None
-    pick_claimed_at: datetime | None
-    created_at: datetime
-    closed_at: datetime | None
-    close_reason: str
-    line_id: strawberry.ID
-    warehouse_pk: strawberry.Private[int]
-
-    @classmethod
-    def from_row(cls, row: Any) -> Reservation:
-        return cls(
-            id=strawberry.ID(ids.encode("Reservation", row.id)), sku=row.sku, quantity=row.quantity,
-            status=ReservationStatus(row.status), kind=ReservationKind(row.kind), expires_at=row.expires_at,
-            picker=row.picker, pick_claimed_at=row.pick_claimed_at, created_at=row.created_at, closed_at=row.closed_at,
-            close_reason=row.close_reason, line_id=strawberry.ID(ids.encode("OrderLine", row.line_id)),
-            warehouse_pk=row.warehouse_id,
-        )
-
-    @strawberry.field
-    async def warehouse(self, info: Info) -> Warehouse:
-        return await _warehouse(info, self.warehouse_pk)
-
-
-@strawberry.type(description="A warehouse the allocation considered, and why it won or lost.")
-class AllocationCandidate:
-    code: str
-    rank: int | None = strawberry.field(description="Position in the strategy's ranking; null if the strategy ruled it out")
-    metric: str = strawberry.field(description="What it was ranked by: distance, cost breakdown, rule position, priority")
-    score: float | None
-    chosen: bool
-    reason: str
-    line_ids: list[strawberry.ID]
-    warehouse_pk: strawberry.Private[int]
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> AllocationCandidate:
-        return cls(
-            code=data["code"], rank=data["rank"], metric=data["metric"], score=data["score"], chosen=data["chosen"],
-            reason=data["reason"], line_ids=[strawberry.ID(ids.encode("OrderLine", pk)) for pk in data["line_ids"]],
-            warehouse_pk=data["warehouse_id"],
-        )
-
-    @strawberry.field
-    async def warehouse(self, info: Info) -> Warehouse:
-        return await _warehouse(info, self.warehouse_pk)
-
-
-@strawberry.type(description="Where an order was allocated and why: every candidate with its reason.")
-class AllocationDecision:
-    id: strawberry.ID
-    strategy: str = strawberry.field(description="priority, region, nearest, cost or manual")
-    outcome: str = strawberry.field(description="ALLOCATED, SPLIT or FAILED")
-    split: bool
-    summary: str
-    actor: str
-    decided_at: datetime
-    policy_scope: str
-    policy_version: int | None
-    chosen: list[AllocationCandidate]
-    candidates: list[AllocationCandidate]
-
-    @classmethod
-    def from_row(cls, row: Any) -> AllocationDecision:
-        return cls(
-            id=strawberry.ID(ids.encode("AllocationDecision", row.id)), strategy=row.strategy, outcome=row.outcome,
-            split=row.split, summary=row.summary, actor=row.actor, decided_at=row.created_at,
-            policy_scope=row.policy_scope, policy_version=row.policy_version,
-            chosen=[AllocationCandidate.from_json(c) for c in row.chosen],
-            candidates=[AllocationCandidate.from_json(c) for c in row.candidates],
-        )
-
-
-@strawberry.type(description="What an order holds and did to stock.")
-class OrderStock:
-    priority: PriorityTier
-    ship_by: datetime | None
-    pk: strawberry.Private[int]
-
-    @strawberry.field(description="Every reservation the order ever had, oldest first.")
-    async def reservations(self, info: Info) -> list[Reservation]:
-        return [Reservation.from_row(r) for r in await stock_resolvers.stock_loaders(info.context).reservations.load(self.pk)]
-
-    @strawberry.field(description="Every stock movement the order caused, oldest first.")
-    async def movements(self, info: Info) -> list[StockMovement]:
-        return [StockMovement.from_row(r) for r in await stock_resolvers.stock_loaders(info.context).movements.load(self.pk)]
-
-    @strawberry.field(description="Every allocation decision, oldest first (the last one is `Order.allocation`).")
-    async def allocation_history(self, info: Info) -> list[AllocationDecision]:
-        return [AllocationDecision.from_row(r) for r in await stock_resolvers.stock_loaders(info.context).decisions.load(self.pk)]
-
-
-async def order_allocation(info: Info, order_pk: int) -> AllocationDecision | None:
-    rows = await stock_resolvers.stock_loaders(info.context).decisions.load(order_pk)
-    return AllocationDecision.from_row(rows[-1]) if rows else None
-
-
-async def order_stock(info: Info, order_pk: int) -> OrderStock:
-    row = await info.context.loaders.order.load(order_pk)
-    return OrderStock(priority=PriorityTier[row.priority], ship_by=row.ship_by, pk=order_pk)
 
 
 @strawberry.type
@@ -250,7 +102,7 @@ class PickQueue:
 
     @strawberry.field
     async def warehouse(self, info: Info) -> Warehouse:
-        return await _warehouse(info, self.warehouse_pk)
+        return await warehouse_by_pk(info, self.warehouse_pk)
 
     @classmethod
     def from_page(cls, page: stock_resolvers.QueuePage, pii: bool) -> PickQueue:
@@ -423,7 +275,7 @@ class StockCountResult:
 
     @strawberry.field
     async def warehouse(self, info: Info) -> Warehouse:
-        return await _warehouse(info, self.warehouse_pk)
+        return await warehouse_by_pk(info, self.warehouse_pk)
 
 
 @strawberry.type

@@ -13,15 +13,26 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField, Selection
 
-from domain import transitions
+from domain import order_machine as transitions
 from domain.masking import mask_address, mask_name, mask_phone
 from domain.statuses import OrderStatus as DomainOrderStatus
 from models.order import order_no
 from resolvers import ids
 from resolvers import orders as order_resolvers
+from resolvers import stock as stock_resolvers
 from resolvers.loaders import NOT_LOADED, ready
 from resolvers.pagination import BadPageSize
-from schema.enums import OrderSortField, OrderStatus, PaymentStatus, ShipmentStatus, SortDirection
+from schema.enums import (
+    MovementKind,
+    OrderSortField,
+    OrderStatus,
+    PaymentStatus,
+    PriorityTier,
+    ReservationKind,
+    ReservationStatus,
+    ShipmentStatus,
+    SortDirection,
+)
 
 Ctx = Info  # the context is resolvers.context.Context
 
@@ -359,6 +370,156 @@ class Alert(Node):
         return Order.from_row(row, _pii(info)) if row else None
 
 
+# --- stock an order holds and moved (reservations, ledger rows, allocation decisions) ---------
+
+
+async def warehouse_by_pk(info: Info, pk: int) -> Warehouse:
+    return Warehouse.from_row(await info.context.loaders.warehouse.load(pk))
+
+
+@strawberry.type(description="One immutable ledger row: a change to a (warehouse, SKU)'s levels, who made it, why, for which order.")
+class StockMovement(Node):
+    sku: str
+    kind: MovementKind
+    on_hand_delta: int
+    reserved_delta: int
+    quarantine_delta: int
+    actor: str
+    source: str
+    reason: str
+    created_at: datetime
+    warehouse_pk: strawberry.Private[int]
+    order_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: Any) -> StockMovement:
+        return cls(
+            id=strawberry.ID(ids.encode("StockMovement", row.id)), sku=row.sku, kind=MovementKind(row.kind),
+            on_hand_delta=row.on_hand_delta, reserved_delta=row.reserved_delta, quarantine_delta=row.quarantine_delta,
+            actor=row.actor, source=row.source, reason=row.reason, created_at=row.created_at,
+            warehouse_pk=row.warehouse_id, order_pk=row.order_id,
+        )
+
+    @strawberry.field
+    async def warehouse(self, info: Info) -> Warehouse:
+        return await warehouse_by_pk(info, self.warehouse_pk)
+
+    @strawberry.field
+    async def order(self, info: Info) -> Order | None:
+        if self.order_pk is None:
+            return None
+        row = await info.context.loaders.order.load(self.order_pk)
+        return Order.from_row(row, _pii(info)) if row else None
+
+
+@strawberry.type(description="Units of one warehouse promised to one order line.")
+class Reservation(Node):
+    sku: str
+    quantity: int
+    status: ReservationStatus
+    kind: ReservationKind
+    expires_at: datetime | None
+    picker: str | None
+    pick_claimed_at: datetime | None
+    created_at: datetime
+    closed_at: datetime | None
+    close_reason: str
+    line_id: strawberry.ID
+    warehouse_pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Reservation:
+        return cls(
+            id=strawberry.ID(ids.encode("Reservation", row.id)), sku=row.sku, quantity=row.quantity,
+            status=ReservationStatus(row.status), kind=ReservationKind(row.kind), expires_at=row.expires_at,
+            picker=row.picker, pick_claimed_at=row.pick_claimed_at, created_at=row.created_at, closed_at=row.closed_at,
+            close_reason=row.close_reason, line_id=strawberry.ID(ids.encode("OrderLine", row.line_id)),
+            warehouse_pk=row.warehouse_id,
+        )
+
+    @strawberry.field
+    async def warehouse(self, info: Info) -> Warehouse:
+        return await warehouse_by_pk(info, self.warehouse_pk)
+
+
+@strawberry.type(description="A warehouse the allocation considered, and why it won or lost.")
+class AllocationCandidate:
+    code: str
+    rank: int | None = strawberry.field(description="Position in the strategy's ranking; null if the strategy ruled it out")
+    metric: str = strawberry.field(description="What it was ranked by: distance, cost breakdown, rule position, priority")
+    score: float | None
+    chosen: bool
+    reason: str
+    line_ids: list[strawberry.ID]
+    warehouse_pk: strawberry.Private[int]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AllocationCandidate:
+        return cls(
+            code=data["code"], rank=data["rank"], metric=data["metric"], score=data["score"], chosen=data["chosen"],
+            reason=data["reason"], line_ids=[strawberry.ID(ids.encode("OrderLine", pk)) for pk in data["line_ids"]],
+            warehouse_pk=data["warehouse_id"],
+        )
+
+    @strawberry.field
+    async def warehouse(self, info: Info) -> Warehouse:
+        return await warehouse_by_pk(info, self.warehouse_pk)
+
+
+@strawberry.type(description="Where an order was allocated and why: every candidate with its reason.")
+class AllocationDecision:
+    id: strawberry.ID
+    strategy: str = strawberry.field(description="priority, region, nearest, cost or manual")
+    outcome: str = strawberry.field(description="ALLOCATED, SPLIT or FAILED")
+    split: bool
+    summary: str
+    actor: str
+    decided_at: datetime
+    policy_scope: str
+    policy_version: int | None
+    chosen: list[AllocationCandidate]
+    candidates: list[AllocationCandidate]
+
+    @classmethod
+    def from_row(cls, row: Any) -> AllocationDecision:
+        return cls(
+            id=strawberry.ID(ids.encode("AllocationDecision", row.id)), strategy=row.strategy, outcome=row.outcome,
+            split=row.split, summary=row.summary, actor=row.actor, decided_at=row.created_at,
+            policy_scope=row.policy_scope, policy_version=row.policy_version,
+            chosen=[AllocationCandidate.from_json(c) for c in row.chosen],
+            candidates=[AllocationCandidate.from_json(c) for c in row.candidates],
+        )
+
+
+@strawberry.type(description="What an order holds and did to stock.")
+class OrderStock:
+    priority: PriorityTier
+    ship_by: datetime | None
+    pk: strawberry.Private[int]
+
+    @strawberry.field(description="Every reservation the order ever had, oldest first.")
+    async def reservations(self, info: Info) -> list[Reservation]:
+        return [Reservation.from_row(r) for r in await stock_resolvers.stock_loaders(info.context).reservations.load(self.pk)]
+
+    @strawberry.field(description="Every stock movement the order caused, oldest first.")
+    async def movements(self, info: Info) -> list[StockMovement]:
+        return [StockMovement.from_row(r) for r in await stock_resolvers.stock_loaders(info.context).movements.load(self.pk)]
+
+    @strawberry.field(description="Every allocation decision, oldest first (the last one is `Order.allocation`).")
+    async def allocation_history(self, info: Info) -> list[AllocationDecision]:
+        return [AllocationDecision.from_row(r) for r in await stock_resolvers.stock_loaders(info.context).decisions.load(self.pk)]
+
+
+async def order_allocation(info: Info, order_pk: int) -> AllocationDecision | None:
+    rows = await stock_resolvers.stock_loaders(info.context).decisions.load(order_pk)
+    return AllocationDecision.from_row(rows[-1]) if rows else None
+
+
+async def order_stock(info: Info, order_pk: int) -> OrderStock:
+    row = await info.context.loaders.order.load(order_pk)
+    return OrderStock(priority=PriorityTier[row.priority], ship_by=row.ship_by, pk=order_pk)
+
+
 @strawberry.type
 class Order(Node):
     number: str = strawberry.field(description="The number customers quote, e.g. OG000000042.")
@@ -462,15 +623,11 @@ class Order(Node):
         return [OrderStatus(s) for s in transitions.allowed_targets(DomainOrderStatus(self.status.value))]
 
     @strawberry.field(description="The latest allocation decision: where the order went and why every other warehouse lost.")
-    async def allocation(self, info: Info) -> Annotated[AllocationDecision, strawberry.lazy("schema.stock")] | None:
-        from schema.stock import order_allocation  # schema.stock builds on this module
-
+    async def allocation(self, info: Info) -> AllocationDecision | None:
         return await order_allocation(info, self.pk)
 
     @strawberry.field(description="Priority, reservations, stock movements and allocation history of this order.")
-    async def stock(self, info: Info) -> Annotated[OrderStock, strawberry.lazy("schema.stock")]:
-        from schema.stock import order_stock
-
+    async def stock(self, info: Info) -> OrderStock:
         return await order_stock(info, self.pk)
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +25,9 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from api.app import create_app
 from api.database import tortoise_config
 from api.settings import Settings
-from domain import catalog
 from domain.actor import Actor, Role
-from domain.tenants import create_api_key, create_tenant
+from domain.catalog import setup as catalog
+from domain.tenants.accounts import create_api_key, create_tenant
 from models import Channel, Tenant, Warehouse
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from domain import catalog, orders, stock
+from domain import orders
 from domain.actor import Actor
-from domain.orders import NewAddress, NewCustomer, NewLine, NewOrder, NewPayment
+from domain.catalog import setup as catalog
+from domain.orders.create import NewAddress, NewCustomer, NewLine, NewOrder, NewPayment
+from domain.stock import levels as stock
 from models import Order
 
 CREATE_ORDER = """

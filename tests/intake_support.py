@@ -18,8 +18,8 @@ import httpx
 from standardwebhooks.webhooks import Webhook
 
 from adapters.channels import generic
-from domain import intake_sources
 from domain.actor import Actor, Role
+from domain.intake import sources as intake_sources
 from domain.statuses import OrderStatus, ShipmentStatus
 from models import Channel, Order, Shipment
 

@@ -11,9 +11,11 @@ from typing import Any
 
 from tortoise.functions import Sum
 
-from domain import catalog, orders, stock
+from domain import orders
 from domain.actor import Role
-from domain.orders import NewAddress, NewLine, NewOrder, NewPayment
+from domain.catalog import setup as catalog
+from domain.orders.create import NewAddress, NewLine, NewOrder, NewPayment
+from domain.stock import levels as stock
 from models import Order, Quarantine, Reservation, Stock, StockMovement
 
 COORDINATES = {"SH": (31.15, 121.12), "GZ": (23.16, 113.27), "TJ": (39.38, 117.04)}

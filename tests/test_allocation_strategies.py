@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from domain.allocation import Destination, Need, Site, manual_plan, plan
-from domain.allocation_policy import parse_policy
+from domain.allocation.policy import parse_policy
+from domain.allocation.strategies import Destination, Need, Site, manual_plan, plan
 from domain.errors import ValidationFailed
 
 SH = Site(1, "SH", "上海", "上海", 31.15, 121.12, 10)

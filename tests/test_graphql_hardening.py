@@ -48,7 +48,10 @@ async def test_too_deep_too_many_aliases_and_too_many_tokens_are_refused(world, 
 
 async def test_limits_still_hold_when_the_validation_is_cached(world, gql):
     """A document is validated once; the second request reuses that verdict, refusals included."""
-    from strawberry.extensions.validation_cache import DEFAULT_MAXSIZE, _get_validate_cache
+    from strawberry.extensions.validation_cache import (
+        DEFAULT_MAXSIZE,
+        _get_validate_cache,
+    )
 
     cache = _get_validate_cache(DEFAULT_MAXSIZE)
     key = world.keys["ops"]

@@ -8,8 +8,16 @@ from datetime import UTC, datetime, timedelta
 from api.intake_tasks import run_once
 from api.settings import Settings
 from domain.statuses import OrderStatus, ShipmentStatus
-from domain.tracking_intake import check_not_moving
-from models import Alert, InboundPayload, Order, OrderEvent, QuarantinedPayload, Shipment, TrackingEvent
+from domain.tracking.carrier_pushes import check_not_moving
+from models import (
+    Alert,
+    InboundPayload,
+    Order,
+    OrderEvent,
+    QuarantinedPayload,
+    Shipment,
+    TrackingEvent,
+)
 from tests.intake_support import (
     FORM,
     KDNIAO_KEY,

@@ -8,18 +8,6 @@ from decimal import Decimal
 import pytest
 from prometheus_client import REGISTRY
 
-from tests.intake_support import (
-    CHANNEL_SAMPLES,
-    GENERIC_MAPPING,
-    SECRET,
-    add_channel,
-    deliver,
-    generic_body,
-    post,
-    sample,
-    standard_headers,
-    taobao,
-)
 from models import (
     ChannelOrderState,
     Customer,
@@ -32,6 +20,18 @@ from models import (
     QuarantinedPayload,
 )
 from models.order import order_no
+from tests.intake_support import (
+    CHANNEL_SAMPLES,
+    GENERIC_MAPPING,
+    SECRET,
+    add_channel,
+    deliver,
+    generic_body,
+    post,
+    sample,
+    standard_headers,
+    taobao,
+)
 
 
 async def _order(external_id: str) -> Order:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from domain import idempotency
 from domain.idempotency import ClaimKind
-from domain.tenants import hash_key
+from domain.tenants.accounts import hash_key
 from models import IdempotencyRecord, Order
 from resolvers import orders as order_resolvers
 from tests.helpers import CREATE_ORDER, order_input

@@ -13,11 +13,20 @@ from pathlib import Path
 
 import pytest
 
-from domain import status_mapping
-from domain.bulk_import import import_groups, start_run
-from domain.intake import channel_actor
-from models import Alert, ImportRowError, ImportRun, Order, OrderEvent, OrderLine, Payment
-from resolvers.imports import parsed_groups, run_file
+from adapters.formats import FORMATS
+from adapters.order_files import parsed_groups
+from domain.inbound import status_mapping
+from domain.intake.apply import channel_actor
+from domain.intake.bulk_import import import_file, import_groups, start_run
+from models import (
+    Alert,
+    ImportRowError,
+    ImportRun,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Payment,
+)
 from tests.intake_support import add_channel, admin
 
 MAPPING = {
@@ -70,7 +79,7 @@ async def csv_channel(world):
 
 
 async def _import(world, data: bytes, name: str = "orders.csv", **kwargs) -> ImportRun:
-    return await run_file(admin(world), "csv", name, data, **kwargs)
+    return await import_file(admin(world), "csv", name, data, files=FORMATS.files, **kwargs)
 
 
 async def test_valid_rows_are_committed_and_refused_rows_reported_by_number(world, csv_channel):
@@ -195,7 +204,7 @@ async def test_a_channel_without_a_mapping_cannot_import(world):
     from domain.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed, match="no field mapping"):
-        await run_file(admin(world), "tmall", "x.csv", HEADER.encode())
+        await import_file(admin(world), "tmall", "x.csv", HEADER.encode(), files=FORMATS.files)
 
 
 async def test_cli_import_with_a_progress_bar(world, csv_channel, db, tmp_path):

@@ -5,7 +5,16 @@ from __future__ import annotations
 import json
 
 from models import OrderEvent
-from tests.intake_support import SECRET, add_channel, deliver, kdniao_form, post, sample, shipped_order, taobao
+from tests.intake_support import (
+    SECRET,
+    add_channel,
+    deliver,
+    kdniao_form,
+    post,
+    sample,
+    shipped_order,
+    taobao,
+)
 
 NEW_SECRET = "whsec_" + "bmV3LXNlY3JldC1rZXktMDEyMzQ1Njc4OWFiY2RlZg=="
 

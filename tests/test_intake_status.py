@@ -5,7 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from domain.statuses import OrderStatus
-from models import Alert, ChannelOrderState, Order, OrderEvent, Payment, StatusMappingVersion
+from models import (
+    Alert,
+    ChannelOrderState,
+    Order,
+    OrderEvent,
+    Payment,
+    StatusMappingVersion,
+)
 from tests.intake_support import add_channel, deliver, taobao
 
 TID = "3612345678901234567"

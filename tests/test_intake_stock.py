@@ -3,7 +3,7 @@ a channel "shipped" that skipped our steps consumes what was reserved (so the wa
 
 from __future__ import annotations
 
-from domain import allocation_policy
+from domain.allocation import policy as allocation_policy
 from models import Order, Reservation
 from tests.intake_support import add_channel, deliver, taobao
 from tests.stock_fixtures import check_invariants, place_warehouses, stock_up

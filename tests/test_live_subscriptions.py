@@ -9,15 +9,22 @@ import pytest
 import websockets
 from gql import Client, GraphQLRequest, gql
 
-from domain import catalog, orders
-from domain import stock as stock_domain
+from domain import orders
 from domain.actor import Role
-from domain.alerts import raise_alert
+from domain.alerts.raising import raise_alert
+from domain.catalog import setup as catalog
+from domain.stock import levels as stock_domain
 from domain.unit_of_work import unit_of_work
 from models import OrderEvent
 from resolvers import ids
 from tests.helpers import paid_order
-from tests.live_fixtures import collect, live_server, redis_url, wait_until, ws_transport  # noqa: F401 - fixture
+from tests.live_fixtures import (  # noqa: F401 - fixture
+    collect,
+    live_server,
+    redis_url,
+    wait_until,
+    ws_transport,
+)
 
 EVENTS = gql("subscription($after: Int, $filter: OrderEventFilter) { orderEvents(after: $after, filter: $filter) { eventId type order { externalId status } } }")
 

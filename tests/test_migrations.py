@@ -13,9 +13,9 @@ from tortoise.cli.cli import tortoise_cli_context
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 from api import database
-from domain import catalog
 from domain.actor import Actor, Role
-from domain.tenants import create_tenant
+from domain.catalog import setup as catalog
+from domain.tenants.accounts import create_tenant
 from tests.helpers import paid_order
 
 

@@ -28,11 +28,18 @@ from gql import gql
 from tortoise import Tortoise
 
 from api.database import tortoise_config
-from domain import webhooks
 from domain.actor import Role
+from domain.webhooks import endpoints as webhooks
 from models import OrderEvent, WebhookDelivery
 from tests.conftest import make_world, run_sync
-from tests.live_fixtures import IN_CI, Receiver, collect, free_port, receiver_server, redis_url  # noqa: F401
+from tests.live_fixtures import (  # noqa: F401
+    IN_CI,
+    Receiver,
+    collect,
+    free_port,
+    receiver_server,
+    redis_url,
+)
 
 CREATE = """mutation($input: CreateOrderInput!) { createOrder(input: $input) { order { id } errors { message } } }"""
 HOLD = """mutation($id: ID!) { holdOrder(input: {id: $id, reasons: ["check"]}) { errors { message } } }"""

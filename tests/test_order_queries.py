@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from domain import catalog, fulfilment, orders
+from domain import orders
+from domain.catalog import setup as catalog
+from domain.orders import fulfilment
 from models import Order
 from resolvers import ids
 from tests.helpers import paid_order, stock_up

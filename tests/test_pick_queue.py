@@ -6,10 +6,12 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from gql import Client, gql as gql_document
+from gql import Client
+from gql import gql as gql_document
 
-from domain import allocation_policy, pick_queue
 from domain.actor import Role
+from domain.allocation import pick_queue
+from domain.allocation import policy as allocation_policy
 from domain.errors import Conflict, NotFound, ValidationFailed
 from models import Order, OrderEvent
 from resolvers import ids

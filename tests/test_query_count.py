@@ -10,14 +10,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from domain import fulfilment, orders
+from domain import orders
 from domain.actor import Role
-from domain.orders import NewAddress, NewCustomer, NewLine, NewOrder, NewPayment
+from domain.orders import fulfilment
+from domain.orders.create import NewAddress, NewCustomer, NewLine, NewOrder, NewPayment
 from domain.statuses import OrderStatus, ShipmentStatus
 from resolvers import ids
 from tests.helpers import stock_up
 from tests.statement_log import counted_statements
-
 
 PAGE = """
 query Page($first: Int!) {

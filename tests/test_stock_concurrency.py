@@ -13,10 +13,12 @@ import pytest
 from tortoise import Tortoise
 
 from api.database import tortoise_config
-from domain import allocation_policy, fulfilment, orders
+from domain import orders
 from domain.actor import Role
-from domain.allocate import AllocationFailed
+from domain.allocation import policy as allocation_policy
+from domain.allocation.allocate import AllocationFailed
 from domain.errors import InsufficientStock
+from domain.orders import fulfilment
 from models import Alert, OrderLine, Reservation, Stock
 from tests.stock_fixtures import check_invariants, order, place_warehouses, stock_up
 

@@ -6,15 +6,40 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain import allocate, allocation_policy, fulfilment, order_stock, orders, reservations, returns, stock
+from domain import orders
 from domain.actor import Role
-from domain.errors import Conflict, Forbidden, InsufficientStock, NotFound, ValidationFailed
-from domain.orders import lock_order
-from domain.reservations import Claim
+from domain.allocation import allocate, order_stock
+from domain.allocation import policy as allocation_policy
+from domain.errors import (
+    Conflict,
+    Forbidden,
+    InsufficientStock,
+    NotFound,
+    ValidationFailed,
+)
+from domain.order_writes import lock_order
+from domain.orders import fulfilment
 from domain.statuses import OrderStatus
+from domain.stock import levels as stock
+from domain.stock import reservations, returns
+from domain.stock.reservations import Claim
 from domain.unit_of_work import unit_of_work
-from models import Alert, AllocationDecision, Order, OrderEvent, OrderLine, Reservation, StockMovement
-from tests.stock_fixtures import check_invariants, level, order, place_warehouses, stock_up
+from models import (
+    Alert,
+    AllocationDecision,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Reservation,
+    StockMovement,
+)
+from tests.stock_fixtures import (
+    check_invariants,
+    level,
+    order,
+    place_warehouses,
+    stock_up,
+)
 
 
 def wh(world, code: str):  # noqa: ANN001, ANN201

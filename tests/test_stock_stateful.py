@@ -17,15 +17,25 @@ from typing import Any, TypeVar
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 from tortoise import Tortoise, connections
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from api.database import tortoise_config
-from domain import allocate, allocation_policy, fulfilment, order_stock, orders, returns, stock
+from domain import orders
 from domain.actor import Role
+from domain.allocation import allocate, order_stock
+from domain.allocation import policy as allocation_policy
 from domain.errors import DomainError
+from domain.orders import fulfilment
 from domain.statuses import OrderStatus
+from domain.stock import levels as stock
+from domain.stock import returns
 from models import Order, OrderLine, Reservation, Stock, StockMovement
 from tests.conftest import make_world
 from tests.stock_fixtures import check_invariants, order, place_warehouses, stock_up

@@ -23,7 +23,7 @@ async def test_missing_or_wrong_key_is_401_and_runs_nothing(world, gql):
 async def test_a_revoked_key_stops_working(world, gql):
     from datetime import UTC, datetime
 
-    from domain.tenants import hash_key
+    from domain.tenants.accounts import hash_key
     from models import ApiKey
 
     key = world.keys["ops"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import gzip
 import re
 
-from domain.branding import set_branding
 from domain.statuses import OrderStatus
+from domain.tenants.branding import set_branding
 from models import Order, OrderEvent, OrderFeedback
 from tests.conftest import make_world
 from tests.tracking_support import (  # noqa: F401 - fixtures

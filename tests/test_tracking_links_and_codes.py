@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from adapters.sms import HttpSmsSender, SmsError
-from domain import tracking
-from domain.tracking_links import mint_order_link, mint_token, read_token
+from domain.tracking import customer as tracking
+from domain.tracking.links import mint_order_link, mint_token, read_token
 from models import OrderEvent, OtpChallenge
 from tests.tracking_support import (  # noqa: F401 - fixtures
     PHONE,

@@ -6,10 +6,10 @@ import asyncio
 import json
 from datetime import UTC, datetime
 
-from domain import fulfilment
 from domain.actor import Role
+from domain.orders import fulfilment
 from domain.statuses import ShipmentStatus
-from domain.tracking_view import Scope
+from domain.tracking.customer_view import Scope
 from models import Customer, Shipment
 from public_tracking.live import card_stream
 from tests.helpers import paid_order

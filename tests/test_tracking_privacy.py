@@ -169,7 +169,7 @@ async def test_status_of_orders_that_are_not_yet_shipped_reads_right(client, sho
 def _unpaid(channel_id: int):  # noqa: ANN202
     from decimal import Decimal
 
-    from domain.orders import NewAddress, NewCustomer, NewLine, NewOrder
+    from domain.orders.create import NewAddress, NewCustomer, NewLine, NewOrder
 
     return NewOrder(
         channel_id=channel_id, external_id="UNPAID-1", lines=[NewLine(sku="TEA-001", quantity=1, unit_price=Decimal("9.90"))],

@@ -6,14 +6,32 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain import fulfilment, orders
+from domain import orders
 from domain.actor import Role
-from domain.branding import accent_palette, contrast, safe_logo_url, set_branding
 from domain.errors import ValidationFailed
+from domain.orders import fulfilment
 from domain.statuses import OrderStatus, ShipmentStatus
-from domain.tracking_view import Scope, mask_contact, mask_recipient, orders_for, region_of
+from domain.tenants.branding import (
+    accent_palette,
+    contrast,
+    safe_logo_url,
+    set_branding,
+)
+from domain.tracking.customer_view import (
+    Scope,
+    mask_contact,
+    mask_recipient,
+    orders_for,
+    region_of,
+)
 from models import Shipment
-from public_tracking.i18n import carrier_name, fmt_day, fmt_money, fmt_time, from_accept_language
+from public_tracking.i18n import (
+    carrier_name,
+    fmt_day,
+    fmt_money,
+    fmt_time,
+    from_accept_language,
+)
 from tests.helpers import paid_order, stock_up
 from tests.tracking_support import NOW, PHONE, showcase  # noqa: F401 - fixtures
 

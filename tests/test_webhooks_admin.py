@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from tortoise.expressions import Q
 
-from domain import webhooks
 from domain.actor import Role
 from domain.errors import ValidationFailed
+from domain.webhooks import endpoints as webhooks
 from models import WebhookDelivery, WebhookEndpoint, WebhookSecret
 from resolvers import ids
 

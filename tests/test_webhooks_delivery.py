@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import httpx
 
-from domain import orders, webhooks
+from domain import orders
 from domain.actor import Role
+from domain.webhooks import endpoints as webhooks
 from models import Alert, OrderEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from resolvers import ids
 from tests.helpers import paid_order

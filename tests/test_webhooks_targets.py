@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from domain import webhooks
 from domain.actor import Role
+from domain.webhooks import endpoints as webhooks
 from events.webhooks import addresses
 from events.webhooks.fanout import delivery_for
 from events.webhooks.sender import WebhookSender

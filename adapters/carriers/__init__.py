@@ -1,5 +1,5 @@
 """Tracking push parsers, one module per provider, all returning a list of
-:class:`~adapters.normalized.InboundTracking`.
+:class:`~domain.inbound.normalized.InboundTracking`.
 
 Each module offers ``verify`` (its signature scheme), ``parse_push`` and
 ``reply`` (the acknowledgement the provider expects).  Kdniao and Kuaidi100
@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from adapters.carriers import aftership, kdniao, kuaidi100
-from adapters.normalized import InboundTracking
+from domain.inbound.normalized import InboundTracking
 
 #: provider -> parse_push; the argument is the decoded form (kdniao, kuaidi100) or JSON body (aftership).
 PARSERS: dict[str, Callable[[Mapping[str, Any]], list[InboundTracking]]] = {

@@ -16,8 +16,8 @@ from typing import Any
 
 from adapters import signing, wire
 from adapters.carriers.common import collect_events, json_reply, lenient_time
-from adapters.normalized import InboundTracking, InboundTrackingEvent
 from adapters.reader import Reader
+from domain.inbound.normalized import InboundTracking, InboundTrackingEvent
 
 PROVIDER = "aftership"
 SIGNATURE_HEADER = "aftership-hmac-sha256"

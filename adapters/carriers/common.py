@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from adapters import wire
-from adapters.normalized import InboundTrackingEvent, PayloadError
 from adapters.reader import Convert, Reader
+from domain.inbound.normalized import InboundTrackingEvent, PayloadError
 
 
 def collect_events(

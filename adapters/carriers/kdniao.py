@@ -17,9 +17,18 @@ from datetime import datetime
 from urllib.parse import unquote
 
 from adapters import signing, wire
-from adapters.carriers.common import collect_events, decode_embedded_json, json_reply, lenient_time
-from adapters.normalized import InboundTracking, InboundTrackingEvent, PayloadError
+from adapters.carriers.common import (
+    collect_events,
+    decode_embedded_json,
+    json_reply,
+    lenient_time,
+)
 from adapters.reader import Reader
+from domain.inbound.normalized import (
+    InboundTracking,
+    InboundTrackingEvent,
+    PayloadError,
+)
 
 PROVIDER = "kdniao"
 TRACE_REQUEST_TYPES = frozenset({"101", "102"})

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 
 from adapters import signing, wire
 from adapters.carriers.common import collect_events, decode_embedded_json, json_reply
-from adapters.normalized import InboundTracking, InboundTrackingEvent
 from adapters.reader import Reader
+from domain.inbound.normalized import InboundTracking, InboundTrackingEvent
 
 PROVIDER = "kuaidi100"
 

@@ -1,4 +1,4 @@
-"""Channel order parsers, one module per platform, all returning :class:`~adapters.normalized.InboundOrder`.
+"""Channel order parsers, one module per platform, all returning :class:`~domain.inbound.normalized.InboundOrder`.
 
 ``PARSERS`` maps a channel kind to its ``parse_order(payload)``; the generic
 JMESPath parser needs a mapping as well and is therefore called directly
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from adapters.channels import amazon, douyin, pinduoduo, shopify, taobao, wechat
-from adapters.normalized import InboundOrder
+from domain.inbound.normalized import InboundOrder
 
 PARSERS: dict[str, Callable[[dict], InboundOrder]] = {
     shopify.SOURCE: shopify.parse_order,

@@ -15,8 +15,13 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from adapters import wire
 from adapters.channels.common import require_lines, unwrap
-from adapters.normalized import InboundAddress, InboundLine, InboundOrder, PayloadError
 from adapters.reader import Reader
+from domain.inbound.normalized import (
+    InboundAddress,
+    InboundLine,
+    InboundOrder,
+    PayloadError,
+)
 
 SOURCE = "amazon"
 _FLAG_TAGS = {

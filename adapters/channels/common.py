@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from adapters.normalized import PayloadError
 from adapters.reader import Reader
+from domain.inbound.normalized import PayloadError
 
 #: Tag: buyer name/phone/address are platform ciphertext (PDD ``~..~``, Douyin ``#..#``/``$..$``);
 #: only the platform's decrypt API turns them into clear text.

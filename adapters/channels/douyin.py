@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from adapters import wire
 from adapters.channels.common import merchant_sku, pii_tags, require_lines, unwrap
-from adapters.normalized import InboundAddress, InboundLine, InboundOrder
 from adapters.reader import Reader
+from domain.inbound.normalized import InboundAddress, InboundLine, InboundOrder
 
 SOURCE = "douyin"
 CURRENCY = "CNY"

@@ -32,8 +32,13 @@ from jmespath.exceptions import JMESPathError
 from jmespath.parser import ParsedResult
 
 from adapters import wire
-from adapters.normalized import InboundAddress, InboundLine, InboundOrder, PayloadError
 from adapters.reader import is_missing
+from domain.inbound.normalized import (
+    InboundAddress,
+    InboundLine,
+    InboundOrder,
+    PayloadError,
+)
 
 T = TypeVar("T")
 

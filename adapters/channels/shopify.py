@@ -12,8 +12,8 @@ from decimal import Decimal
 
 from adapters import signing, wire
 from adapters.channels.common import merchant_sku, require_lines, unwrap
-from adapters.normalized import InboundAddress, InboundLine, InboundOrder
 from adapters.reader import Reader
+from domain.inbound.normalized import InboundAddress, InboundLine, InboundOrder
 
 SOURCE = "shopify"
 SIGNATURE_HEADER = "X-Shopify-Hmac-Sha256"

@@ -15,8 +15,13 @@ from __future__ import annotations
 
 from adapters import wire
 from adapters.channels.common import merchant_sku, pii_tags, require_lines, unwrap
-from adapters.normalized import InboundAddress, InboundLine, InboundOrder, PayloadError
 from adapters.reader import Reader
+from domain.inbound.normalized import (
+    InboundAddress,
+    InboundLine,
+    InboundOrder,
+    PayloadError,
+)
 
 SOURCE = "taobao"
 CURRENCY = "CNY"

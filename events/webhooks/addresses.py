@@ -1,4 +1,4 @@
-"""Is a webhook target public? Checked at registration (``domain.webhooks``) and again at every send.
+"""Is a webhook target public? Checked at registration (``domain.webhooks.endpoints``) and again at every send.
 
 A name that resolved to a public address when the endpoint was registered can
 point at ``10.0.0.5`` or ``169.254.169.254`` tomorrow. So, when private

@@ -1,8 +1,9 @@
 """Indexes on the foreign keys the graph reads by: an order's lines, payments and shipments, alerts, attempts."""
 
 from tortoise import migrations
-from tortoise.migrations import operations as ops
 from tortoise.indexes import Index
+from tortoise.migrations import operations as ops
+
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0001_initial')]

@@ -7,11 +7,15 @@ import hashlib
 import hmac
 
 import pytest
-
-from adapters import status_maps
-from adapters.carriers import aftership
-from adapters.normalized import InboundTracking, InboundTrackingEvent, PayloadError
 from adapters_samples import load, raw, utc
+
+from adapters.carriers import aftership
+from domain.inbound import status_maps
+from domain.inbound.normalized import (
+    InboundTracking,
+    InboundTrackingEvent,
+    PayloadError,
+)
 
 SECRET = "as_webhook_secret_9f2c"
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from adapters_samples import utc
 
 from adapters import wire
 from adapters.channels import generic
-from adapters.normalized import InboundAddress, InboundLine, InboundOrder, PayloadError
-from adapters_samples import utc
+from domain.inbound.normalized import (
+    InboundAddress,
+    InboundLine,
+    InboundOrder,
+    PayloadError,
+)
 
 # A self-built mini-program's order webhook, as a merchant might configure it.
 BODY = """{

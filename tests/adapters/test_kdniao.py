@@ -8,11 +8,16 @@ import json
 from urllib.parse import quote, urlencode
 
 import pytest
-
-from adapters import status_maps, wire
-from adapters.carriers import kdniao
-from adapters.normalized import InboundTracking, InboundTrackingEvent, PayloadError
 from adapters_samples import raw, utc
+
+from adapters import wire
+from adapters.carriers import kdniao
+from domain.inbound import status_maps
+from domain.inbound.normalized import (
+    InboundTracking,
+    InboundTrackingEvent,
+    PayloadError,
+)
 
 APP_KEY = "56da2cf8-c8a2-44b2-b6fa-476cd7d1ba17"
 REQUEST_DATA = raw("kdniao_request_data.json").decode("utf-8")

@@ -7,11 +7,16 @@ import json
 from urllib.parse import urlencode
 
 import pytest
-
-from adapters import status_maps, wire
-from adapters.carriers import kuaidi100
-from adapters.normalized import InboundTracking, InboundTrackingEvent, PayloadError
 from adapters_samples import raw, utc
+
+from adapters import wire
+from adapters.carriers import kuaidi100
+from domain.inbound import status_maps
+from domain.inbound.normalized import (
+    InboundTracking,
+    InboundTrackingEvent,
+    PayloadError,
+)
 
 SALT = "k100-salt-7f3a"
 PARAM = raw("kuaidi100_param.json").decode("utf-8")

@@ -7,10 +7,16 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from adapters_samples import utc
 
 from adapters import wire
-from adapters.normalized import InboundAddress, InboundLine, InboundOrder, InboundTrackingEvent, PayloadError
-from adapters_samples import utc
+from domain.inbound.normalized import (
+    InboundAddress,
+    InboundLine,
+    InboundOrder,
+    InboundTrackingEvent,
+    PayloadError,
+)
 
 
 def _order(**changes: object) -> InboundOrder:

@@ -6,10 +6,15 @@ import json
 from decimal import Decimal
 
 import pytest
+from adapters_samples import load, raw, utc
 
 from adapters.channels import pinduoduo
-from adapters.normalized import InboundAddress, InboundLine, InboundOrder, PayloadError
-from adapters_samples import load, raw, utc
+from domain.inbound.normalized import (
+    InboundAddress,
+    InboundLine,
+    InboundOrder,
+    PayloadError,
+)
 
 NAME = "~AgAAAAEnTiwWzMXfPQBO2m8hkLL5QGhZ7lrNS2kFXZ8=~"
 PHONE = "~AgAAAAHkWkQ0eTm2b1Vx3b3n0Kq5T1pXo8wq7nA9w1s=~"

@@ -10,10 +10,15 @@ import hmac
 from decimal import Decimal
 
 import pytest
+from adapters_samples import load, raw, utc
 
 from adapters.channels import shopify
-from adapters.normalized import InboundAddress, InboundLine, InboundOrder, PayloadError
-from adapters_samples import load, raw, utc
+from domain.inbound.normalized import (
+    InboundAddress,
+    InboundLine,
+    InboundOrder,
+    PayloadError,
+)
 
 SECRET = "shpss_0a1b2c3d4e5f"
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-
-from adapters import status_maps
-from adapters.channels import PARSERS, amazon
-from domain.statuses import AfterSaleStatus, OrderStatus, PaymentStatus, ShipmentStatus
 from adapters_samples import load
+
+from adapters.channels import PARSERS, amazon
+from domain.inbound import status_maps
+from domain.statuses import AfterSaleStatus, OrderStatus, PaymentStatus, ShipmentStatus
 
 ORDER_TABLES = [name for name, table in status_maps.TABLES.items() if "order" in next(iter(table.values()))]
 SHIPMENT_TABLES = [name for name in status_maps.TABLES if name not in ORDER_TABLES]

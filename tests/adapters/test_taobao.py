@@ -6,10 +6,15 @@ import json
 from decimal import Decimal
 
 import pytest
+from adapters_samples import load, utc
 
 from adapters.channels import taobao
-from adapters.normalized import InboundAddress, InboundLine, InboundOrder, PayloadError
-from adapters_samples import load, utc
+from domain.inbound.normalized import (
+    InboundAddress,
+    InboundLine,
+    InboundOrder,
+    PayloadError,
+)
 
 TRADE = "trade_fullinfo_get_response.trade"
 

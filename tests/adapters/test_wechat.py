@@ -5,10 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from adapters_samples import load, utc
 
 from adapters.channels import wechat
-from adapters.normalized import InboundAddress, InboundLine, InboundOrder, PayloadError
-from adapters_samples import load, utc
+from domain.inbound.normalized import (
+    InboundAddress,
+    InboundLine,
+    InboundOrder,
+    PayloadError,
+)
 
 
 def test_parses_the_order_exactly() -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from adapters_samples import utc
 
 from adapters import wire
-from adapters.normalized import PayloadError
 from adapters.reader import Reader
-from adapters_samples import utc
+from domain.inbound.normalized import PayloadError
 
 
 def test_load_json_keeps_big_ids_and_decimals_exact() -> None:

@@ -74,8 +74,8 @@ def _require_chromium() -> None:
 
 async def _seed(database_url: str) -> tuple[int, dict[str, int]]:
     from api.seed import seed_tracking_showcase
-    from domain import catalog
-    from domain.tenants import create_tenant
+    from domain.catalog import setup as catalog
+    from domain.tenants.accounts import create_tenant
 
     EXECUTOR_CACHE.clear()
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from playwright.async_api import expect
 
-from domain import fulfilment
 from domain.actor import Actor, Role
+from domain.orders import fulfilment
 from domain.statuses import OrderStatus, ShipmentStatus
 from models import Order, OrderFeedback, Shipment
 from tests.browser.conftest import DOCS, Site, phone, shot

@@ -1,0 +1,183 @@
+"""Every wire format OrderGraph reads, bundled as the ports of the domain's inbound pipeline.
+
+    from adapters.formats import FORMATS
+    answer = await receive_channel(tenant_id, "tmall", channel, body, headers, formats=FORMATS)
+
+Shopify signs with its own HMAC header; every other channel, and our own
+relays of pull-API platforms, sign with Standard Webhooks. Tracking providers
+each keep their own scheme and reply format (see ``adapters.carriers``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from adapters import standard_webhooks, wire
+from adapters.carriers import aftership, kdniao, kuaidi100
+from adapters.channels import PARSERS, amazon, generic, shopify, taobao
+from adapters.order_files import OrderFileReader
+from domain.inbound.formats import BadMapping, ChannelFormat, Formats
+from domain.inbound.normalized import InboundOrder, InboundTracking, PayloadError
+
+Reader = Callable[[dict[str, Any], Mapping[str, str] | None], InboundOrder]
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    payload = wire.load_json(body)
+    if not isinstance(payload, dict):
+        raise PayloadError(f"expected a JSON object, got {wire.describe(payload)}", field="$")
+    return payload
+
+
+# ------------------------------------------------------------------ channels
+
+
+@dataclass(frozen=True, slots=True)
+class StandardWebhooksChannel:
+    """A channel that posts its order JSON signed with Standard Webhooks (``webhook-id/-timestamp/-signature``)."""
+
+    read: Reader
+
+    def verify(self, secret: str, body: bytes, headers: Mapping[str, str], *, tolerance: int | None) -> str | None:
+        if standard_webhooks.verify(secret, headers, body, tolerance=tolerance):
+            return None
+        return "webhook-signature does not match, or webhook-timestamp is missing or more than 5 minutes off"
+
+    def delivery_id(self, headers: Mapping[str, str]) -> str:
+        return headers.get(standard_webhooks.ID_HEADER, "")
+
+    def parse(self, body: bytes, headers: Mapping[str, str], mapping: Mapping[str, str] | None) -> InboundOrder:
+        return self.read(json_object(body), mapping)
+
+
+@dataclass(frozen=True, slots=True)
+class ShopifyChannel:
+    """Shopify's own webhooks: ``X-Shopify-Hmac-Sha256`` over the body, one order per ``orders/*`` topic."""
+
+    def verify(self, secret: str, body: bytes, headers: Mapping[str, str], *, tolerance: int | None) -> str | None:
+        if shopify.verify(body, secret, headers.get("x-shopify-hmac-sha256", "")):
+            return None
+        return "X-Shopify-Hmac-Sha256 does not match the body"
+
+    def delivery_id(self, headers: Mapping[str, str]) -> str:
+        return headers.get("x-shopify-webhook-id", "")
+
+    def parse(self, body: bytes, headers: Mapping[str, str], mapping: Mapping[str, str] | None) -> InboundOrder:
+        topic = headers.get("x-shopify-topic", "")
+        if topic and not topic.startswith("orders/"):
+            raise PayloadError(f"topic {topic!r} is not an order topic", field="X-Shopify-Topic")
+        return shopify.parse_order(json_object(body))
+
+
+def _native(parse: Callable[[dict[str, Any]], InboundOrder]) -> Reader:
+    return lambda payload, _mapping: parse(payload)
+
+
+def _taobao(payload: dict[str, Any], _mapping: Mapping[str, str] | None) -> InboundOrder:
+    if "topic" in payload and "content" in payload:
+        raise PayloadError("a TMC message only announces a change: fetch the trade (taobao.trade.fullinfo.get) "
+                           "and post it", field="content")
+    return taobao.parse_order(payload)
+
+
+def _amazon(payload: dict[str, Any], _mapping: Mapping[str, str] | None) -> InboundOrder:
+    """A relayed order is ``getOrder`` and ``getOrderItems`` side by side (``{order, items}``), or already merged."""
+    if "order" in payload and "items" in payload:
+        payload = amazon.combine(payload["order"], payload["items"])
+    return amazon.parse_order(payload)
+
+
+def _generic(payload: dict[str, Any], mapping: Mapping[str, str] | None) -> InboundOrder:
+    if not mapping:
+        raise BadMapping("the generic channel has no field mapping")
+    try:
+        generic.check_mapping(mapping)
+    except ValueError as error:
+        raise BadMapping(str(error)) from None
+    return generic.parse_order(payload, dict(mapping))
+
+
+CHANNELS: dict[str, ChannelFormat] = {
+    **{kind: StandardWebhooksChannel(_native(parse)) for kind, parse in PARSERS.items()},
+    shopify.SOURCE: ShopifyChannel(),
+    taobao.SOURCE: StandardWebhooksChannel(_taobao),
+    amazon.SOURCE: StandardWebhooksChannel(_amazon),
+    "generic": StandardWebhooksChannel(_generic),
+}
+
+
+# ------------------------------------------------------------------ tracking providers
+
+
+@dataclass(frozen=True, slots=True)
+class FormCarrier:
+    """A provider that posts an HTML form signed inside the form (Kdniao, Kuaidi100)."""
+
+    verify_form: Callable[[Mapping[str, str], str], bool]
+    parse_form: Callable[[Mapping[str, str]], list[InboundTracking]]
+    answer: Callable[[bool, str, Mapping[str, Any] | None, Mapping[str, str] | None], tuple[str, bytes]]
+
+    def decode(self, body: bytes) -> Mapping[str, str] | None:
+        return wire.parse_form(body)
+
+    def verify(self, secret: str, body: bytes, headers: Mapping[str, str], form: Mapping[str, str] | None) -> bool:
+        return form is not None and self.verify_form(form, secret)
+
+    def parse(self, body: bytes, form: Mapping[str, str] | None) -> list[InboundTracking]:
+        if form is None:
+            raise PayloadError("expected a form body", field="$")
+        return self.parse_form(form)
+
+    def reply(self, success: bool, reason: str, config: Mapping[str, Any] | None,
+              form: Mapping[str, str] | None) -> tuple[str, bytes]:
+        return self.answer(success, reason, config, form)
+
+
+def _kdniao_reply(success: bool, reason: str, config: Mapping[str, Any] | None,
+                  form: Mapping[str, str] | None) -> tuple[str, bytes]:
+    """Kdniao wants its EBusinessID echoed: from the account, else from the push itself."""
+    business = str((config or {}).get("ebusiness_id", ""))
+    if not business and form and form.get("RequestData"):
+        try:
+            decoded = wire.load_json(form["RequestData"])
+            business = str(decoded.get("EBusinessID", "")) if isinstance(decoded, dict) else ""
+        except PayloadError:
+            business = ""
+    return kdniao.reply(success, reason, ebusiness_id=business)
+
+
+class AfterShipCarrier:
+    """AfterShip: JSON body, ``aftership-hmac-sha256`` over it."""
+
+    def decode(self, body: bytes) -> Mapping[str, str] | None:
+        return None
+
+    def verify(self, secret: str, body: bytes, headers: Mapping[str, str], form: Mapping[str, str] | None) -> bool:
+        return aftership.verify(body, secret, headers.get(aftership.SIGNATURE_HEADER.lower(), ""))
+
+    def parse(self, body: bytes, form: Mapping[str, str] | None) -> list[InboundTracking]:
+        return aftership.parse_push(json_object(body))
+
+    def reply(self, success: bool, reason: str, config: Mapping[str, Any] | None,
+              form: Mapping[str, str] | None) -> tuple[str, bytes]:
+        return aftership.reply(success, reason)
+
+
+CARRIERS = {
+    kdniao.PROVIDER: FormCarrier(kdniao.verify, kdniao.parse_push, _kdniao_reply),
+    kuaidi100.PROVIDER: FormCarrier(kuaidi100.verify, kuaidi100.parse_push,
+                                    lambda success, reason, _config, _form: kuaidi100.reply(success, reason)),
+    aftership.PROVIDER: AfterShipCarrier(),
+}
+
+KEPT_HEADERS = frozenset({
+    "content-type", "user-agent",
+    "x-shopify-hmac-sha256", "x-shopify-webhook-id", "x-shopify-event-id", "x-shopify-topic",
+    "x-shopify-shop-domain", "x-shopify-triggered-at", "x-shopify-api-version",
+    standard_webhooks.ID_HEADER, standard_webhooks.TIMESTAMP_HEADER, standard_webhooks.SIGNATURE_HEADER,
+    aftership.SIGNATURE_HEADER.lower(), "x-request-id", "x-delivery-via",
+})
+
+FORMATS = Formats(channels=CHANNELS, carriers=CARRIERS, files=OrderFileReader(), kept_headers=KEPT_HEADERS)

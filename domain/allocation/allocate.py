@@ -1,0 +1,253 @@
+"""Allocation use cases: place an order's lines in warehouses, reserve them, and record why.
+
+The plan is made from a snapshot of availability (no locks), then the
+reservations are taken with conditional UPDATEs inside a savepoint. If another
+order took the stock in between, the savepoint rolls back and the order is
+planned again from fresh levels, a few times at most. Every decision, also a
+failed automatic one, is stored with its candidates and reasons.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from tortoise.transactions import in_transaction
+
+from domain.actor import Actor
+from domain.alerts.raising import clear_alerts
+from domain.allocation import strategies as allocation
+from domain.allocation.pick_queue import default_ship_by
+from domain.allocation.policy import Policy, policy_for
+from domain.errors import (
+    Conflict,
+    IllegalTransition,
+    InsufficientStock,
+    NotFound,
+    ValidationFailed,
+)
+from domain.order_machine import MoveContext, check_transition
+from domain.order_writes import lock_order, require_writer, save_with_event
+from domain.snapshots import order_state
+from domain.statuses import OrderStatus
+from domain.stock import reservations
+from domain.stock.reservations import Claim, ReservationKind, ReservationStatus
+from domain.unit_of_work import unit_of_work
+from models import (
+    AllocationDecision,
+    Order,
+    OrderLine,
+    Reservation,
+    Sku,
+    Stock,
+    Warehouse,
+)
+
+#: Plan-and-reserve rounds before giving up when other orders keep taking the stock.
+ATTEMPTS = 3
+#: The alert an order carries while it is paid but could not be allocated (a backorder).
+ALLOCATION_FAILED = "allocation_failed"
+
+
+class AllocationFailed(InsufficientStock):
+    """No warehouse (or allowed combination) can fill the order; ``plan`` says why for each candidate."""
+
+    def __init__(self, plan: allocation.Plan) -> None:
+        super().__init__(f"cannot allocate: {plan.summary}", field="id")
+        self.plan = plan
+
+
+async def unallocated_lines(order: Order) -> list[OrderLine]:
+    """Lines with no live (active or shipped) reservation."""
+    taken = set(await Reservation.filter(order_id=order.id, line_slot__isnull=False).values_list("line_id", flat=True))
+    return [line for line in await OrderLine.filter(order_id=order.id).order_by("id") if line.id not in taken]
+
+
+async def _inputs(order: Order, lines: list[OrderLine]) -> tuple[list[Warehouse], list[allocation.Need], allocation.Availability]:
+    warehouses = list(await Warehouse.filter(tenant_id=order.tenant_id, active=True).order_by("id"))  # type: ignore[attr-defined]
+    skus = {line.sku for line in lines}
+    categories = dict(await Sku.filter(tenant_id=order.tenant_id, code__in=skus).values_list("code", "category"))  # type: ignore[attr-defined]
+    needs = [allocation.Need(line.id, line.sku, line.quantity, categories.get(line.sku, "")) for line in lines]
+    levels = await Stock.filter(warehouse_id__in=[w.id for w in warehouses], sku__in=skus).values_list(
+        "warehouse_id", "sku", "on_hand", "reserved"
+    )
+    return warehouses, needs, {(wid, sku): on_hand - reserved for wid, sku, on_hand, reserved in levels}
+
+
+def _site(warehouse: Warehouse) -> allocation.Site:
+    return allocation.Site(warehouse.id, warehouse.code, warehouse.province, warehouse.city,
+                           warehouse.latitude, warehouse.longitude, warehouse.priority)
+
+
+async def _plan(order: Order, lines: list[OrderLine], policy: Policy, warehouse_id: int | None, reason: str) -> tuple[allocation.Plan, dict[int, Warehouse]]:
+    warehouses, needs, available = await _inputs(order, lines)
+    by_id = {w.id: w for w in warehouses}
+    if warehouse_id is not None:
+        if warehouse_id not in by_id:
+            raise NotFound("no such active warehouse", field="warehouseId")
+        return allocation.manual_plan(_site(by_id[warehouse_id]), needs, available, reason), by_id
+    destination = allocation.Destination(order.ship_province, order.ship_city)
+    return allocation.plan([_site(w) for w in warehouses], needs, available, policy, destination), by_id
+
+
+async def place(
+    actor: Actor,
+    order: Order,
+    *,
+    policy: Policy,
+    warehouse_id: int | None = None,
+    kind: ReservationKind = ReservationKind.ORDER,
+    expires_at: datetime | None = None,
+    reason: str = "",
+) -> allocation.Plan:
+    """Plan and reserve the order's unallocated lines (order locked, in a transaction), or raise ``AllocationFailed``."""
+    for attempt in range(ATTEMPTS):
+        lines = await unallocated_lines(order)
+        if not lines:
+            raise Conflict("every line of the order is already allocated", field="id")
+        plan, warehouses = await _plan(order, lines, policy, warehouse_id, reason)
+        if not plan.ok:
+            raise AllocationFailed(plan)
+        claims = [Claim(line, warehouses[plan.assignments[line.id]]) for line in lines]
+        try:
+            async with in_transaction():  # a savepoint: a lost race undoes only this attempt
+                await reservations.reserve(actor, order, claims, kind=kind, expires_at=expires_at, reason=plan.summary)
+        except InsufficientStock as lost:
+            if attempt == ATTEMPTS - 1:
+                plan.outcome, plan.summary = allocation.FAILED, f"{plan.summary}; then lost the stock to other orders: {lost.message}"
+                raise AllocationFailed(plan) from lost
+            continue
+        await record_decision(actor, order, plan, policy)
+        return plan
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def record_decision(actor: Actor, order: Order, plan: allocation.Plan, policy: Policy) -> AllocationDecision:
+    return await AllocationDecision.create(
+        tenant_id=order.tenant_id,  # type: ignore[attr-defined]
+        order_id=order.id,
+        strategy=plan.strategy,
+        outcome=plan.outcome,
+        split=plan.outcome == allocation.SPLIT,
+        summary=plan.summary[:500],
+        chosen=[c.as_json() for c in plan.chosen],
+        candidates=[c.as_json() for c in plan.candidates],
+        policy_scope=policy.scope,
+        policy_version=policy.version,
+        actor=actor.name,
+    )
+
+
+async def primary_warehouse(order_id: int) -> int | None:
+    """The warehouse holding most of the order's live reservations (the order's own warehouse field)."""
+    rows = await Reservation.filter(order_id=order_id, line_slot__isnull=False).values_list("warehouse_id", flat=True)
+    return Counter(rows).most_common(1)[0][0] if rows else None
+
+
+async def mark_allocated(actor: Actor, order: Order, reason: str, *, event: str = "order.allocated") -> None:
+    """Move a locked order to ALLOCATED now that every line is reserved."""
+    check_transition(OrderStatus(order.status), OrderStatus.ALLOCATED, MoveContext(actor.role, actor.source, reason))
+    before = order_state(order)
+    order.status = OrderStatus.ALLOCATED
+    order.warehouse_id = await primary_warehouse(order.id)  # type: ignore[attr-defined]
+    order.ship_by = order.ship_by or default_ship_by(order)
+    await save_with_event(actor, order, before, event, reason)
+    await clear_alerts(tenant_id=order.tenant_id, order_id=order.id, kind=ALLOCATION_FAILED, actor=actor.name)  # type: ignore[attr-defined]
+
+
+async def allocate_locked(actor: Actor, order: Order, *, warehouse_id: int | None = None, reason: str = "") -> allocation.Plan:
+    """Reserve every line by the policy (or at ``warehouse_id``) and move the locked order to ALLOCATED."""
+    policy = await policy_for(order.tenant_id, order.channel_id)  # type: ignore[attr-defined]
+    plan = await place(actor, order, policy=policy, warehouse_id=warehouse_id, reason=reason)
+    await mark_allocated(actor, order, plan.summary)
+    return plan
+
+
+async def allocate_order(actor: Actor, order_id: int, warehouse_id: int | None = None, reason: str = "") -> Order:
+    """Allocate a paid order: at the given warehouse, or where the tenant's policy says. Nothing changes on failure."""
+    require_writer(actor)
+    async with unit_of_work():
+        order = await lock_order(actor, order_id)
+        check_transition(OrderStatus(order.status), OrderStatus.ALLOCATED, MoveContext(actor.role, actor.source, reason))
+        await allocate_locked(actor, order, warehouse_id=warehouse_id, reason=reason)
+    return order
+
+
+#: Order statuses in which a line may still change warehouse.
+MOVABLE = frozenset({OrderStatus.DEPOSIT_PAID, OrderStatus.PAID, OrderStatus.ALLOCATED})
+
+
+def effective_status(order: Order) -> OrderStatus:
+    """What a held order will return to; otherwise its status."""
+    if order.status == OrderStatus.ON_HOLD and order.status_before_hold:
+        return OrderStatus(order.status_before_hold)
+    return OrderStatus(order.status)
+
+
+async def move_line(actor: Actor, line_id: int, warehouse_id: int, reason: str) -> Order:
+    """Re-allocate one line to another warehouse: the old reservation is released and the new one taken atomically."""
+    require_writer(actor)
+    if not reason.strip():
+        raise ValidationFailed("say why the line moves", field="reason")
+    line = await OrderLine.filter(id=line_id, order__tenant_id=actor.tenant_id).first()
+    if line is None:
+        raise NotFound("no such order line", field="lineId")
+    async with unit_of_work():
+        order = await lock_order(actor, line.order_id)  # type: ignore[attr-defined]
+        current = await Reservation.filter(line_slot=line.id).first()  # the live (or shipped) one, by its unique slot
+        if current is None:
+            raise Conflict("the line is not allocated; allocate the order instead", field="lineId")
+        if current.status == ReservationStatus.CONSUMED:
+            raise Conflict("the line has shipped and cannot move", field="lineId")
+        if effective_status(order) not in MOVABLE or current.picker:
+            raise Conflict(f"the order is {order.status} and picking has started; it can no longer move", field="lineId")
+        if current.warehouse_id == warehouse_id:  # type: ignore[attr-defined]
+            raise ValidationFailed("the line is already allocated there", field="warehouseId")
+        target = await Warehouse.filter(id=warehouse_id, tenant_id=actor.tenant_id, active=True).first()
+        if target is None:
+            raise NotFound("no such active warehouse", field="warehouseId")
+        target_stock = await Stock.filter(warehouse_id=target.id, sku=line.sku).first()
+        if target_stock is None:
+            raise InsufficientStock(f"{target.code} does not stock {line.sku}", field="warehouseId")
+        # Both hot rows locked in id order first, so two opposite moves cannot deadlock.
+        await Stock.filter(id__in=[current.stock_id, target_stock.id]).order_by("id").select_for_update()  # type: ignore[attr-defined]
+        note = f"moved to {target.code}: {reason}"
+        await reservations.release(actor, order, [current], note)
+        await reservations.reserve(actor, order, [Claim(line, target)], kind=ReservationKind(current.kind),
+                                   expires_at=current.expires_at, reason=note)
+        plan = allocation.manual_plan(_site(target), [allocation.Need(line.id, line.sku, line.quantity)],
+                                      {(target.id, line.sku): line.quantity}, note)
+        await record_decision(actor, order, plan, await policy_for(order.tenant_id, order.channel_id))  # type: ignore[attr-defined]
+        before = order_state(order)
+        order.warehouse_id = await primary_warehouse(order.id)  # type: ignore[attr-defined]
+        await save_with_event(actor, order, before, "order.line_moved", f"{line.sku}: {note}")
+    return order
+
+
+def presale_deadline(order: Order, policy: Policy) -> datetime:
+    return order.balance_due_at or datetime.now(UTC) + timedelta(hours=policy.presale_hold_hours)
+
+
+@dataclass(frozen=True, slots=True)
+class BackorderRun:
+    allocated: int
+    still_waiting: int
+
+
+async def allocate_backorders(actor: Actor, limit: int = 50) -> BackorderRun:
+    """Try again to allocate paid orders that are waiting for stock, most urgent first (after a receipt, say)."""
+    require_writer(actor)
+    if not 1 <= limit <= 500:
+        raise ValidationFailed("limit must be between 1 and 500", field="first")
+    waiting = await Order.filter(tenant_id=actor.tenant_id, status=OrderStatus.PAID).order_by(
+        "priority_rank", "placed_at", "id"
+    ).limit(limit).values_list("id", flat=True)
+    allocated = 0
+    for order_id in waiting:
+        try:
+            await allocate_order(actor, order_id, reason="backorder run")
+            allocated += 1
+        except (InsufficientStock, Conflict, IllegalTransition):  # still short, or it moved on meanwhile
+            continue
+    return BackorderRun(allocated=allocated, still_waiting=len(waiting) - allocated)

@@ -1,0 +1,131 @@
+"""The one shape every inbound order and tracking push is turned into.
+
+Frozen dataclasses, so a parsed payload cannot drift after it was checked.
+Money is ``Decimal`` in currency units (yuan, dollars), never float; every
+datetime is timezone-aware UTC; external ids are exact strings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+
+class PayloadError(ValueError):
+    """A payload we refuse to trust: a required field missing, a wrong type, a bad timestamp.
+
+    ``field`` is the dotted JSON path of the culprit (``"orders.order[1].num"``),
+    so an alert can point at it; ``str(error)`` says what is wrong *and* where.
+    """
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+        self.reason = message
+
+
+def _require_utc(value: datetime | None, name: str) -> None:
+    """Guard the 'UTC everywhere' convention at construction time (programming errors, not payload errors)."""
+    if value is not None and value.utcoffset() != timedelta(0):
+        raise ValueError(f"{name} must be a timezone-aware UTC datetime, got {value!r}")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class InboundLine:
+    """One ordered SKU as the channel states it; ``unit_price`` is per unit, before order-level discounts."""
+
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    title: str = ""
+    external_line_id: str = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class InboundAddress:
+    """A delivery address. Chinese channels may hand over ciphertext or masked values here (see ``tags``)."""
+
+    name: str = ""
+    phone: str = ""
+    province: str = ""
+    city: str = ""
+    district: str = ""
+    address: str = ""
+    street: str = ""
+    postal_code: str = ""
+    country_code: str = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class InboundOrder:
+    """A channel order, normalised but not interpreted.
+
+    ``status_code`` is the source's own code (mapping it is the domain's job, via
+    :mod:`domain.inbound.status_maps`); ``extra_codes`` holds the other status
+    dimensions the source reports (``{"refund_status": "2"}``), keyed so that
+    ``status_maps.table_for(source, key)`` names the table that maps them.
+    ``total_amount`` is the order total the channel states (what the buyer is
+    charged, shipping included); ``paid_amount`` is what was actually paid, or
+    ``None`` when the payload does not say.  ``issues`` lists things the parser
+    noticed but did not refuse the order for (a line without SKU, a rounded
+    unit price), so they can become alerts.
+    """
+
+    source: str
+    external_id: str
+    status_code: str
+    lines: tuple[InboundLine, ...]
+    currency: str
+    total_amount: Decimal
+    paid_amount: Decimal | None
+    updated_at: datetime
+    placed_at: datetime | None
+    customer_name: str
+    customer_phone: str
+    address: InboundAddress
+    payment_reference: str = ""
+    payment_gateway: str = ""
+    extra_codes: dict[str, str] = dataclasses.field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    issues: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _require_utc(self.updated_at, "updated_at")
+        _require_utc(self.placed_at, "placed_at")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class InboundTrackingEvent:
+    """One carrier scan; ``status_code`` is the provider's raw per-scan code (may be empty)."""
+
+    status_code: str
+    occurred_at: datetime
+    description: str
+    location: str
+
+    def __post_init__(self) -> None:
+        _require_utc(self.occurred_at, "occurred_at")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class InboundTracking:
+    """The state of one parcel as a tracking provider pushed it; events oldest first.
+
+    ``status_code`` is the most detailed raw code the provider gave (Kdniao
+    ``StateEx`` over ``State``); the coarser or secondary codes are kept in
+    ``extra_codes``.  ``issues`` lists what was skipped (a trace with a
+    malformed timestamp) so a half-broken push still lands, visibly.
+    """
+
+    provider: str
+    carrier: str
+    tracking_no: str
+    status_code: str
+    events: tuple[InboundTrackingEvent, ...]
+    estimated_delivery: datetime | None
+    extra_codes: dict[str, str] = dataclasses.field(default_factory=dict)
+    issues: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _require_utc(self.estimated_delivery, "estimated_delivery")

@@ -20,7 +20,7 @@ from models.intake import (
     StatusMappingTable,
     StatusMappingVersion,
 )
-from models.order import Order, OrderLine, OrderTag
+from models.order import Order, OrderLine, OrderTag, SealedContact
 from models.otp import OtpChallenge
 from models.payment import Payment
 from models.shipment import Shipment, TrackingEvent
@@ -33,7 +33,7 @@ from models.stock import (
     StockMovement,
 )
 from models.tenant import ApiKey, Tenant
-from models.warehouse import Sku, Stock, Warehouse
+from models.warehouse import Sku, SkuAlias, Stock, Warehouse
 from models.webhook import (
     WebhookAttempt,
     WebhookDelivery,
@@ -66,8 +66,10 @@ __all__ = [
     "Quarantine",
     "QuarantinedPayload",
     "Reservation",
+    "SealedContact",
     "Shipment",
     "Sku",
+    "SkuAlias",
     "SkuStockPolicy",
     "StatusMappingTable",
     "StatusMappingVersion",

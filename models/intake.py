@@ -69,6 +69,8 @@ class ChannelOrderState(Model):
     after_sale = fields.JSONField(default=dict)
     lines_digest = fields.CharField(max_length=64, default="")
     address_digest = fields.CharField(max_length=64, default="")
+    #: Fingerprint of the whole normalised order, so a changed payload with the same source time is not a duplicate.
+    content_digest = fields.CharField(max_length=64, default="")
     source_updated_at = fields.DatetimeField()
     payload_sha256 = fields.CharField(max_length=64, default="")
     updated_at = fields.DatetimeField(auto_now=True)

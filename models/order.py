@@ -8,7 +8,9 @@ class Order(Model):
     """A channel order as OrderGraph knows it. Written only by ``domain/`` use cases.
 
     Its customer-facing number is derived from the id (``OG000000042``), so it
-    needs no column and can never collide.
+    needs no column and can never collide. ``total_amount`` is what the buyer
+    pays (or paid) for the order on every channel: goods - discounts +
+    shipping + tax; the parts are kept as the channel states them.
     """
 
     id = fields.IntField(primary_key=True)
@@ -26,12 +28,24 @@ class Order(Model):
     hold_reasons = fields.JSONField(default=list)
     currency = fields.CharField(max_length=3, default="CNY")
     total_amount = fields.DecimalField(max_digits=14, decimal_places=2)
+    #: The parts of the amount as the channel states them (null: the channel did not say).
+    goods_total = fields.DecimalField(max_digits=14, decimal_places=2, null=True)
+    discount_total = fields.DecimalField(max_digits=14, decimal_places=2, null=True)
+    shipping_fee = fields.DecimalField(max_digits=14, decimal_places=2, null=True)
+    tax_total = fields.DecimalField(max_digits=14, decimal_places=2, null=True)
+    paid_at = fields.DatetimeField(null=True)
     ship_name = fields.CharField(max_length=100, default="")
     ship_phone = fields.CharField(max_length=32, default="")
     ship_province = fields.CharField(max_length=50, default="")
     ship_city = fields.CharField(max_length=50, default="")
     ship_district = fields.CharField(max_length=50, default="")
     ship_address = fields.CharField(max_length=300, default="")
+    ship_postal_code = fields.CharField(max_length=20, default="")
+    ship_country_code = fields.CharField(max_length=2, default="")
+    ship_company = fields.CharField(max_length=100, default="")
+    #: The platform's own masked forms of the receiver (``{"name": "张*", "phone": "138****5678", "address": …}``),
+    #: shown when the clear values are not ours to keep (Taobao, Pinduoduo, Douyin encrypt them).
+    contact_masked = fields.JSONField(default=dict)
     placed_at = fields.DatetimeField()
     source_updated_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -57,6 +71,10 @@ class OrderLine(Model):
     title = fields.CharField(max_length=200, default="")
     quantity = fields.IntField()
     unit_price = fields.DecimalField(max_digits=14, decimal_places=2)
+    #: The channel's id of this line (Taobao ``oid``, Shopify line item id), for per-line refunds and returns.
+    external_line_id = fields.CharField(max_length=64, default="")
+    #: The SKU as the channel wrote it, when a per-channel alias mapped it onto ``sku``.
+    channel_sku = fields.CharField(max_length=64, default="")
     warehouse = fields.ForeignKeyField(
         "models.Warehouse", related_name="order_lines", null=True, on_delete=fields.SET_NULL
     )
@@ -64,6 +82,27 @@ class OrderLine(Model):
     class Meta:
         table = "order_line"
         indexes = (("order_id",),)
+
+
+class SealedContact(Model):
+    """Receiver contact a platform sent encrypted: ciphertext kept apart from the order, never shown.
+
+    Clear values are fetched through the channel's decryption port only for a
+    role that may see them, and not stored.
+    """
+
+    id = fields.IntField(primary_key=True)
+    order = fields.OneToOneField("models.Order", related_name="sealed_contact", on_delete=fields.CASCADE)
+    platform = fields.CharField(max_length=32)
+    name_cipher = fields.TextField(default="")
+    phone_cipher = fields.TextField(default="")
+    address_cipher = fields.TextField(default="")
+    #: The platform's key for decrypting, where it has one (Taobao OAID).
+    open_id = fields.CharField(max_length=128, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "sealed_contact"
 
 
 class OrderTag(Model):

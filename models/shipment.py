@@ -5,7 +5,10 @@ from tortoise.models import Model
 
 
 class Shipment(Model):
-    """A parcel. Its status comes only from carrier tracking once handed over."""
+    """A parcel. Its status comes only from carrier tracking once handed over.
+
+    ``carrier`` is a normalised code (``SF``, ``ZTO``, ``JD``, …: ``domain.tracking.carrier_codes``).
+    """
 
     id = fields.IntField(primary_key=True)
     order = fields.ForeignKeyField("models.Order", related_name="shipments", on_delete=fields.CASCADE)
@@ -15,6 +18,8 @@ class Shipment(Model):
     carrier = fields.CharField(max_length=32)
     tracking_no = fields.CharField(max_length=64)
     status = fields.CharField(max_length=24)
+    #: Who told us about the parcel: ``ops`` (shipOrder), ``channel`` (the platform's waybill), ``wms``.
+    source = fields.CharField(max_length=16, default="ops")
     shipped_at = fields.DatetimeField(null=True)
     delivered_at = fields.DatetimeField(null=True)
     estimated_delivery = fields.DatetimeField(null=True)
@@ -37,6 +42,8 @@ class TrackingEvent(Model):
     location = fields.CharField(max_length=200, default="")
     occurred_at = fields.DatetimeField()
     source = fields.CharField(max_length=32, default="")
+    #: The carrier gave a local time without offset; the offset was inferred from where the scan happened.
+    time_inferred = fields.BooleanField(default=False)
 
     class Meta:
         table = "tracking_event"

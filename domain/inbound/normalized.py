@@ -44,7 +44,7 @@ class InboundLine:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class InboundAddress:
-    """A delivery address. Chinese channels may hand over ciphertext or masked values here (see ``tags``)."""
+    """A delivery address, in clear. What a platform sends only encrypted or masked goes in :class:`SealedContact`."""
 
     name: str = ""
     phone: str = ""
@@ -55,6 +55,51 @@ class InboundAddress:
     street: str = ""
     postal_code: str = ""
     country_code: str = ""
+    company: str = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SealedContact:
+    """Receiver contact a platform sent encrypted (Taobao, Pinduoduo, Douyin): ciphertext plus its own masked forms.
+
+    The ciphertext is never shown; the masked forms (``张*``, ``138****5678``)
+    are what a person sees until the clear values are fetched through the
+    platform's decryption API for a role that may see them. ``open_id`` is the
+    platform's handle for decrypting where it has one (Taobao OAID).
+    """
+
+    platform: str
+    name_cipher: str = ""
+    phone_cipher: str = ""
+    address_cipher: str = ""
+    name_masked: str = ""
+    phone_masked: str = ""
+    address_masked: str = ""
+    open_id: str = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class InboundShipment:
+    """A parcel the channel already knows of: its waybill, carrier and (optionally) which lines it holds.
+
+    ``carrier`` is the normalised code (``domain.tracking.carrier_codes``),
+    ``carrier_name`` what the channel wrote (``顺丰速运``, ``44``, ``UPS``).
+    """
+
+    carrier: str
+    tracking_no: str
+    carrier_name: str = ""
+    shipped_at: datetime | None = None
+    line_ids: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _require_utc(self.shipped_at, "shipped_at")
+
+
+#: A buyer asked the platform to cancel the order (Amazon ``IsBuyerRequestedCancel``, …).
+BUYER_CANCEL = "cancel"
+#: A buyer asked for a refund that the after-sale codes do not already say.
+BUYER_REFUND = "refund"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -65,9 +110,14 @@ class InboundOrder:
     :mod:`domain.inbound.status_maps`); ``extra_codes`` holds the other status
     dimensions the source reports (``{"refund_status": "2"}``), keyed so that
     ``status_maps.table_for(source, key)`` names the table that maps them.
-    ``total_amount`` is the order total the channel states (what the buyer is
-    charged, shipping included); ``paid_amount`` is what was actually paid, or
-    ``None`` when the payload does not say.  ``issues`` lists things the parser
+    ``total_amount`` means the same on every channel: what the buyer pays for
+    the order, goods - discounts + shipping + tax (a platform subsidy the
+    merchant is paid for is a discount to the buyer); ``paid_amount`` is what
+    was actually paid, or ``None`` when the payload does not say.
+    ``goods_total``, ``discount_total``, ``shipping_fee`` and ``tax_total``
+    are the parts as the channel states them (``None``: not stated).
+    ``buyer_requests`` lists what the buyer asked the platform for
+    (:data:`BUYER_CANCEL`, :data:`BUYER_REFUND`).  ``issues`` lists things the parser
     noticed but did not refuse the order for (a line without SKU, a rounded
     unit price), so they can become alerts.
     """
@@ -89,20 +139,36 @@ class InboundOrder:
     extra_codes: dict[str, str] = dataclasses.field(default_factory=dict)
     tags: tuple[str, ...] = ()
     issues: tuple[str, ...] = ()
+    customer_email: str = ""
+    goods_total: Decimal | None = None
+    discount_total: Decimal | None = None
+    shipping_fee: Decimal | None = None
+    tax_total: Decimal | None = None
+    paid_at: datetime | None = None
+    sealed: SealedContact | None = None
+    shipments: tuple[InboundShipment, ...] = ()
+    buyer_requests: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _require_utc(self.updated_at, "updated_at")
         _require_utc(self.placed_at, "placed_at")
+        _require_utc(self.paid_at, "paid_at")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class InboundTrackingEvent:
-    """One carrier scan; ``status_code`` is the provider's raw per-scan code (may be empty)."""
+    """One carrier scan; ``status_code`` is the provider's raw per-scan code (may be empty).
+
+    ``time_inferred``: the provider gave a local time without an offset and
+    the parser inferred it from where the scan happened (the checkpoint's
+    country, China time for Chinese carriers).
+    """
 
     status_code: str
     occurred_at: datetime
     description: str
     location: str
+    time_inferred: bool = False
 
     def __post_init__(self) -> None:
         _require_utc(self.occurred_at, "occurred_at")

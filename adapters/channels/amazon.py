@@ -7,6 +7,14 @@ ISO-8601; booleans may arrive as "true"/"false".  ``ItemPrice`` is the
 price of the whole line (unit price x quantity), so the unit price is
 derived by division and any rounding is reported in ``issues``.  Pending
 orders carry no prices at all: their amounts read as 0 with an issue.
+
+``OrderTotal`` is what the buyer pays; the parts are summed over the items:
+``ItemPrice`` (goods), ``PromotionDiscount`` + ``ShippingDiscount``,
+``ShippingPrice`` and ``ItemTax`` + ``ShippingTax`` (inside the prices in VAT
+marketplaces).  A part no item states stays ``None``.  An item's
+``BuyerRequestedCancel.IsBuyerRequestedCancel`` is the buyer asking to cancel
+(:data:`BUYER_CANCEL`).  The Orders API carries neither the payment time nor
+the seller's waybills, so ``paid_at`` and ``shipments`` stay empty.
 """
 
 from __future__ import annotations
@@ -14,9 +22,10 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from adapters import wire
-from adapters.channels.common import require_lines, unwrap
+from adapters.channels.common import check_parts, require_lines, total_of, unwrap
 from adapters.reader import Reader
 from domain.inbound.normalized import (
+    BUYER_CANCEL,
     InboundAddress,
     InboundLine,
     InboundOrder,
@@ -91,7 +100,8 @@ def _address(ship: Reader) -> InboundAddress:
         district=ship.first_text("District", "County"),
         address=", ".join(line for line in lines if line),
         postal_code=ship.text("PostalCode"),
-        country_code=ship.text("CountryCode"),
+        country_code=ship.text("CountryCode").upper(),
+        company=ship.text("CompanyName"),
     )
 
 
@@ -104,6 +114,18 @@ def _currency(total: Reader, items: list[Reader]) -> str:
         if price.has("CurrencyCode"):
             return price.req("CurrencyCode", wire.ident)
     return ""
+
+
+def _item_sum(items: list[Reader], *keys: str) -> Decimal | None:
+    """Σ ``<key>.Amount`` over the items and keys; ``None`` when no item states any of them."""
+    return total_of(item.obj(key, required=False).opt("Amount", wire.money_from_decimal)
+                    for item in items for key in keys)
+
+
+def _buyer_requests(items: list[Reader]) -> tuple[str, ...]:
+    asked = any(item.obj("BuyerRequestedCancel", required=False).opt("IsBuyerRequestedCancel", wire.boolean)
+                for item in items)
+    return (BUYER_CANCEL,) if asked else ()
 
 
 def _tags(order: Reader, items: list[Reader]) -> tuple[str, ...]:
@@ -130,6 +152,13 @@ def parse_order(payload: dict) -> InboundOrder:
     if not currency:
         issues.append(f"{order.at('OrderTotal')}: no currency disclosed")
     address = _address(order.obj("ShippingAddress", required=False))
+    goods, shipping = _item_sum(items, "ItemPrice"), _item_sum(items, "ShippingPrice")
+    discount = _item_sum(items, "PromotionDiscount", "ShippingDiscount")
+    tax = _item_sum(items, "ItemTax", "ShippingTax")
+    if total.has("Amount"):
+        check_parts(total_amount, goods=goods, discount=discount, shipping=shipping, tax=tax,
+                    where=order.at("OrderTotal"), issues=issues, tax_may_be_included=True)
+    buyer = order.obj("BuyerInfo", required=False)
     extra_codes: dict[str, str] = {}
     if order.has("FulfillmentChannel"):  # AFN = Amazon fulfils it, MFN = we do
         extra_codes["fulfillment_channel"] = order.req("FulfillmentChannel", wire.ident)
@@ -143,11 +172,17 @@ def parse_order(payload: dict) -> InboundOrder:
         paid_amount=None,  # Amazon collects payment itself; the Orders API does not report captures
         updated_at=order.req("LastUpdateDate", wire.iso_time),
         placed_at=order.opt("PurchaseDate", wire.iso_time),
-        customer_name=order.obj("BuyerInfo", required=False).text("BuyerName") or address.name,
+        customer_name=buyer.text("BuyerName") or address.name,
         customer_phone=address.phone,
         address=address,
         payment_gateway=order.text("PaymentMethod"),
         extra_codes=extra_codes,
         tags=_tags(order, items),
         issues=tuple(issues),
+        customer_email=buyer.text("BuyerEmail"),
+        goods_total=goods,
+        discount_total=discount,
+        shipping_fee=shipping,
+        tax_total=tax,
+        buyer_requests=_buyer_requests(items),
     )

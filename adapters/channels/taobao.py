@@ -4,8 +4,16 @@ Money is decimal strings in yuan; times are 'yyyy-MM-dd HH:mm:ss' China time;
 ``tid``/``oid`` exceed 2^53.  ``status_code`` is the trade ``status``.
 ``extra_codes`` carries ``step_trade_status`` (presale deposits) and, per
 sub-order, ``status@<oid>`` when it differs from the trade and
-``refund_status@<oid>`` when a refund exists.  Receiver fields arrive masked
-(clear values need the OAID decryption API).
+``refund_status@<oid>`` when a refund exists (so buyer refund requests need
+no ``buyer_requests`` entry).
+
+Amounts: ``payment`` is what the buyer pays (``total_amount``); the parts are
+``total_fee`` (goods), ``discount_fee`` less the seller's ``adjust_fee``
+re-pricing (a negative adjustment is a discount), ``post_fee`` and the Tmall
+Global ``order_tax_fee``.  Receivers arrive masked (``张**``) with an ``oaid``,
+Taobao's handle for decrypting them: both go to ``sealed``, never to the clear
+address.  Each sub-order names its parcel (``logistics_company`` +
+``invoice_no``); sub-orders sharing a waybill become one shipment.
 
 TMC messages are only notifications (tid, status, payment): use
 :func:`unwrap_tmc` to read them, then fetch the full trade to parse an order.
@@ -13,13 +21,29 @@ TMC messages are only notifications (tid, status, payment): use
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from adapters import wire
-from adapters.channels.common import merchant_sku, pii_tags, require_lines, unwrap
+from adapters.channels.common import (
+    Contact,
+    check_parts,
+    contact,
+    country_code,
+    merchant_sku,
+    merge_shipments,
+    named_shipments,
+    require_lines,
+    shipment,
+    signed_money,
+    total_of,
+    unwrap,
+)
 from adapters.reader import Reader
 from domain.inbound.normalized import (
     InboundAddress,
     InboundLine,
     InboundOrder,
+    InboundShipment,
     PayloadError,
 )
 
@@ -83,18 +107,52 @@ def _extra_codes(trade: Reader, status: str, subs: list[Reader]) -> dict[str, st
     return codes
 
 
-def _address(trade: Reader) -> InboundAddress:
-    return InboundAddress(
+def _contact(trade: Reader) -> Contact:
+    return contact(
+        SOURCE,
         name=trade.text("receiver_name"),
         phone=trade.first_text("receiver_mobile", "receiver_phone"),
-        province=trade.text("receiver_state"),
+        address=trade.text("receiver_address"),
+        open_id=trade.text("oaid"),
+    )
+
+
+def _address(trade: Reader, receiver: Contact, issues: list[str]) -> InboundAddress:
+    province = trade.text("receiver_state")
+    return InboundAddress(
+        name=receiver.name,
+        phone=receiver.phone,
+        province=province,
         city=trade.text("receiver_city"),
         district=trade.text("receiver_district"),
         street=trade.text("receiver_town"),
-        address=trade.text("receiver_address"),
+        address=receiver.address,
         postal_code=trade.text("receiver_zip"),
-        country_code=trade.text("receiver_country"),
+        country_code=country_code(trade.text("receiver_country"), province, trade.at("receiver_country"), issues),
     )
+
+
+def _discount(trade: Reader, subs: list[Reader]) -> Decimal | None:
+    """``discount_fee`` less the seller's re-pricing; sub-orders carry ``adjust_fee`` when a trade has several."""
+    discount = trade.opt("discount_fee", wire.money_from_decimal)
+    adjustments = [sub.opt("adjust_fee", signed_money) for sub in subs]
+    adjust = total_of(adjustments) if any(a is not None for a in adjustments) else trade.opt("adjust_fee", signed_money)
+    if not adjust:
+        return discount
+    return max((discount if discount is not None else Decimal(0)) - adjust, Decimal(0))
+
+
+def _shipments(trade: Reader, subs: list[Reader], issues: list[str]) -> tuple[InboundShipment, ...]:
+    """Sub-orders with a waybill (``invoice_no``), grouped by parcel; ``consign_time`` is when it was handed over."""
+    trade_consigned = trade.opt("consign_time", wire.china_time)
+    parcels = []
+    for sub in subs:
+        waybill = sub.opt("invoice_no", wire.ident)
+        if waybill is None:
+            continue
+        shipped_at = sub.opt("consign_time", wire.china_time) or trade_consigned
+        parcels.append(shipment(sub.text("logistics_company"), waybill, shipped_at, (_oid(sub),)))
+    return merge_shipments(named_shipments(parcels, trade.at("orders"), issues))
 
 
 def parse_order(payload: dict) -> InboundOrder:
@@ -105,24 +163,41 @@ def parse_order(payload: dict) -> InboundOrder:
     status = trade.req("status", wire.ident)
     payment = trade.req("payment", wire.money_from_decimal)
     paid_at = trade.opt("pay_time", wire.china_time)
-    address = _address(trade)
+    receiver = _contact(trade)
+    address = _address(trade, receiver, issues)
+    lines = tuple(_line(sub, issues) for sub in subs)
+    goods = trade.opt("total_fee", wire.money_from_decimal)
+    discount = _discount(trade, subs)
+    shipping = trade.opt("post_fee", wire.money_from_decimal)
+    tax = trade.opt("order_tax_fee", wire.money_from_decimal)
+    check_parts(payment, goods=goods, discount=discount, shipping=shipping, tax=tax, where=trade.at("payment"),
+                issues=issues)
+    shipments = _shipments(trade, subs, issues)
     alipay_no = trade.text("alipay_no")
+    nick = trade.text("buyer_nick")
     return InboundOrder(
         source=SOURCE,
         external_id=trade.opt("tid_str", wire.ident) or trade.req("tid", wire.ident),
         status_code=status,
-        lines=tuple(_line(sub, issues) for sub in subs),
+        lines=lines,
         currency=CURRENCY,
         total_amount=payment,
         paid_amount=payment if paid_at else None,
         updated_at=trade.req("modified", wire.china_time),
         placed_at=trade.opt("created", wire.china_time),
-        customer_name=address.name or trade.text("buyer_nick"),
+        customer_name=address.name or ("" if "*" in nick else nick),
         customer_phone=address.phone,
         address=address,
         payment_reference=alipay_no,
         payment_gateway="alipay" if alipay_no else "",
         extra_codes=_extra_codes(trade, status, subs),
-        tags=pii_tags(address.name, address.phone),
+        tags=receiver.tags,
         issues=tuple(issues),
+        goods_total=goods,
+        discount_total=discount,
+        shipping_fee=shipping,
+        tax_total=tax,
+        paid_at=paid_at,
+        sealed=receiver.sealed,
+        shipments=shipments,
     )

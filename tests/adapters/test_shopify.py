@@ -17,6 +17,7 @@ from domain.inbound.normalized import (
     InboundAddress,
     InboundLine,
     InboundOrder,
+    InboundShipment,
     PayloadError,
 )
 
@@ -52,7 +53,51 @@ def test_parses_the_webhook_exactly() -> None:
         extra_codes={},
         tags=("vip", "wholesale"),
         issues=("line_items[1]: no merchant SKU code (looked at sku)",),
+        customer_email="ada@example.com",
+        goods_total=Decimal("170.00"),
+        discount_total=Decimal("0.00"),
+        shipping_fee=Decimal("5.00"),
+        tax_total=Decimal("10.90"),
+        paid_at=utc(2024, 3, 1, 15, 15, 31),
     )
+
+
+def test_fulfilled_order_brings_its_tracked_parcel_discount_company_and_email() -> None:
+    order = shopify.parse_order(load("shopify_order_fulfilled.json"))
+    # the cancelled fulfilment is not a parcel; the live one holds the scarves only
+    assert order.shipments == (InboundShipment("UPS", "1Z999AA10123456784", "UPS", utc(2024, 5, 19, 14, 20, 31),
+                                               ("15298765432100001",)),)
+    assert (order.total_amount, order.goods_total, order.discount_total, order.shipping_fee, order.tax_total) == (
+        Decimal("175.19"), Decimal("170.00"), Decimal("17.00"), Decimal("9.95"), Decimal("12.24"))
+    assert order.issues == ()
+    assert (order.address.company, order.address.postal_code, order.address.country_code) == (
+        "Lovelace Analytics LLC", "02110", "US")
+    assert order.customer_email == "orders@lovelace-analytics.example"
+    assert order.status_code == "paid/partial" and order.paid_at == utc(2024, 5, 18, 13, 12, 41)
+
+
+def test_tax_included_prices_still_add_up_and_unpaid_orders_have_no_paid_time() -> None:
+    payload = load("shopify_order_fulfilled.json")
+    payload.update(taxes_included=True, total_price="162.95", financial_status="pending", total_outstanding="162.95")
+    order = shopify.parse_order(payload)
+    assert order.issues == () and order.paid_at is None and order.tax_total == Decimal("12.24")
+
+
+def test_a_tracking_number_without_any_carrier_is_reported_not_kept() -> None:
+    payload = load("shopify_order_fulfilled.json")
+    payload["fulfillments"][1]["tracking_company"] = None
+    order = shopify.parse_order(payload)
+    assert order.shipments == ()
+    assert order.issues == ("fulfillments: waybill 1Z999AA10123456784 names no carrier; not recorded as a shipment",)
+
+
+def test_several_tracking_numbers_are_several_parcels_and_shipping_lines_stand_in_for_the_total() -> None:
+    payload = load("shopify_order_fulfilled.json")
+    payload["fulfillments"][1]["tracking_numbers"] = ["1Z999AA10123456784", "1Z999AA10123456791"]
+    del payload["total_shipping_price_set"]
+    order = shopify.parse_order(payload)
+    assert [parcel.tracking_no for parcel in order.shipments] == ["1Z999AA10123456784", "1Z999AA10123456791"]
+    assert order.shipping_fee == Decimal("9.95")
 
 
 def test_big_id_beyond_2_pow_53_is_exact() -> None:
@@ -107,6 +152,11 @@ def test_verify_accepts_the_right_secret_only() -> None:
         (lambda p: p.update(line_items=[]), "line_items"),
         (lambda p: p.update(total_price=185.9), "total_price"),
         (lambda p: p.update(customer="Ada"), "customer"),
+        (lambda p: p.update(total_tax="ten"), "total_tax"),
+        (lambda p: p.update(total_shipping_price_set={"shop_money": {"amount": "9,95"}}),
+         "total_shipping_price_set.shop_money.amount"),
+        (lambda p: p.update(fulfillments=[{"status": "success", "tracking_number": "1Z1", "created_at": "May 19"}]),
+         "fulfillments[0].created_at"),
     ],
 )
 def test_malformed_payloads_name_the_field(mutate, field: str) -> None:  # type: ignore[no-untyped-def]

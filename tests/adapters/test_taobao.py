@@ -13,7 +13,9 @@ from domain.inbound.normalized import (
     InboundAddress,
     InboundLine,
     InboundOrder,
+    InboundShipment,
     PayloadError,
+    SealedContact,
 )
 
 TRADE = "trade_fullinfo_get_response.trade"
@@ -33,18 +35,76 @@ def test_parses_the_trade_exactly() -> None:
         paid_amount=Decimal("185.90"),
         updated_at=utc(2024, 3, 1, 2, 16, 5),
         placed_at=utc(2024, 3, 1, 2, 15, 30),
-        customer_name="张**",
-        customer_phone="138****5678",
+        customer_name="",
+        customer_phone="",
         address=InboundAddress(
-            name="张**", phone="138****5678", province="浙江省", city="杭州市", district="西湖区",
-            street="文新街道", address="文**路**号", postal_code="310000",
+            province="浙江省", city="杭州市", district="西湖区", street="文新街道", postal_code="310000",
+            country_code="CN",
         ),
         payment_reference="2024030122001123456789012345",
         payment_gateway="alipay",
         extra_codes={"refund_status@3612345678901234569": "WAIT_SELLER_AGREE"},
         tags=("pii:masked",),
         issues=(),
+        goods_total=Decimal("180.90"),
+        discount_total=Decimal("0.00"),
+        shipping_fee=Decimal("5.00"),
+        paid_at=utc(2024, 3, 1, 2, 16, 2),
+        sealed=SealedContact("taobao", name_masked="张**", phone_masked="138****5678", address_masked="文**路**号"),
     )
+
+
+def test_shipped_trade_brings_its_waybills_amount_parts_and_oaid() -> None:
+    order = taobao.parse_order(load("taobao_trade_shipped.json"))
+    assert order.shipments == (
+        InboundShipment("SF", "SF1409876543210", "顺丰速运", utc(2024, 5, 21, 1, 30, 0),
+                        ("4019283746501928375", "4019283746501928376")),
+        InboundShipment("ZTO", "78654321098765", "中通快递", utc(2024, 5, 21, 8, 2, 11), ("4019283746501928377",)),
+    )
+    assert [line.external_line_id for line in order.lines] == [
+        "4019283746501928375", "4019283746501928376", "4019283746501928377"]
+    # payment = goods - (shop promotion 20.00 + seller re-pricing 5.00) + postage
+    assert (order.total_amount, order.goods_total, order.discount_total, order.shipping_fee, order.tax_total) == (
+        Decimal("250.80"), Decimal("267.80"), Decimal("25.00"), Decimal("8.00"), None)
+    assert order.paid_at == utc(2024, 5, 20, 13, 47, 40) and order.issues == ()
+    assert order.sealed == SealedContact(
+        "taobao", name_masked="刘**", phone_masked="*******1234", address_masked="星**路**号",
+        open_id="1Qicz5OvbfWxf3dJLo4S2XCyjbNhuQzXW2e9HnDCbHdOVHqXoLK7pPwEGE2kgPTU0ibhB")
+    assert (order.address.name, order.address.phone, order.address.address) == ("", "", "")
+    assert (order.address.street, order.address.postal_code, order.address.country_code) == ("娄葑街道", "215000", "CN")
+    assert order.customer_name == "" and order.tags == ("pii:masked",)
+
+
+def test_clear_receiver_stays_clear_and_a_masked_nick_is_not_a_name() -> None:
+    payload = load("taobao_trade.json")
+    trade = payload["trade_fullinfo_get_response"]["trade"]
+    trade.update(receiver_name="张三", receiver_mobile="13812345678", receiver_address="文三路 90 号")
+    order = taobao.parse_order(payload)
+    assert (order.address.name, order.address.phone, order.address.address) == ("张三", "13812345678", "文三路 90 号")
+    assert order.sealed is None and order.tags == () and order.customer_name == "张三"
+    trade.update(receiver_name="", buyer_nick="t**1")
+    assert taobao.parse_order(payload).customer_name == ""
+
+
+def test_amount_parts_that_do_not_add_up_are_reported_not_refused() -> None:
+    payload = load("taobao_trade_shipped.json")
+    payload["trade_fullinfo_get_response"]["trade"]["post_fee"] = "10.00"
+    order = taobao.parse_order(payload)
+    assert order.total_amount == Decimal("250.80")
+    assert order.issues == ("trade_fullinfo_get_response.trade.payment: amount parts do not add up: goods 267.80 - "
+                            "discounts 25.00 + shipping 10.00 + tax 0 = 252.80, but the buyer pays 250.80",)
+
+
+def test_hong_kong_receivers_get_their_own_country_code_and_unknown_countries_are_reported() -> None:
+    payload = load("taobao_trade.json")
+    trade = payload["trade_fullinfo_get_response"]["trade"]
+    trade.update(receiver_state="香港特别行政区", receiver_country="中国")
+    assert taobao.parse_order(payload).address.country_code == "HK"
+    trade.update(receiver_state="浙江省", receiver_country="Atlantis")
+    order = taobao.parse_order(payload)
+    assert order.address.country_code == ""
+    assert order.issues == ("trade_fullinfo_get_response.trade.receiver_country: country 'Atlantis' is not a known "
+                            "name; country code left empty",)
 
 
 def test_bare_trade_and_flattened_orders_and_numeric_ids() -> None:
@@ -103,6 +163,8 @@ def test_error_response_is_refused() -> None:
         ("status", None, f"{TRADE}.status"),
         ("orders", {"order": []}, f"{TRADE}.orders"),
         ("orders", None, f"{TRADE}.orders"),
+        ("pay_time", "2024/03/01 10:16", f"{TRADE}.pay_time"),
+        ("post_fee", "5元", f"{TRADE}.post_fee"),
     ],
 )
 def test_malformed_trades_name_the_field(key: str, value: object, field: str) -> None:
@@ -111,6 +173,20 @@ def test_malformed_trades_name_the_field(key: str, value: object, field: str) ->
     with pytest.raises(PayloadError) as err:
         taobao.parse_order(payload)
     assert err.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "field"),
+    [("consign_time", "21/05/2024", "orders.order[2].consign_time"),
+     ("adjust_fee", "-5,00", "orders.order[2].adjust_fee"),
+     ("invoice_no", 7.5, "orders.order[2].invoice_no")],
+)
+def test_malformed_sub_order_waybill_or_adjustment_names_the_field(key: str, value: object, field: str) -> None:
+    payload = load("taobao_trade_shipped.json")
+    payload["trade_fullinfo_get_response"]["trade"]["orders"]["order"][2][key] = value
+    with pytest.raises(PayloadError) as err:
+        taobao.parse_order(payload)
+    assert err.value.field == f"{TRADE}.{field}"
 
 
 def test_sub_order_quantity_type_error_points_at_the_sub_order() -> None:

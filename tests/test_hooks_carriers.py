@@ -89,9 +89,12 @@ async def test_aftership_first_in_transit_is_the_pick_up(world, gql):
     await ups.refresh_from_db()
     assert ups.status == ShipmentStatus.PICKED_UP
     assert ups.estimated_delivery == datetime(2024, 3, 5, 23, 0, tzinfo=UTC)
-    # the checkpoint without a UTC offset is skipped and reported, not placed on a guessed clock
-    assert len(await _statuses(ups)) == 2
-    assert await Alert.filter(order_id=order.id, kind="intake.payload_issues").count() == 1
+    # the checkpoint without a UTC offset is read in its own place's zone (Portland, Oregon), not dropped
+    scans = await TrackingEvent.filter(shipment_id=ups.id).order_by("occurred_at")
+    assert [(s.occurred_at, s.time_inferred) for s in scans] == [
+        (datetime(2024, 3, 1, 18, 0, tzinfo=UTC), False), (datetime(2024, 3, 2, 17, 12, tzinfo=UTC), False),
+        (datetime(2024, 3, 3, 6, 40, tzinfo=UTC), True)]
+    assert await Alert.filter(order_id=order.id).count() == 0
 
 
 async def test_bad_signatures_are_refused_in_the_provider_format(world, gql):

@@ -3,8 +3,11 @@
 A push is a form POST: ``RequestData`` (JSON), ``DataSign`` and
 ``RequestType`` (101 trace, 102 value-added trace).  ``RequestData`` holds
 ``Data[]``, one entry per waybill, each with its full trace history.
-Times are 'yyyy-MM-dd HH:mm:ss' China time and occasionally malformed: such
-a trace is skipped and reported, the rest of the push still lands.
+Times are 'yyyy-MM-dd HH:mm:ss' Beijing time without an offset (each scan is
+marked ``time_inferred``, zone ``Asia/Shanghai``) and occasionally malformed:
+such a trace is skipped and reported, the rest of the push still lands.
+``EstimatedDeliveryTime`` is a date ('yyyy-MM-dd': the end of that day in
+Beijing time) or a date and time.
 ``status_code`` is ``StateEx`` when given (detailed) else ``State``; the
 coarse ``State`` is kept in ``extra_codes["State"]``.
 """
@@ -23,6 +26,7 @@ from adapters.carriers.common import (
     json_reply,
     lenient_time,
 )
+from adapters.carriers.local_time import CHINA, china_scan_time, delivery_estimate
 from adapters.reader import Reader
 from domain.inbound.normalized import (
     InboundTracking,
@@ -54,12 +58,19 @@ def verify(form: Mapping[str, str], app_key: str) -> bool:
 
 
 def _event(trace: Reader) -> InboundTrackingEvent:
+    stamp = trace.req("AcceptTime", china_scan_time)
     return InboundTrackingEvent(
         status_code=trace.text("Action"),
-        occurred_at=trace.req("AcceptTime", wire.china_time),
+        occurred_at=stamp.at,
         description=trace.text("AcceptStation"),
         location=trace.text("Location"),
+        time_inferred=stamp.inferred,
+        time_zone=stamp.zone,
     )
+
+
+def _estimate(value: object, field: str) -> datetime:
+    return delivery_estimate(value, field, CHINA)
 
 
 def _tracking(item: Reader) -> InboundTracking:
@@ -74,7 +85,7 @@ def _tracking(item: Reader) -> InboundTracking:
         tracking_no=item.req("LogisticCode", wire.ident),
         status_code=state_ex or state,
         events=collect_events(item.objs("Traces", required=False), _event, issues),
-        estimated_delivery=lenient_time(item, "EstimatedDeliveryTime", wire.china_time, issues),
+        estimated_delivery=lenient_time(item, "EstimatedDeliveryTime", _estimate, issues),
         extra_codes={"State": state} if state else {},
         issues=tuple(issues),
     )

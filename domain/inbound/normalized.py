@@ -82,7 +82,7 @@ class SealedContact:
 class InboundShipment:
     """A parcel the channel already knows of: its waybill, carrier and (optionally) which lines it holds.
 
-    ``carrier`` is the normalised code (``domain.tracking.carrier_codes``),
+    ``carrier`` is the normalised code (``domain.inbound.carrier_codes``),
     ``carrier_name`` what the channel wrote (``顺丰速运``, ``44``, ``UPS``).
     """
 
@@ -161,7 +161,8 @@ class InboundTrackingEvent:
 
     ``time_inferred``: the provider gave a local time without an offset and
     the parser inferred it from where the scan happened (the checkpoint's
-    country, China time for Chinese carriers).
+    country, China time for Chinese carriers); ``time_zone`` names the IANA
+    zone it was read in (``"America/Los_Angeles"``), for lineage.
     """
 
     status_code: str
@@ -169,6 +170,7 @@ class InboundTrackingEvent:
     description: str
     location: str
     time_inferred: bool = False
+    time_zone: str = ""
 
     def __post_init__(self) -> None:
         _require_utc(self.occurred_at, "occurred_at")

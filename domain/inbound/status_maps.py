@@ -166,18 +166,23 @@ AMAZON: dict[str, Entry] = {
 }
 
 # ------------------------------------------------------------------ carriers
+# Every documented code of each tracking provider is here, so a normal push never raises an
+# "unmapped code" alert; a code missing from these tables is genuinely new and alerts with the raw input.
 
-KDNIAO: dict[str, Entry] = {
-    # State (coarse)
+KDNIAO: dict[str, Entry] = {  # State (coarse) and StateEx / Traces[].Action (detailed) share one code space
+    # "0" (no trace yet) states nothing about the parcel: see SILENT.
     "1": _s(S.PICKED_UP),
     "2": _s(S.IN_TRANSIT),
     "3": _s(S.DELIVERED),
     "4": _s(S.EXCEPTION),
-    # "0" (no trace yet) is unmapped: it states nothing about the parcel.
-    # StateEx (detailed)
+    "5": _s(S.IN_TRANSIT),  # forwarded (转寄)
+    "6": _s(S.CUSTOMS),  # customs clearance (清关)
     "10": _s(S.LABEL_CREATED),  # awaiting pick-up
     "201": _s(S.IN_TRANSIT),  # arrived in delivery city
     "202": _s(S.OUT_FOR_DELIVERY),
+    "204": _s(S.IN_TRANSIT),  # arrived at a transit hub
+    "205": _s(S.IN_TRANSIT),  # arrived at the delivering station, not yet out for delivery
+    "206": _s(S.IN_TRANSIT),  # sent on by the collecting station
     "211": _s(S.AT_PICKUP_POINT),  # in locker / station
     "301": _s(S.DELIVERED),
     "302": _s(S.DELIVERED),  # signed after an exception
@@ -191,47 +196,73 @@ KDNIAO: dict[str, Entry] = {
     "406": _s(S.RETURNED),  # return signed
     "407": _s(S.RETURNING),  # return not yet signed
     "412": _s(S.EXCEPTION),  # locker pick-up overdue
+    "413": _s(S.EXCEPTION),  # intercepted in transit: someone must decide where it goes
+    "414": _s(S.EXCEPTION),  # damaged
+    "415": _s(S.EXCEPTION),  # sender cancelled the shipment
+    "416": _s(S.ATTEMPT_FAILED),  # recipient unreachable
+    "417": _s(S.EXCEPTION),  # delivery delayed
+    "418": _s(S.EXCEPTION),  # taken back out (of locker / station)
+    "419": _s(S.OUT_FOR_DELIVERY),  # out for delivery again
+    "420": _s(S.EXCEPTION),  # address incomplete
+    "421": _s(S.EXCEPTION),  # wrong recipient phone
+    "422": _s(S.EXCEPTION),  # mis-sorted
+    "423": _s(S.EXCEPTION),  # outside the delivery area
+    "601": _s(S.CUSTOMS),  # awaiting clearance
+    "602": _s(S.CUSTOMS),  # clearing
+    "603": _s(S.IN_TRANSIT),  # cleared, moving on
+    "604": _s(S.EXCEPTION),  # clearance problem
 }
+_KUAIDI100_CODES: dict[str, tuple[str, Entry]] = {  # code -> (state name as data[].status shows it, entry)
+    # state (coarse); 1 揽收 is the carrier's acceptance scan, the parcel's first real movement
+    "0": ("在途", _s(S.IN_TRANSIT)),
+    "1": ("揽收", _s(S.PICKED_UP)),
+    "2": ("疑难", _s(S.EXCEPTION)),
+    "3": ("签收", _s(S.DELIVERED)),
+    "4": ("退签", _s(S.RETURNED)),  # returned and signed by the sender
+    "5": ("派件", _s(S.OUT_FOR_DELIVERY)),
+    "6": ("退回", _s(S.RETURNING)),
+    "7": ("转投", _s(S.IN_TRANSIT)),  # handed to another carrier
+    "8": ("清关", _s(S.CUSTOMS)),
+    "14": ("拒签", _s(S.RETURNING)),  # refused by the recipient
+    # resultv2 (detailed), grouped under the state above them
+    "101": ("已下单", _s(S.LABEL_CREATED)),  # 揽收 group, but only ordered: not collected yet
+    "102": ("待揽收", _s(S.LABEL_CREATED)),  # 揽收 group, awaiting collection
+    "103": ("已揽收", _s(S.PICKED_UP)),
+    "1001": ("到达派件城市", _s(S.IN_TRANSIT)),
+    "1002": ("干线", _s(S.IN_TRANSIT)),
+    "1003": ("转递", _s(S.IN_TRANSIT)),  # forwarded to a new address
+    "501": ("投柜或驿站", _s(S.AT_PICKUP_POINT)),
+    "301": ("本人签收", _s(S.DELIVERED)),
+    "302": ("派件异常后签收", _s(S.DELIVERED)),
+    "303": ("代签", _s(S.DELIVERED)),
+    "304": ("投柜或站签收", _s(S.DELIVERED)),
+    "401": ("已销单", _s(S.EXCEPTION)),  # waybill revoked: not on its way, someone must decide
+    "201": ("超时未签收", _s(S.EXCEPTION)),
+    "202": ("超时未更新", _s(S.EXCEPTION)),
+    "203": ("拒收", _s(S.RETURNING)),  # refused, as state 14
+    "204": ("派件异常", _s(S.ATTEMPT_FAILED)),
+    "205": ("柜或驿站超时未取", _s(S.EXCEPTION)),
+    "206": ("无法联系", _s(S.ATTEMPT_FAILED)),
+    "207": ("超区", _s(S.EXCEPTION)),
+    "208": ("滞留", _s(S.EXCEPTION)),
+    "209": ("破损", _s(S.EXCEPTION)),
+    "210": ("销单", _s(S.EXCEPTION)),  # the sender asked to cancel: not on its way, someone must decide
+    "10": ("待清关", _s(S.CUSTOMS)),
+    "11": ("清关中", _s(S.CUSTOMS)),
+    "12": ("已清关", _s(S.IN_TRANSIT)),
+    "13": ("清关异常", _s(S.EXCEPTION)),
+}
+#: Codes and, for traces that carry only ``status`` (resultv2=1), the state names; they never collide.
 KUAIDI100: dict[str, Entry] = {
-    # state (coarse)
-    "0": _s(S.IN_TRANSIT),
-    "1": _s(S.PICKED_UP),
-    "2": _s(S.EXCEPTION),
-    "3": _s(S.DELIVERED),
-    "4": _s(S.RETURNED),  # returned and signed by the sender
-    "5": _s(S.OUT_FOR_DELIVERY),
-    "6": _s(S.RETURNING),
-    "7": _s(S.IN_TRANSIT),  # handed to another carrier
-    "8": _s(S.CUSTOMS),
-    "14": _s(S.RETURNING),  # refused
-    # resultv2 (detailed)
-    "101": _s(S.LABEL_CREATED),  # order placed
-    "102": _s(S.LABEL_CREATED),  # awaiting pick-up
-    "103": _s(S.PICKED_UP),
-    "1001": _s(S.IN_TRANSIT),  # arrived in city
-    "1002": _s(S.IN_TRANSIT),  # trunk
-    "1003": _s(S.IN_TRANSIT),
-    "201": _s(S.EXCEPTION),  # overdue
-    "202": _s(S.EXCEPTION),  # no update
-    "203": _s(S.RETURNING),  # refused, as state 14
-    "204": _s(S.ATTEMPT_FAILED),  # delivery exception
-    "205": _s(S.EXCEPTION),  # locker overdue
-    "206": _s(S.ATTEMPT_FAILED),  # recipient unreachable
-    "207": _s(S.EXCEPTION),  # out of delivery area
-    "208": _s(S.EXCEPTION),  # stuck
-    "209": _s(S.EXCEPTION),  # damaged
-    # "210" (cancelled) is unmapped: cancelled by whom and whether it moved is not said.
-    "301": _s(S.DELIVERED),
-    "302": _s(S.DELIVERED),  # signed after an exception
-    "303": _s(S.DELIVERED),  # signed by proxy
-    "304": _s(S.DELIVERED),  # signed at locker
-    "501": _s(S.AT_PICKUP_POINT),  # in locker
+    **{code: entry for code, (_, entry) in _KUAIDI100_CODES.items()},
+    **{name: entry for _, (name, entry) in _KUAIDI100_CODES.items()},
 }
-KUAIDI100_PUSH_STATUS: dict[str, Entry] = {
-    "abort": _s(S.EXPIRED),  # Kuaidi100 gave up tracking the waybill
+KUAIDI100_PUSH_STATUS: dict[str, Entry] = {  # param.status, the subscription's state
+    # polling / updateall (a full re-push) / shutdown (tracking ended, normally on signing): see SILENT.
+    "abort": _s(S.EXPIRED),  # Kuaidi100 gave up: "3天查询无记录" or "60天无变化"
 }
-AFTERSHIP: dict[str, Entry] = {
-    # "Pending" is unmapped: no information yet.
+AFTERSHIP: dict[str, Entry] = {  # tag
+    # "Pending" (no information yet) states nothing: see SILENT.
     "InfoReceived": _s(S.LABEL_CREATED),
     "InTransit": _s(S.IN_TRANSIT),
     "OutForDelivery": _s(S.OUT_FOR_DELIVERY),
@@ -241,8 +272,14 @@ AFTERSHIP: dict[str, Entry] = {
     "Exception": _s(S.EXCEPTION),
     "Expired": _s(S.EXPIRED),
 }
-AFTERSHIP_FIRST_TAG: dict[str, Entry] = {
+AFTERSHIP_FIRST_TAG: dict[str, Entry] = {  # refinement: the tag of an is_tracking_first_tag update
     "InTransit": _s(S.PICKED_UP),  # the first InTransit checkpoint is the carrier's acceptance scan
+}
+AFTERSHIP_SUBTAG: dict[str, Entry] = {  # refinement: only subtags that mean more than their tag
+    "InTransit_002": _s(S.PICKED_UP),  # acceptance scan
+    "InTransit_006": _s(S.CUSTOMS),  # handed over to customs for clearance
+    "Exception_010": _s(S.RETURNING),  # returning to sender
+    "Exception_011": _s(S.RETURNED),  # returned to sender
 }
 SHOPIFY_FULFILLMENT_EVENT: dict[str, Entry] = {
     "LABEL_PRINTED": _s(S.LABEL_CREATED),
@@ -275,7 +312,17 @@ TABLES: dict[str, dict[str, Entry]] = {
     "kuaidi100.push_status": KUAIDI100_PUSH_STATUS,
     "aftership": AFTERSHIP,
     "aftership.first_tag": AFTERSHIP_FIRST_TAG,
+    "aftership.subtag": AFTERSHIP_SUBTAG,
 }
+
+#: Known codes that state nothing about the parcel: they set no status and raise no "unmapped" alert.
+SILENT: dict[str, frozenset[str]] = {
+    "kdniao": frozenset({"0"}),  # no trace yet
+    "aftership": frozenset({"Pending"}),  # AfterShip has no information yet
+    "kuaidi100.push_status": frozenset({"polling", "updateall", "shutdown"}),  # normal subscription states
+}
+#: Tables that only refine another code (a code they lack falls through to the next table, silently).
+REFINEMENTS: frozenset[str] = frozenset({"aftership.first_tag", "aftership.subtag"})
 
 
 def table_for(source: str, key: str = "status") -> str:
@@ -291,6 +338,11 @@ def lookup(source: str, code: str) -> dict[str, str | None] | None:
     """
     entry = TABLES.get(source, {}).get(str(code))
     return dict(entry) if entry is not None else None
+
+
+def is_silent(source: str, code: str) -> bool:
+    """Whether ``code`` is a known code of table ``source`` that states no status (see :data:`SILENT`)."""
+    return str(code) in SILENT.get(source, frozenset())
 
 
 def lookup_first(*candidates: tuple[str, str]) -> dict[str, str | None] | None:

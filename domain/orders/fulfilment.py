@@ -38,15 +38,19 @@ async def ship_order(
     *,
     estimated_delivery: datetime | None = None,
     warehouse_id: int | None = None,
+    shipped_at: datetime | None = None,
 ) -> Shipment:
     """Record the hand-over of a packed order: a shipment with a tracking number, its reservations consumed.
 
     A split order ships per warehouse (``warehouse_id``): it is PARTIALLY_SHIPPED
-    until the last warehouse's parcel leaves.
+    until the last warehouse's parcel leaves. ``shipped_at`` is when the parcel
+    was handed over, if that was earlier than now (a late report); never later.
     """
     require_writer(actor)
     if not carrier.strip() or not tracking_no.strip():
         raise ValidationFailed("carrier and tracking number are both required", field="trackingNo")
+    if shipped_at is not None and (shipped_at.tzinfo is None or shipped_at > datetime.now(UTC)):
+        raise ValidationFailed("the hand-over time must be timezone-aware and not in the future", field="shippedAt")
     async with unit_of_work():
         order = await lock_order(actor, order_id)
         live = [r for r in await reservations.live_for_order(order.id) if r.kind == ReservationKind.ORDER]
@@ -63,7 +67,7 @@ async def ship_order(
             carrier=carrier.strip(),
             tracking_no=tracking_no.strip(),
             status=ShipmentStatus.LABEL_CREATED,
-            shipped_at=now,
+            shipped_at=shipped_at or now,
             estimated_delivery=estimated_delivery,
         )
         order.status = target
@@ -81,8 +85,12 @@ async def record_tracking(
     description: str = "",
     location: str = "",
     raw_code: str = "",
+    time_inferred: bool = False,
 ) -> TrackingEvent:
-    """Add one carrier scan; a delivery scan moves the order to DELIVERED."""
+    """Add one carrier scan; a delivery scan moves the order to DELIVERED.
+
+    ``time_inferred``: the carrier gave a local time without offset, placed in a zone by the parser.
+    """
     async with unit_of_work():
         shipment = (
             await Shipment.filter(id=shipment_id, order__tenant_id=actor.tenant_id).select_for_update().first()
@@ -97,6 +105,7 @@ async def record_tracking(
             location=location,
             occurred_at=occurred_at,
             source=actor.name,
+            time_inferred=time_inferred,
         )
         before_status = shipment.status
         if before_status not in _FINAL_SHIPMENT:

@@ -11,6 +11,25 @@ filed without moving the status back. The push's own status (Kdniao
 shipment status when the push is current. A scan without a code of its own
 is filed under that push status; its raw code stays empty so one can tell.
 
+Which shipment: the one carrying the push's tracking number; when several
+do, the one whose carrier is the push's carrier once both are normalised
+(:func:`domain.inbound.carrier_codes.normalize`: Kdniao ``SF``, Kuaidi100
+``shunfeng`` and AfterShip ``sf-express`` are all ``SF``). A push from a
+carrier the table does not know still matches when exactly one shipment has
+the number.
+
+Which status: the push's codes are looked up in the provider's tables
+(:mod:`domain.inbound.status_maps`) in order: the subscription state
+(Kuaidi100 ``param.status``), refinements (AfterShip first tag, subtag), the
+main code, the coarse code. Codes the provider documents as saying nothing
+(``status_maps.SILENT``: Kuaidi100 ``polling``, AfterShip ``Pending``) and
+codes a refinement table lacks pass silently; any other unknown code raises
+an ``intake.unmapped_code`` alert with the raw code.
+
+Times: a scan whose local time was placed in a zone by the parser
+(``time_inferred``) is stored so, and the lineage row of the update says how
+many scan times were inferred and in which zones.
+
 "Shipped but not moving": :func:`check_not_moving` alerts on shipments still
 without a carrier scan past pick-up ``hours`` after they were handed over,
 and on channel-shipped orders for which no carrier tracking exists at all.
@@ -18,9 +37,11 @@ and on channel-shipped orders for which no carrier tracking exists at all.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from tortoise import connections
 
@@ -31,9 +52,10 @@ from domain.errors import DomainError
 from domain.inbound import payloads, status_maps
 from domain.inbound import status_mapping as mapping_tables
 from domain.inbound.normalized import InboundTracking, InboundTrackingEvent
-from domain.inbound.status_mapping import Mappings
+from domain.inbound.status_mapping import Mappings, Table
 from domain.orders import fulfilment
 from domain.statuses import OrderStatus, ShipmentStatus
+from domain.inbound import carrier_codes
 from domain.unit_of_work import unit_of_work
 from events import log
 from models import Order, Shipment, TrackingEvent
@@ -42,26 +64,14 @@ S = ShipmentStatus
 _FINAL = frozenset({S.DELIVERED, S.RETURNED, S.EXPIRED})
 NOT_MOVING = "shipment.not_moving"
 
-#: Carrier codes that name the same carrier across providers; used only to tell apart two shipments
-#: with the same tracking number.
-CARRIER_ALIASES: tuple[frozenset[str], ...] = tuple(frozenset(names) for names in (
-    {"sf", "shunfeng", "sf-express", "sfexpress", "顺丰"},
-    {"yto", "yuantong", "yto-express"},
-    {"zto", "zhongtong", "zto-express"},
-    {"sto", "shentong", "sto-express"},
-    {"yd", "yunda", "yunda-express"},
-    {"jd", "jingdong", "jd-express", "jdl"},
-    {"ems", "china-ems", "youzhengguonei"},
-    {"dbl", "debangwuliu", "deppon", "debangkuaidi"},
-    {"htky", "huitongkuaidi", "best-express", "baishiwuliu"},
-    {"jtsd", "jtexpress", "jt-express", "jtexpress-cn"},
-    {"ups"}, {"fedex"}, {"dhl", "dhl-express"}, {"usps"},
-))
+
+def carrier_key(name: str) -> str:
+    """What two carrier spellings must share to be the same carrier: the normalised code, else the lowered name."""
+    return carrier_codes.normalize(name) or name.strip().lower()
 
 
 def same_carrier(a: str, b: str) -> bool:
-    a, b = a.strip().lower(), b.strip().lower()
-    return a == b or any(a in group and b in group for group in CARRIER_ALIASES)
+    return carrier_key(a) == carrier_key(b)
 
 
 class TrackingOutcome(StrEnum):
@@ -86,27 +96,34 @@ def carrier_actor(tenant_id: int, provider: str) -> Actor:
     return Actor(tenant_id=tenant_id, role=Role.SERVICE, name=f"carrier:{provider}", source="carrier")
 
 
+def _candidates(tracking: InboundTracking) -> list[tuple[str, str]]:
+    """(table, code) pairs a push states, most decisive first (see module doc)."""
+    provider, extra = tracking.provider, tracking.extra_codes
+    pairs = [(f"{provider}.push_status", extra.get("push_status", "")), (f"{provider}.first_tag", extra.get("first_tag", "")),
+             (f"{provider}.subtag", extra.get("subtag", "")), (provider, tracking.status_code)]
+    if extra.get("State") != tracking.status_code:
+        pairs.append((provider, extra.get("State", "")))
+    return [(name, code) for name, code in pairs if code]
+
+
+def _unmapped(table: Table, code: str) -> bool:
+    """Whether a code no entry maps deserves an alert: not when documented as silent or only a refinement missed."""
+    if code in table.overrides:  # the tenant unmapped it on purpose
+        return table.name not in status_maps.REFINEMENTS
+    if table.name in status_maps.REFINEMENTS or status_maps.is_silent(table.name, code):
+        return False
+    return table.exists or "." not in table.name
+
+
 def push_status(tracking: InboundTracking, mappings: Mappings) -> tuple[ShipmentStatus | None, list[str]]:
     """The shipment status a push states, and the codes no table knew."""
-    provider = tracking.provider
     unmapped: list[str] = []
-    candidates: list[tuple[str, str]] = []
-    push_state = tracking.extra_codes.get("push_status")
-    if push_state:
-        candidates.append((f"{provider}.push_status", push_state))
-    if tracking.extra_codes.get("first_tag"):
-        candidates.append((f"{provider}.first_tag", tracking.extra_codes["first_tag"]))
-    if tracking.status_code:
-        candidates.append((provider, tracking.status_code))
-    coarse = tracking.extra_codes.get("State")
-    if coarse and coarse != tracking.status_code:
-        candidates.append((provider, coarse))
-    for name, code in candidates:
+    for name, code in _candidates(tracking):
         table = mappings.table(name)
         entry = table.lookup(code)
         if entry is not None and entry.get("shipment"):
             return ShipmentStatus(entry["shipment"]), unmapped
-        if name == provider or table.exists:
+        if _unmapped(table, code):
             unmapped.append(f"{name}:{code}")
     return None, unmapped
 
@@ -122,21 +139,20 @@ async def apply_tracking(
     actor: Actor, tracking: InboundTracking, *, payload_sha256: str = "", mapping_max_age: float = 0.0
 ) -> TrackingResult:
     """Apply one waybill's push in one transaction (see module doc)."""
-    names = {tracking.provider, f"{tracking.provider}.push_status", f"{tracking.provider}.first_tag"}
+    names = {tracking.provider, *(f"{tracking.provider}.{key}" for key in ("push_status", "first_tag", "subtag"))}
     mappings = await mapping_tables.load(actor.tenant_id, names, max_age=mapping_max_age)
     status, unmapped = push_status(tracking, mappings)
     ref = payloads.ref(payload_sha256) if payload_sha256 else None
     async with unit_of_work():
-        candidates = await Shipment.filter(order__tenant_id=actor.tenant_id, tracking_no=tracking.tracking_no.strip()).select_for_update()
-        if len(candidates) > 1:
-            candidates = [s for s in candidates if same_carrier(s.carrier, tracking.carrier)]
-        if not candidates:
+        carrying = await Shipment.filter(order__tenant_id=actor.tenant_id, tracking_no=tracking.tracking_no.strip()).select_for_update()
+        if not carrying:
             return TrackingResult(TrackingOutcome.UNKNOWN_WAYBILL, tracking.tracking_no)
-        if len(candidates) > 1:
+        candidates = carrying if len(carrying) == 1 else [s for s in carrying if same_carrier(s.carrier, tracking.carrier)]
+        if len(candidates) != 1:
             return TrackingResult(TrackingOutcome.AMBIGUOUS, tracking.tracking_no,
-                                  notes=[f"{len(candidates)} shipments carry this tracking number"])
-        shipment = candidates[0]
-        return await _apply(actor, shipment, tracking, status, unmapped, mappings, ref)
+                                  notes=[f"{len(carrying)} shipments carry this tracking number, "
+                                         f"{len(candidates)} of them by carrier {tracking.carrier}"])
+        return await _apply(actor, candidates[0], tracking, status, unmapped, mappings, ref)
 
 
 async def _apply(
@@ -158,7 +174,7 @@ async def _apply(
         await TrackingEvent.bulk_create([
             TrackingEvent(shipment_id=shipment.id, status=scan_status(e, tracking.provider, mappings, status) or shipment.status,
                           raw_code=e.status_code[:32], description=e.description[:500], location=e.location[:200],
-                          occurred_at=e.occurred_at, source=actor.name[:32])
+                          occurred_at=e.occurred_at, source=actor.name[:32], time_inferred=e.time_inferred)
             for e in backfill
         ])
         result.notes.append(f"{len(backfill)} late scans filed without changing the status")
@@ -167,12 +183,13 @@ async def _apply(
         fallback = status if is_newest else None
         scan = scan_status(event, tracking.provider, mappings, fallback) or _previous(shipment, status)
         await fulfilment.record_tracking(actor, shipment.id, scan, event.occurred_at, description=event.description[:500],
-                                         location=event.location[:200], raw_code=event.status_code[:32])
+                                         location=event.location[:200], raw_code=event.status_code[:32],
+                                         time_inferred=event.time_inferred)
     result.new_scans = len(fresh)
     shipment = await Shipment.get(id=shipment.id)
     if status is not None and current and shipment.status != status and shipment.status not in _FINAL:
         await _set_status(actor, shipment, status, tracking, ref)
-    if tracking.estimated_delivery and shipment.estimated_delivery != tracking.estimated_delivery:
+    if tracking.estimated_delivery and current and shipment.estimated_delivery != tracking.estimated_delivery:
         await Shipment.filter(id=shipment.id).update(estimated_delivery=tracking.estimated_delivery)
     shipment = await Shipment.get(id=shipment.id)
     if shipment.status != S.LABEL_CREATED:
@@ -181,17 +198,34 @@ async def _apply(
     changed = bool(fresh) or shipment.status != before_status
     result.outcome = TrackingOutcome.APPLIED if changed else TrackingOutcome.UNCHANGED
     result.status = shipment.status
+    if not same_carrier(shipment.carrier, tracking.carrier):
+        result.notes.append(f"carrier differs: the shipment says {shipment.carrier}, the push {tracking.carrier}")
     if changed or unmapped or tracking.issues:
+        inferred = inferred_times(fresh)
+        after = {"shipment_id": shipment.id, "status": shipment.status, "status_code": tracking.status_code,
+                 "extra_codes": dict(tracking.extra_codes), "unmapped": unmapped, "new_scans": len(fresh)}
+        if inferred["count"]:
+            after["inferred_times"] = inferred
+        notes = [*result.notes, _inferred_note(inferred)] if inferred["count"] else result.notes
+        reason = (f"{tracking.provider} {tracking.carrier} {tracking.tracking_no}: {len(fresh)} new scans"
+                  + ("" if current else " (push older than the last scan)") + "".join(f"; {note}" for note in notes))
         await log.append(
             tenant_id=actor.tenant_id, order_id=order_id, type="intake.tracking_applied", actor=actor.name,
-            source=actor.source, reason=f"{tracking.provider} {tracking.carrier} {tracking.tracking_no}: "
-                                        f"{len(fresh)} new scans" + ("" if current else " (push older than the last scan)"),
-            before={"shipment_id": shipment.id, "status": before_status},
-            after={"shipment_id": shipment.id, "status": shipment.status, "status_code": tracking.status_code,
-                   "extra_codes": dict(tracking.extra_codes), "unmapped": unmapped, "new_scans": len(fresh)},
-            payload_ref=ref,
+            source=actor.source, reason=reason, before={"shipment_id": shipment.id, "status": before_status},
+            after=after, payload_ref=ref,
         )
     return result
+
+
+def inferred_times(events: list[InboundTrackingEvent]) -> dict[str, Any]:
+    """How many scan times were placed in a zone by the parser, and how many per zone (for lineage)."""
+    zones = Counter(event.time_zone or "unknown" for event in events if event.time_inferred)
+    return {"count": sum(zones.values()), "zones": dict(sorted(zones.items()))}
+
+
+def _inferred_note(inferred: dict[str, Any]) -> str:
+    zones = ", ".join(f"{zone} ({count})" for zone, count in inferred["zones"].items())
+    return f"{inferred['count']} scan times came without a UTC offset and were read as local time in {zones}"
 
 
 def _previous(shipment: Shipment, status: ShipmentStatus | None) -> ShipmentStatus:
@@ -262,7 +296,7 @@ async def check_not_moving(tenant_id: int | None = None, *, hours: float = 24.0,
             order__status__in=[OrderStatus.SHIPPED, OrderStatus.PARTIALLY_SHIPPED], **scope,
         ).prefetch_related("order")
         report.checked += len(idle)
-        for shipment in idle:
+        for shipment in await _without_carrier_scans(idle):
             order = shipment.order
             raised = await raise_alert(
                 tenant_id=order.tenant_id, order_id=order.id, kind=NOT_MOVING, severity="warning",
@@ -285,6 +319,20 @@ async def check_not_moving(tenant_id: int | None = None, *, hours: float = 24.0,
             )
             report.alerted.append(order.id)
     return report
+
+
+async def _without_carrier_scans(shipments: list[Shipment]) -> list[Shipment]:
+    """Those with no scan past the label: a parcel with carrier scans is moving, whatever its stored status says.
+
+    A shipment reported by a channel (``source="channel"``) can carry scans that
+    arrived before it existed or were filed under a status no table knew; it
+    is not "not moving" while those scans show the carrier has it.
+    """
+    if not shipments:
+        return []
+    moving = set(await TrackingEvent.filter(shipment_id__in=[s.id for s in shipments])
+                 .exclude(status=S.LABEL_CREATED).values_list("shipment_id", flat=True))
+    return [s for s in shipments if s.id not in moving]
 
 
 async def _try_lock() -> bool:

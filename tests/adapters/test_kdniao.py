@@ -21,6 +21,7 @@ from domain.inbound.normalized import (
 
 APP_KEY = "56da2cf8-c8a2-44b2-b6fa-476cd7d1ba17"
 REQUEST_DATA = raw("kdniao_request_data.json").decode("utf-8")
+BEIJING = "Asia/Shanghai"
 
 
 def _sign(request_data: str, app_key: str = APP_KEY) -> str:
@@ -54,10 +55,10 @@ def test_parses_every_waybill_and_skips_only_the_malformed_trace() -> None:
         carrier="YTO",
         tracking_no="YT7412345678901",
         status_code="202",
-        events=(
-            InboundTrackingEvent("1", utc(2024, 3, 1, 10, 20, 0), "【杭州市西湖区公司】已揽收", "杭州市"),
-            InboundTrackingEvent("2", utc(2024, 3, 1, 22, 10, 0), "快件已到达【杭州转运中心】", "杭州市"),
-            InboundTrackingEvent("202", utc(2024, 3, 2, 1, 30, 0), "【杭州市文新】派件员正在为您派件", "杭州市"),
+        events=(  # Beijing time on the wire, no offset: placed in Asia/Shanghai and marked so
+            InboundTrackingEvent("1", utc(2024, 3, 1, 10, 20, 0), "【杭州市西湖区公司】已揽收", "杭州市", True, BEIJING),
+            InboundTrackingEvent("2", utc(2024, 3, 1, 22, 10, 0), "快件已到达【杭州转运中心】", "杭州市", True, BEIJING),
+            InboundTrackingEvent("202", utc(2024, 3, 2, 1, 30, 0), "【杭州市文新】派件员正在为您派件", "杭州市", True, BEIJING),
         ),
         estimated_delivery=utc(2024, 3, 2, 10, 0, 0),
         extra_codes={"State": "2"},
@@ -89,6 +90,14 @@ def test_value_added_push_and_missing_state_ex_and_failed_item() -> None:
     assert second.status_code == "0" and second.events == ()
     assert any("暂无轨迹信息" in issue for issue in second.issues)
     assert any("EstimatedDeliveryTime" in issue and "ignored" in issue for issue in second.issues)
+
+
+def test_a_date_only_estimate_is_the_end_of_that_day_in_beijing() -> None:
+    data = json.loads(REQUEST_DATA)
+    data["Data"][0]["EstimatedDeliveryTime"] = "2024-03-03"
+    first, _ = kdniao.parse_push(wire.parse_form(_body(json.dumps(data, ensure_ascii=False))))
+    assert first.estimated_delivery == utc(2024, 3, 3, 15, 59, 59)
+    assert first.issues == ()
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from domain.inbound.normalized import (
 
 SALT = "k100-salt-7f3a"
 PARAM = raw("kuaidi100_param.json").decode("utf-8")
+BEIJING = "Asia/Shanghai"
 
 
 def _body(param: str = PARAM, sign: str | None = None) -> bytes:
@@ -43,10 +44,12 @@ def test_parses_the_push_oldest_event_first() -> None:
         carrier="yuantong",
         tracking_no="YT7412345678901",
         status_code="5",
-        events=(
-            InboundTrackingEvent("1", utc(2024, 3, 1, 10, 20, 0), "【杭州市西湖区公司】已揽收", "浙江,杭州市,西湖区"),
-            InboundTrackingEvent("0", utc(2024, 3, 1, 22, 10, 0), "快件已到达【杭州转运中心】", "浙江,杭州市"),
-            InboundTrackingEvent("5", utc(2024, 3, 2, 1, 30, 0), "【杭州市文新】派件员正在为您派件", "浙江,杭州市,西湖区"),
+        events=(  # Beijing time on the wire, no offset: placed in Asia/Shanghai and marked so
+            InboundTrackingEvent("1", utc(2024, 3, 1, 10, 20, 0), "【杭州市西湖区公司】已揽收", "浙江,杭州市,西湖区",
+                                 True, BEIJING),
+            InboundTrackingEvent("0", utc(2024, 3, 1, 22, 10, 0), "快件已到达【杭州转运中心】", "浙江,杭州市", True, BEIJING),
+            InboundTrackingEvent("5", utc(2024, 3, 2, 1, 30, 0), "【杭州市文新】派件员正在为您派件", "浙江,杭州市,西湖区",
+                                 True, BEIJING),
         ),
         estimated_delivery=None,
         extra_codes={"push_status": "polling"},
@@ -74,6 +77,51 @@ def test_trace_without_status_code_falls_back_to_text_and_ftime() -> None:
     (tracking,) = kuaidi100.parse_push({"param": json.dumps(param)})
     assert tracking.events[-1].status_code == "派件"
     assert tracking.events[-1].occurred_at == utc(2024, 3, 2, 1, 30, 0)
+
+
+def _param(name: str = "kuaidi100_collected.json", **changes: object) -> str:
+    param = json.loads(raw(name).decode("utf-8"))
+    last_changes = changes.pop("lastResult", {})
+    param.update(changes)
+    param["lastResult"].update(last_changes)  # type: ignore[arg-type]
+    return json.dumps(param, ensure_ascii=False)
+
+
+def test_a_polling_push_at_collection_is_a_pick_up_and_nothing_to_report() -> None:
+    (tracking,) = kuaidi100.parse_push({"param": _param()})
+    assert (tracking.carrier, tracking.status_code, tracking.extra_codes) == ("shunfeng", "1", {"push_status": "polling"})
+    (scan,) = tracking.events
+    assert (scan.status_code, scan.occurred_at, scan.time_inferred) == ("揽收", utc(2024, 3, 8, 13, 2, 0), True)
+    assert tracking.issues == ()
+    # resultv2=1 traces carry only the state's name: it maps like the code
+    assert status_maps.lookup("kuaidi100", "揽收") == status_maps.lookup("kuaidi100", "1") == {"shipment": "PICKED_UP"}
+
+
+def test_shutdown_after_signing_is_routine_but_shutdown_before_is_reported() -> None:
+    (signed,) = kuaidi100.parse_push({"param": _param(status="shutdown", lastResult={"state": "301", "ischeck": "1"})})
+    assert signed.extra_codes == {"push_status": "shutdown"} and signed.issues == ()
+    (stopped,) = kuaidi100.parse_push({"param": _param(status="shutdown", lastResult={"state": "0"})})
+    assert stopped.issues == ("param.status: Kuaidi100 stopped tracking (shutdown) while the parcel is not signed for "
+                              "(state 0): no further pushes will come",)
+
+
+def test_an_abort_that_corrects_the_carrier_code_does_not_end_tracking() -> None:
+    (tracking,) = kuaidi100.parse_push({"param": _param(status="abort", autoCheck="0", comNew="zhongtong")})
+    assert tracking.extra_codes == {"carrier_corrected": "zhongtong"}  # no push_status: nothing expired
+    assert tracking.issues == ("param.status: Kuaidi100 found the carrier code 'shunfeng' wrong and re-subscribed the "
+                               "waybill as 'zhongtong'; tracking goes on under that code",)
+
+
+@pytest.mark.parametrize(("arrival", "expected"), [("2024-03-10", utc(2024, 3, 10, 15, 59, 59)),
+                                                   ("2024-03-10 18:00:00", utc(2024, 3, 10, 10, 0, 0)),
+                                                   ("2024-03-10 18", utc(2024, 3, 10, 10, 0, 0))])
+def test_arrival_time_is_the_estimated_delivery_in_beijing_time(arrival: str, expected: object) -> None:
+    (tracking,) = kuaidi100.parse_push({"param": _param(lastResult={"arrivalTime": arrival})})
+    assert tracking.estimated_delivery == expected and tracking.issues == ()
+    (bad,) = kuaidi100.parse_push({"param": _param(lastResult={"arrivalTime": "明天"})})
+    assert bad.estimated_delivery is None
+    assert bad.issues == ("param.lastResult.arrivalTime: expected a date or an ISO-8601 date and time, got '明天'; "
+                          "ignored",)
 
 
 @pytest.mark.parametrize(

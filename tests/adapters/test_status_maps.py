@@ -55,7 +55,7 @@ def test_taobao_hold_and_close_before_payment() -> None:
     ("source", "code"),
     [("taobao", "WAIT_PRE_AUTH_CONFIRM"), ("taobao", "wait_seller_send_goods"), ("amazon", "Unfulfillable"),
      ("amazon", "Cancelled"), ("shopify", "paid/restocked"), ("shopify", "paid"), ("kdniao", "0"),
-     ("kdniao", "413"), ("kuaidi100", "210"), ("aftership", "Pending"), ("douyin", "103"), ("nosuch", "1"),
+     ("kdniao", "499"), ("kuaidi100", "9"), ("aftership", "Pending"), ("douyin", "103"), ("nosuch", "1"),
      ("taobao.refund_status", "UNKNOWN")],
 )
 def test_unmapped_codes_return_none(source: str, code: str) -> None:
@@ -113,12 +113,33 @@ def test_table_for_names_the_table_of_each_extra_code() -> None:
 
 
 def _sample_orders() -> list:
-    samples = {"shopify": "shopify_order.json", "taobao": "taobao_trade.json", "pinduoduo": "pinduoduo_order.json",
-               "douyin": "douyin_order.json", "wechat_channels": "wechat_channels_order.json"}
-    orders = [PARSERS[kind](load(name)) for kind, name in samples.items()]
-    combined = amazon.combine(load("amazon_get_order.json"), load("amazon_get_order_items.json"))
-    orders.append(amazon.parse_order(combined))
+    samples = [("shopify", "shopify_order.json"), ("shopify", "shopify_order_fulfilled.json"),
+               ("taobao", "taobao_trade.json"), ("taobao", "taobao_trade_shipped.json"),
+               ("pinduoduo", "pinduoduo_order.json"), ("pinduoduo", "pinduoduo_order_shipped.json"),
+               ("douyin", "douyin_order.json"), ("douyin", "douyin_order_shipped.json"),
+               ("wechat_channels", "wechat_channels_order.json"),
+               ("wechat_channels", "wechat_channels_order_shipped.json")]
+    orders = [PARSERS[kind](load(name)) for kind, name in samples]
+    for order_file, items_file in [("amazon_get_order.json", "amazon_get_order_items.json"),
+                                   ("amazon_get_order_cancel_requested.json",
+                                    "amazon_get_order_items_cancel_requested.json")]:
+        orders.append(amazon.parse_order(amazon.combine(load(order_file), load(items_file))))
     return orders
+
+
+@pytest.mark.parametrize(
+    ("sample", "expected"),
+    [("taobao_trade_shipped.json", "SHIPPED"), ("pinduoduo_order_shipped.json", "SHIPPED"),
+     ("douyin_order_shipped.json", "SHIPPED"), ("wechat_channels_order_shipped.json", "SHIPPED"),
+     ("shopify_order_fulfilled.json", "PARTIALLY_SHIPPED")],
+)
+def test_orders_that_arrive_with_waybills_map_to_shipped_states(sample: str, expected: str) -> None:
+    kind = {"taobao": "taobao", "pinduoduo": "pinduoduo", "douyin": "douyin", "wechat": "wechat_channels",
+            "shopify": "shopify"}[sample.split("_")[0]]
+    order = PARSERS[kind](load(sample))
+    assert order.shipments, sample
+    entry = status_maps.lookup(status_maps.table_for(order.source), order.status_code)
+    assert entry is not None and entry["order"] == expected
 
 
 def test_every_sample_code_with_a_table_is_mapped() -> None:

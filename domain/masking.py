@@ -1,9 +1,16 @@
-"""Masking of personal data for roles that may not see it.
+"""Masking of personal data for roles that may not see it, and recognising data that arrived masked or sealed.
 
     >>> mask_phone("13812341234")
     '138****1234'
     >>> mask_name("张三丰")
     '张**'
+    >>> mask_phone("138****5678")       # already masked by the platform: kept as is
+    '138****5678'
+
+Platforms (Taobao, Pinduoduo, Douyin) send receiver data masked (``张*``,
+``138****5678``) or encrypted (``~AgAAAA…~``). Masking an already-masked value
+again would squeeze out its asterisks (``1385678``) and show garbage, so every
+masking function returns masked input unchanged.
 """
 
 from __future__ import annotations
@@ -12,9 +19,24 @@ import hashlib
 
 import phonenumbers
 
+#: Characters platforms mask with: ASCII and full-width asterisks, bullets.
+MASK_CHARS = frozenset("*＊•●")
+#: Delimiters platforms wrap ciphertext in (Pinduoduo ``~…~``, Douyin ``#…#`` / ``$…$``).
+_CIPHER_DELIMITERS = "~#$"
+
+
+def is_masked(value: str | None) -> bool:
+    """The value was masked by someone (it contains a mask character), so it is not the clear value."""
+    return bool(value) and not MASK_CHARS.isdisjoint(value)  # type: ignore[arg-type]
+
+
+def looks_encrypted(value: str | None) -> bool:
+    """Platform ciphertext: wrapped in a repeated delimiter, e.g. ``~AgAAA…~`` or ``#ZgX…#``."""
+    return bool(value) and len(value) > 2 and value[0] == value[-1] and value[0] in _CIPHER_DELIMITERS  # type: ignore[arg-type,index]
+
 
 def mask_phone(phone: str | None) -> str | None:
-    if not phone:
+    if not phone or is_masked(phone):
         return phone
     digits = "".join(ch for ch in phone if ch.isdigit())
     if len(digits) < 7:
@@ -23,14 +45,14 @@ def mask_phone(phone: str | None) -> str | None:
 
 
 def mask_name(name: str | None) -> str | None:
-    if not name:
+    if not name or is_masked(name):
         return name
     return name[0] + "*" * max(1, len(name) - 1)
 
 
 def mask_address(address: str | None) -> str | None:
-    """Keep nothing of the street line but that it exists."""
-    if not address:
+    """Keep nothing of the street line but that it exists (a platform's own masked form is kept as sent)."""
+    if not address or is_masked(address):
         return address
     return "****"
 

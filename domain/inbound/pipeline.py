@@ -4,7 +4,8 @@ The channel pipeline is ``domain.intake.receive``, the tracking-push one
 ``domain.tracking.receive``. Both follow the same order of checks, so nothing
 is lost and nothing unauthenticated is applied:
 
-1. unknown channel / carrier account → the body is kept in the quarantine
+1. unknown channel → 404 with nothing stored (``domain.intake.receive``);
+   unknown carrier account → the body is kept in the quarantine
    (unverified) and answered 404;
 2. signature → 401, nothing stored (the caller counts it);
 3. the body is kept, content-addressed (``InboundPayload``);

@@ -6,12 +6,22 @@
 One transaction per inbound order:
 
 1. a delivery id already applied → ``duplicate``, nothing changes;
-2. the order (tenant, channel, external id) is locked, or created in the
+2. the order (tenant, channel, external id) is locked — in the same
+   statement as the channel's SKU aliases for its lines — or created in the
    status the channel reports (``created``); a concurrent twin that loses the
    unique-constraint race retries and finds the order;
-3. the source's own modified time decides: equal → ``duplicate`` (nothing
-   changes), older → ``stale`` (one lineage row, nothing applied), newer →
-   the update is reconciled (``updated`` / ``unchanged``).
+3. the source's own modified time decides: older → ``stale`` (one lineage
+   row, nothing applied); equal with the same content fingerprint →
+   ``duplicate`` (nothing changes); equal with other content → applied like
+   a newer one, unless it would move the order backwards, which is recorded
+   as a ``conflict`` (lineage row and alert, nothing applied), since which of
+   two same-second updates is the later cannot be told; newer → the update
+   is reconciled (``updated`` / ``unchanged``).
+
+What an update changes besides the status (receiver, lines, amounts, the
+buyer's email) follows ``domain.intake.changes``; the channel's waybills
+become shipments (``domain.intake.waybills``) before the status moves, so an
+order the channel reports shipped ends SHIPPED with its parcel.
 
 How a channel status is reconciled with ours (never silently):
 
@@ -29,8 +39,9 @@ How a channel status is reconciled with ours (never silently):
   (intercept the parcel); a payment regression, or a move while a person
   holds the order, is likewise alerted and not applied;
 - a platform hold (Taobao ``PAID_FORBID_CONSIGN``, Pinduoduo group not
-  formed) and an unmapped code put the order ON_HOLD with a ``channel: …``
-  reason, lifted automatically once the channel (or a new mapping) clears it.
+  formed), an unmapped code and a buyer's open cancel or refund request put
+  the order ON_HOLD, lifted automatically once the channel (or a new
+  mapping) clears it; the goods leaving (channel "shipped") lifts them too.
 """
 
 from __future__ import annotations
@@ -40,7 +51,6 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from tortoise import connections
 from tortoise.exceptions import IntegrityError
 
 from domain import orders
@@ -52,19 +62,28 @@ from domain.errors import DomainError
 from domain.inbound import payloads
 from domain.inbound import status_mapping as mapping_tables
 from domain.inbound.normalized import InboundOrder
-from domain.intake import fast_insert
+from domain.intake import buyer_requests, fast_insert
+from domain.intake.amounts import amount_issues
+from domain.intake.changes import (
+    Sync,
+    effective_status,
+    sync_amounts,
+    sync_contact,
+    sync_customer_email,
+    sync_lines,
+)
+from domain.intake.lookup import Aliases, locate
 from domain.intake.plan import (
-    CONTENT_HOLD,
     OrderPlan,
-    address_digest,
-    address_fields,
     after_sale_alert,
     check_storable,
+    content_digest,
     content_holds,
-    lines_digest,
+    is_content_hold,
     open_after_sales,
     payment_plan,
     plan_new_order,
+    state_values,
     unmapped_alert,
 )
 from domain.intake.reading import (
@@ -75,11 +94,12 @@ from domain.intake.reading import (
     skipped_steps,
     tables_for,
 )
+from domain.intake.rows import plan_rows, raise_plan_alerts
+from domain.intake.waybills import sync_waybills
 from domain.masking import phone_hash
 from domain.order_machine import HOLDABLE, TRANSITIONS
 from domain.orders.create import NewCustomer
 from domain.snapshots import order_state
-from domain.sql import dialect_sql
 from domain.statuses import OrderStatus, PaymentStatus
 from domain.stock import reservations
 from domain.unit_of_work import unit_of_work
@@ -90,16 +110,12 @@ from models import (
     ChannelOrderState,
     Customer,
     Order,
-    OrderEvent,
-    OrderLine,
-    OrderTag,
     Payment,
 )
 
 O = OrderStatus
 #: Statuses a channel "paid, to ship" is consistent with: our own fulfilment steps refine it.
 _REFINES_PAID = frozenset({O.ALLOCATED, O.PICKING, O.PACKED})
-_SHIPPED_OR_LATER = frozenset({O.PARTIALLY_SHIPPED, O.SHIPPED, O.DELIVERED, O.COMPLETED})
 
 
 class Outcome(StrEnum):
@@ -108,6 +124,7 @@ class Outcome(StrEnum):
     UNCHANGED = "unchanged"
     DUPLICATE = "duplicate"
     STALE = "stale"
+    CONFLICT = "conflict"
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +182,7 @@ async def apply_order(
     for attempt in range(3):
         try:
             async with unit_of_work():
-                return await _apply(actor, channel, inbound, arrival, reading)
+                return await apply_in_transaction(actor, channel, inbound, arrival, reading)
         except IntegrityError:
             # A concurrent twin created the same order first: it exists now, so this becomes an update.
             if attempt == 2:
@@ -173,7 +190,11 @@ async def apply_order(
     raise AssertionError("unreachable")
 
 
-async def _apply(actor: Actor, channel: Channel, inbound: InboundOrder, arrival: Arrival, reading: Reading) -> IntakeResult:
+async def apply_in_transaction(
+    actor: Actor, channel: Channel, inbound: InboundOrder, arrival: Arrival, reading: Reading,
+    aliases: Aliases | None = None,
+) -> IntakeResult:
+    """The body of :func:`apply_order`, inside the caller's transaction; ``aliases`` given = already loaded (imports)."""
     source = arrival.delivery_source or f"channel:{channel.id}"
     if arrival.body is not None:
         claimed = await payloads.record_arrival(
@@ -185,15 +206,19 @@ async def _apply(actor: Actor, channel: Channel, inbound: InboundOrder, arrival:
     else:
         claimed = True
     if not claimed:
-        existing = await _find(actor.tenant_id, channel.id, inbound.external_id, lock=False)
-        return IntakeResult(Outcome.DUPLICATE, existing.id if existing else None,
-                            existing.status if existing else None, ["delivery id already applied"])
-    order = await _find(actor.tenant_id, channel.id, inbound.external_id, lock=True)
-    if order is None:
+        existing_id, _ = await locate(actor.tenant_id, channel.id, inbound.external_id, (), lock=False)
+        existing = await Order.get(id=existing_id) if existing_id else None
+        return IntakeResult(Outcome.DUPLICATE, existing_id, existing.status if existing else None,
+                            ["delivery id already applied"])
+    skus = () if aliases is not None else [line.sku for line in inbound.lines]
+    order_id, found = await locate(actor.tenant_id, channel.id, inbound.external_id, skus, lock=True)
+    aliases = found if aliases is None else aliases
+    if order_id is None:
         plan = plan_new_order(inbound, reading, channel_id=channel.id, source=inbound.source,
-                              payload_sha256=arrival.payload_sha256, received_at=datetime.now(UTC))
+                              payload_sha256=arrival.payload_sha256, received_at=datetime.now(UTC), aliases=aliases)
         order = await insert_order(actor, channel.id, plan, arrival.ref)
         return IntakeResult(Outcome.CREATED, order.id, order.status, plan.notes)
+    order = await Order.get(id=order_id)
     state = await ChannelOrderState.filter(order_id=order.id).first()
     stored = order.source_updated_at
     if stored is not None and inbound.updated_at < stored:
@@ -208,47 +233,60 @@ async def _apply(actor: Actor, channel: Channel, inbound: InboundOrder, arrival:
         )
         return IntakeResult(Outcome.STALE, order.id, order.status)
     if stored is not None and inbound.updated_at == stored and not (state and state.unmapped):
-        return IntakeResult(Outcome.DUPLICATE, order.id, order.status, ["same source modified time"])
-    return await _update(actor, order, state, inbound, reading, arrival)
+        digest = content_digest(inbound)
+        if state is None or not state.content_digest or state.content_digest == digest:
+            return IntakeResult(Outcome.DUPLICATE, order.id, order.status, ["same source modified time and content"])
+        backwards = _moves_backwards(order, reading)
+        if backwards:
+            return await _same_time_conflict(actor, order, state, inbound, reading, arrival, digest, backwards)
+    return await _update(actor, order, state, inbound, reading, arrival, aliases)
 
 
-_FIND_SQL = 'SELECT "id" FROM "orders" WHERE "tenant_id" = ? AND "channel_id" = ? AND "external_id" = ?'
-
-
-async def _find(tenant_id: int, channel_id: int, external_id: str, *, lock: bool) -> Order | None:
-    """The order, locked FOR UPDATE when asked (a plain id lookup first: most deliveries are new orders)."""
-    connection = connections.get("default")
-    postgres = connection.capabilities.dialect == "postgres"
-    sql = dialect_sql(_FIND_SQL + (" FOR UPDATE" if lock and postgres else ""), 3)
-    rows = await connection.execute_query_dict(sql, [tenant_id, channel_id, external_id])
-    if not rows:
+def _moves_backwards(order: Order, reading: Reading) -> str | None:
+    """Why applying ``reading`` would move the order backwards, or ``None``."""
+    effective = effective_status(order)
+    if reading.cancelled:
         return None
-    return await Order.get(id=rows[0]["id"])
+    if effective == O.CANCELLED:
+        return f"it would reopen the {effective} order"
+    target = reading.forward
+    if target is None or effective not in FORWARD_RANK:
+        return None
+    if FORWARD_RANK[target] < FORWARD_RANK[effective] and not _consistent(target, effective):
+        return f"it would move the order back from {effective} to {target}"
+    return None
+
+
+async def _same_time_conflict(
+    actor: Actor, order: Order, state: ChannelOrderState, inbound: InboundOrder, reading: Reading, arrival: Arrival,
+    digest: str, why: str,
+) -> IntakeResult:
+    """Two updates with one source time disagree and this one points backwards: record it for a person."""
+    when = inbound.updated_at.isoformat()
+    reason = (f"update modified {when}, the same time as the applied one, says {reading.describe() or inbound.status_code}; "
+              f"{why}: recorded as a conflict, not applied")
+    await log.append(
+        tenant_id=actor.tenant_id, order_id=order.id, type="intake.conflict", actor=actor.name, source=actor.source,
+        reason=reason, before={"status": order.status, "status_code": state.status_code,
+                               "content_digest": state.content_digest, "source_updated_at": when},
+        after={"status_code": inbound.status_code, "extra_codes": dict(inbound.extra_codes), "mapped": reading.labels,
+               "content_digest": digest, "via": arrival.via},
+        payload_ref=arrival.ref,
+    )
+    await _conflict(actor, order, "warning", reason, reading, arrival.ref)
+    return IntakeResult(Outcome.CONFLICT, order.id, order.status, [reason])
 
 
 async def insert_order(actor: Actor, channel_id: int, plan: OrderPlan, payload_ref: str | None) -> Order:
-    """Write a planned first-seen order: order, lines, tags, payment, channel state, lineage, alerts."""
+    """Write a planned first-seen order: order, then its other rows and lineage in one round trip, then alerts."""
     customer_id = await customer_for(actor.tenant_id, plan.customer)
     order = await Order.create(
         tenant_id=actor.tenant_id, channel_id=channel_id, customer_id=customer_id, status=plan.status,
         status_before_hold=plan.status_before_hold, hold_reasons=plan.hold_reasons, **plan.order_fields,
     )
-    rows: list[Any] = [OrderLine(order_id=order.id, **line) for line in plan.lines]
-    rows += [OrderTag(order_id=order.id, tag=tag) for tag in plan.tags]
-    if plan.payment:
-        rows.append(Payment(order_id=order.id, gateway=plan.payment.gateway, reference=plan.payment.reference,
-                            amount=plan.payment.amount, currency=order.currency or "CNY", status=plan.payment.status))
-    rows.append(ChannelOrderState(order_id=order.id, tenant_id=actor.tenant_id, **plan.state))
-    # The lineage row, as events.log.append writes it, in the same round trip as the rest.
-    rows.append(OrderEvent(
-        tenant_id=actor.tenant_id, order_id=order.id, type="order.created", actor=actor.name, source=actor.source,
-        reason=f"channel reports {plan.state['status_code']}"[:500], before=None,
-        after=created_after(order, plan), payload_ref=payload_ref,
-    ))
-    await fast_insert.insert_all(rows)
-    for kind, severity, message, details in plan.alerts:
-        await raise_alert(tenant_id=actor.tenant_id, order_id=order.id, kind=kind, severity=severity,
-                                 message=message, details=details, actor=actor.name, source=actor.source)
+    await fast_insert.insert_all(plan_rows(actor, order, order.id, plan, payload_ref=payload_ref,
+                                           reason=f"channel reports {plan.state['status_code']}"))
+    await raise_plan_alerts(actor, order.id, plan)
     await reserve_if_policy_says(actor, order)
     return order
 
@@ -270,7 +308,7 @@ async def reserve_if_policy_says(actor: Actor, order: Order) -> None:
 
 
 async def customer_for(tenant_id: int, new: NewCustomer | None) -> int | None:
-    """The buyer's customer id: matched by phone hash, else created (as ``orders.create_order`` does)."""
+    """The buyer's customer id: matched by phone hash (an empty email filled in), else created."""
     if new is None or not (new.phone or new.name or new.email):
         return None
     row = Customer(tenant_id=tenant_id, name=new.name, phone=new.phone,
@@ -278,46 +316,37 @@ async def customer_for(tenant_id: int, new: NewCustomer | None) -> int | None:
     if not new.phone:
         await row.save()
         return row.pk
-    return await fast_insert.find_or_insert(row, {"tenant_id": tenant_id, "phone_hash": row.phone_hash})
-
-
-def created_after(order: Order, plan: OrderPlan) -> dict[str, Any]:
-    return {
-        **order_state(order),
-        "lines": len(plan.lines),
-        "total": str(plan.order_fields["total_amount"]),
-        "status_code": plan.state["status_code"],
-        "extra_codes": plan.state["extra_codes"],
-        "mapped": plan.state["mapped"]["labels"],
-        "unmapped": plan.state["unmapped"],
-        "payment": plan.payment.status.value if plan.payment else None,
-    }
+    return await fast_insert.find_or_insert(row, {"tenant_id": tenant_id, "phone_hash": row.phone_hash},
+                                            fill={"email": new.email})
 
 
 # ------------------------------------------------------------------ updates
 
 
-@dataclass(slots=True)
-class _Sync:
-    """What one update changed or refused, for the summary lineage row."""
-
-    changes: list[str] = field(default_factory=list)
-    kept: list[str] = field(default_factory=list)
-
-
 async def _update(
-    actor: Actor, order: Order, state: ChannelOrderState | None, inbound: InboundOrder, reading: Reading, arrival: Arrival
+    actor: Actor, order: Order, state: ChannelOrderState | None, inbound: InboundOrder, reading: Reading,
+    arrival: Arrival, aliases: Aliases,
 ) -> IntakeResult:
-    sync = _Sync()
+    sync = Sync()
     ref = arrival.ref
     version = order.version
-    await _sync_address(actor, order, state, inbound, sync, ref)
-    await _sync_lines(actor, order, state, inbound, sync, ref)
+    await sync_contact(actor, order, state, inbound, sync, ref)
+    await sync_lines(actor, order, state, inbound, sync, ref, aliases)
+    await sync_amounts(actor, order, inbound, sync, ref)
+    await sync_customer_email(order, inbound)
+    added = await sync_waybills(actor, order.id, inbound, ref)
+    if added:
+        sync.changes.append(f"waybill {', '.join(added)} reported")
     order = await reconcile_status(actor, order, reading, sync, ref, content=content_holds(inbound))
     await sync_payment(actor, order, reading, sync, ref, inbound=inbound)
     previous_after_sale = dict(state.after_sale) if state else {}
-    await sync_side_alerts(actor, order, reading, previous_after_sale, sync, ref, issues=list(inbound.issues))
+    await sync_side_alerts(actor, order, reading, previous_after_sale, sync, ref,
+                           issues=list(inbound.issues) + amount_issues(inbound, reading))
     order = await Order.get(id=order.id)
+    settled = await buyer_requests.sync_alert(actor.name, actor.source, actor.tenant_id, order.id, inbound,
+                                              effective_status(order))
+    if settled:
+        sync.changes.append(settled)
     order.source_updated_at = inbound.updated_at
     if order.version == version and sync.changes:
         order.version += 1
@@ -340,90 +369,11 @@ async def _update(
 async def _save_state(
     actor: Actor, order: Order, state: ChannelOrderState | None, inbound: InboundOrder, reading: Reading, arrival: Arrival
 ) -> None:
-    values = {
-        "source": inbound.source[:64],
-        "status_code": inbound.status_code[:64],
-        "extra_codes": dict(inbound.extra_codes),
-        "mapped": {"labels": reading.labels, "versions": reading.versions},
-        "unmapped": list(reading.unmapped),
-        "after_sale": dict(reading.after_sale),
-        "lines_digest": lines_digest(inbound),
-        "address_digest": address_digest(inbound.address),
-        "source_updated_at": inbound.updated_at,
-        "payload_sha256": arrival.payload_sha256,
-    }
+    values = state_values(inbound, reading, arrival.payload_sha256)
     if state is None:
         await ChannelOrderState.create(order_id=order.id, tenant_id=actor.tenant_id, **values)
     else:
         await ChannelOrderState.filter(id=state.id).update(**values, updated_at=datetime.now(UTC))
-
-
-async def _sync_address(
-    actor: Actor, order: Order, state: ChannelOrderState | None, inbound: InboundOrder, sync: _Sync, ref: str | None
-) -> None:
-    """A buyer's address change applies until the parcel leaves; after that it needs a person."""
-    if state is None or state.address_digest == address_digest(inbound.address):
-        return
-    notes: list[str] = []
-    wanted = address_fields(inbound.address, notes)
-    changed = sorted(name for name, value in wanted.items() if getattr(order, name) != value)
-    if not changed:
-        return
-    effective = OrderStatus(order.status_before_hold or order.status) if order.status == O.ON_HOLD else OrderStatus(order.status)
-    if effective in _SHIPPED_OR_LATER or effective == O.CANCELLED:
-        await raise_alert(
-            tenant_id=actor.tenant_id, order_id=order.id, kind="intake.address_changed_after_shipping",
-            severity="critical", message=f"the channel changed the delivery address ({', '.join(changed)}) "
-                                         f"but the order is {effective}: contact the carrier",
-            details={"fields": changed}, actor=actor.name, source=actor.source,
-        )
-        sync.kept.append(f"address change not applied ({effective})")
-        return
-    for name in changed:
-        setattr(order, name, wanted[name])
-    order.version += 1
-    await order.save(update_fields=[*changed, "version", "updated_at"])
-    # Only the names of the fields: lineage is readable by roles that may not see personal data.
-    await log.append(tenant_id=actor.tenant_id, order_id=order.id, type="order.address_changed", actor=actor.name,
-                     source=actor.source, reason="the channel reports a new delivery address",
-                     after={"fields": changed}, payload_ref=ref)
-    sync.changes.append(f"address changed ({', '.join(changed)})")
-
-
-async def _sync_lines(
-    actor: Actor, order: Order, state: ChannelOrderState | None, inbound: InboundOrder, sync: _Sync, ref: str | None
-) -> None:
-    """Lines and total follow the channel only before payment; afterwards stock may be committed, so a person decides."""
-    if state is None or state.lines_digest == lines_digest(inbound):
-        return
-    before = [(line.sku, line.quantity, str(line.unit_price)) for line in await OrderLine.filter(order_id=order.id).order_by("id")]
-    after = [(line.sku, line.quantity, str(line.unit_price)) for line in inbound.lines]
-    if sorted(before) == sorted(after) and order.total_amount == inbound.total_amount:
-        return
-    if order.status in (O.PENDING_PAYMENT, O.DEPOSIT_PAID):
-        await OrderLine.filter(order_id=order.id).delete()
-        await OrderLine.bulk_create([
-            OrderLine(order_id=order.id, sku=line.sku, title=line.title[:200], quantity=line.quantity,
-                      unit_price=line.unit_price)
-            for line in inbound.lines
-        ])
-        old_total = order.total_amount
-        order.total_amount = inbound.total_amount
-        order.version += 1
-        await order.save(update_fields=["total_amount", "version", "updated_at"])
-        await log.append(tenant_id=actor.tenant_id, order_id=order.id, type="order.lines_changed", actor=actor.name,
-                         source=actor.source, reason="the channel changed the order before payment",
-                         before={"lines": before, "total": str(old_total)},
-                         after={"lines": after, "total": str(inbound.total_amount)}, payload_ref=ref)
-        sync.changes.append("lines changed")
-        return
-    await raise_alert(
-        tenant_id=actor.tenant_id, order_id=order.id, kind="intake.lines_changed", severity="warning",
-        message=f"the channel changed the lines or total of a {order.status} order; not applied, please review",
-        details={"ours": before, "channel": after, "channel_total": str(inbound.total_amount)},
-        actor=actor.name, source=actor.source,
-    )
-    sync.kept.append("line change not applied")
 
 
 # ------------------------------------------------------------------ status
@@ -439,18 +389,23 @@ async def reconcile_status(
     wanted = set(reading.channel_holds())
     if content is not None:
         wanted |= set(content)
-    managed = [r for r in order.hold_reasons or [] if r.startswith(CHANNEL_HOLD) or (content is not None and r.startswith(CONTENT_HOLD))]
-    lift = [reason for reason in managed if reason not in wanted]
+    target = reading.forward
+    # Goods that left (fulfilled from the channel's back-end) make the holds we manage moot: they would only
+    # block the move; a person's hold still does, and the buyer's request stays alerted.
+    leaving = target is not None and FORWARD_RANK[target] >= FORWARD_RANK[O.PARTIALLY_SHIPPED]
+    managed = [r for r in order.hold_reasons or [] if r.startswith(CHANNEL_HOLD) or (content is not None and is_content_hold(r))]
+    lift = [reason for reason in managed if reason not in wanted or leaving]
     if lift and order.status == O.ON_HOLD:
         order = await orders.release_hold(actor, order.id, lift)
         sync.changes.append(f"released {', '.join(lift)}")
-    target = reading.forward
     if target is not None:
         order = await _move_forward(actor, order, target, label, sync, ref)
     add = sorted(wanted - set(order.hold_reasons or []))
     if add:
         current = OrderStatus(order.status)
-        if current == O.ON_HOLD or current in HOLDABLE:
+        if leaving:
+            sync.kept.append(f"not held (the channel reports {target}): {', '.join(add)}")
+        elif current == O.ON_HOLD or current in HOLDABLE:
             order = await orders.hold_order(actor, order.id, add)
             sync.changes.append(f"held: {', '.join(add)}")
         else:
@@ -508,6 +463,10 @@ async def _move_forward(actor: Actor, order: Order, target: OrderStatus, label: 
         sync.changes.append(f"{current} → {target}")
         return order
     return await _fast_forward(actor, order, current, target, reason, sync, ref)
+
+
+def _text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def _consistent(channel: OrderStatus, ours: OrderStatus) -> bool:
@@ -571,7 +530,8 @@ async def sync_payment(
         else:
             amount, gateway, reference = plan.amount, plan.gateway, plan.reference
         created = await Payment.create(order_id=order.id, gateway=gateway, reference=reference, amount=amount,
-                                       currency=order.currency or "CNY", status=stage)
+                                       currency=order.currency or "CNY", status=stage,
+                                       paid_at=inbound.paid_at if inbound else None)
         await log.append(tenant_id=actor.tenant_id, order_id=order.id, type="payment.recorded", actor=actor.name,
                          source=actor.source, reason=f"channel reports payment {stage}",
                          after={"payment_id": created.id, "status": stage.value, "amount": str(amount)}, payload_ref=ref)
@@ -583,14 +543,18 @@ async def sync_payment(
     if inbound is not None and inbound.paid_amount is not None and stage == PaymentStatus.PAID \
             and payment.amount != inbound.paid_amount:
         updates["amount"] = inbound.paid_amount
+    if inbound is not None and inbound.paid_at is not None and payment.paid_at != inbound.paid_at:
+        updates["paid_at"] = inbound.paid_at
     if not updates:
         return
-    before = {"payment_id": payment.id, "status": payment.status, "amount": str(payment.amount)}
+    before = {"payment_id": payment.id, "status": payment.status, "amount": str(payment.amount),
+              "paid_at": _text(payment.paid_at) if payment.paid_at else None}
     await Payment.filter(id=payment.id).update(**updates)
     await log.append(tenant_id=actor.tenant_id, order_id=order.id, type="payment.status_changed", actor=actor.name,
                      source=actor.source, reason=f"channel reports payment {stage}", before=before,
-                     after={"payment_id": payment.id, **{k: str(v) for k, v in updates.items()}}, payload_ref=ref)
-    sync.changes.append(f"payment {payment.status} → {stage}")
+                     after={"payment_id": payment.id, **{k: _text(v) for k, v in updates.items()}}, payload_ref=ref)
+    sync.changes.append(f"payment {payment.status} → {stage}" if "status" in updates
+                        else f"payment {', '.join(sorted(updates))} reported")
 
 
 async def sync_side_alerts(
@@ -649,7 +613,7 @@ async def reevaluate_unmapped(actor: Actor, table: str, *, limit: int = 500) -> 
                 continue
             mappings = await mapping_tables.load(actor.tenant_id, tables_for(fresh.source, fresh.extra_codes))
             reading = read(fresh.source, fresh.status_code, fresh.extra_codes, mappings)
-            sync = _Sync()
+            sync = Sync()
             order = await reconcile_status(actor, locked, reading, sync, None)
             await sync_payment(actor, order, reading, sync, None)
             await sync_side_alerts(actor, order, reading, dict(fresh.after_sale), sync, None)

@@ -9,22 +9,25 @@ crash loses at most the batch in flight and re-running the same file (same
 SHA-256) resumes where it stopped; a finished file re-run changes nothing.
 Orders already known (from a webhook, or an earlier file) go through the same
 ``intake`` rules as a webhook: newer updates apply, equal ones are
-duplicates, older ones are recorded as stale. First-seen orders are written
-with bulk inserts, with the same rows, lineage and alerts as a webhook.
+duplicates (unless their content differs), older ones are recorded as stale.
+First-seen orders are written with bulk inserts, with the same rows, lineage
+and alerts as a webhook (``domain.intake.rows``). The channel's SKU aliases
+are read once per batch, not per order or line.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from domain.actor import Actor
-from domain.alerts.raising import raise_alert
 from domain.allocation import order_stock
 from domain.allocation.policy import policy_for
 from domain.errors import NotFound, ValidationFailed
@@ -34,25 +37,17 @@ from domain.inbound.formats import OrderFiles, ParsedGroup
 from domain.inbound.normalized import PayloadError
 from domain.inbound.quarantine import require_admin
 from domain.intake import fast_insert
-from domain.intake.apply import Arrival, Outcome, _apply, channel_actor, created_after
+from domain.intake.apply import Arrival, Outcome, apply_in_transaction, channel_actor
+from domain.intake.lookup import aliases_for
 from domain.intake.plan import OrderPlan, check_storable, plan_new_order
 from domain.intake.reading import read, tables_for
+from domain.intake.rows import plan_rows, raise_plan_alerts
 from domain.intake.sources import channel_mapping
 from domain.masking import phone_hash
+from domain.sql import dialect_sql
 from domain.statuses import OrderStatus
 from domain.unit_of_work import unit_of_work
-from models import (
-    Channel,
-    ChannelOrderState,
-    Customer,
-    ImportRowError,
-    ImportRun,
-    Order,
-    OrderEvent,
-    OrderLine,
-    OrderTag,
-    Payment,
-)
+from models import Channel, Customer, ImportRowError, ImportRun, Order
 
 MAX_REPORTED_ERRORS = 10_000
 
@@ -146,7 +141,7 @@ class _Importer:
             batch = [group for group in batch if group.first_row >= run.next_row]  # a twin run did these
             if not batch:
                 return
-        errors: list[ImportRowError] = []
+        refused: list[ParsedGroup] = []
         valid: list[ParsedGroup] = []
         for group in batch:
             if group.inbound is not None:
@@ -154,12 +149,16 @@ class _Importer:
                     check_storable(group.inbound)
                     valid.append(group)
                     continue
-                except PayloadError as error:
-                    group.field, group.error = error.field, error.reason
-            errors.append(self._error(group))
+                except PayloadError as error:  # parsed, but not storable exactly: refused by row, field named
+                    group = dataclasses.replace(group, field=error.field, error=error.reason)
+            refused.append(group)
+        errors = [self._error(group) for group in refused]
         ids = [group.inbound.external_id for group in valid]  # type: ignore[union-attr]
         existing = set(await Order.filter(tenant_id=self.actor.tenant_id, channel_id=self.channel.id,
                                           external_id__in=ids).values_list("external_id", flat=True)) if ids else set()
+        # The channel's SKU aliases, once for the whole batch.
+        aliases = await aliases_for(self.actor.tenant_id, self.channel.id,
+                                    (line.sku for group in valid for line in group.inbound.lines))  # type: ignore[union-attr]
         counts = {Outcome.CREATED: 0, Outcome.UPDATED: 0}
         unchanged = 0
         fresh: list[tuple[ParsedGroup, OrderPlan]] = []
@@ -173,7 +172,8 @@ class _Importer:
                 mappings_cache[names] = await mapping_tables.load(self.actor.tenant_id, names)
             reading = read(inbound.source, inbound.status_code, inbound.extra_codes, mappings_cache[names])
             if inbound.external_id in existing:
-                result = await _apply(self.actor, self.channel, inbound, self._arrival(group), reading)
+                result = await apply_in_transaction(self.actor, self.channel, inbound, self._arrival(group), reading,
+                                                    aliases)
                 if result.outcome in counts:
                     counts[result.outcome] += 1
                 else:
@@ -181,7 +181,7 @@ class _Importer:
                 continue
             existing.add(inbound.external_id)
             fresh.append((group, plan_new_order(inbound, reading, channel_id=self.channel.id, source=inbound.source,
-                                                payload_sha256="", received_at=now)))
+                                                payload_sha256="", received_at=now, aliases=aliases)))
         if fresh:
             await self._insert(fresh)
             counts[Outcome.CREATED] += len(fresh)
@@ -191,7 +191,7 @@ class _Importer:
         await ImportRun.filter(id=run.id).update(
             next_row=batch[-1].last_row + 1,
             rows_done=F("rows_done") + done_rows,
-            rows_failed=F("rows_failed") + sum(group.rows for group in batch if group.inbound is None or group.error),
+            rows_failed=F("rows_failed") + sum(group.rows for group in refused),
             orders_created=F("orders_created") + counts[Outcome.CREATED],
             orders_updated=F("orders_updated") + counts[Outcome.UPDATED],
             orders_unchanged=F("orders_unchanged") + unchanged,
@@ -218,27 +218,16 @@ class _Importer:
         await fast_insert.insert_all(list(built.values()))
         ids = dict(await Order.filter(tenant_id=tenant_id, channel_id=self.channel.id, external_id__in=list(built))
                    .values_list("external_id", "id"))
-        lines, tags, payments, states, events = [], [], [], [], []
+        rows = []
         for group, plan in fresh:
-            order_id = ids[plan.external_id]
-            order = built[plan.external_id]
-            lines += [OrderLine(order_id=order_id, **line) for line in plan.lines]
-            tags += [OrderTag(order_id=order_id, tag=tag) for tag in plan.tags]
-            if plan.payment:
-                payments.append(Payment(order_id=order_id, gateway=plan.payment.gateway, reference=plan.payment.reference,
-                                        amount=plan.payment.amount, currency=order.currency or "CNY",
-                                        status=plan.payment.status))
-            states.append(ChannelOrderState(order_id=order_id, tenant_id=tenant_id, **plan.state))
-            # Lineage rows written in bulk (events.log.append writes one at a time); the same rows.
-            events.append(OrderEvent(tenant_id=tenant_id, order_id=order_id, type="order.created", actor=self.actor.name,
-                                     source=self.actor.source, reason=f"imported: channel reports {plan.state['status_code']}",
-                                     after=created_after(order, plan), payload_ref=self._arrival(group).ref))
-        await fast_insert.insert_all([*lines, *tags, *payments, *states, *events])
+            # The same rows and lineage as a webhook's first-seen order (``rows.plan_rows``), all in one batch.
+            rows += plan_rows(self.actor, built[plan.external_id], ids[plan.external_id], plan,
+                              payload_ref=self._arrival(group).ref,
+                              reason=f"imported: channel reports {plan.state['status_code']}")
+        await fast_insert.insert_all(rows)
         for _, plan in fresh:
             order_id = ids[plan.external_id]
-            for kind, severity, message, details in plan.alerts:
-                await raise_alert(tenant_id=tenant_id, order_id=order_id, kind=kind, severity=severity,
-                                         message=message, details=details, actor=self.actor.name, source=self.actor.source)
+            await raise_plan_alerts(self.actor, order_id, plan)
             if self.auto_allocate and plan.status in (OrderStatus.PAID, OrderStatus.DEPOSIT_PAID):
                 await order_stock.on_created(self.actor, await Order.get(id=order_id))
 
@@ -263,14 +252,33 @@ class _Importer:
             if missing:
                 await Customer.bulk_create([
                     Customer(tenant_id=tenant_id, name=by_hash[h][0].customer.name,  # type: ignore[union-attr]
-                             phone=by_hash[h][0].customer.phone, phone_hash=h, email=by_hash[h][0].customer.email)  # type: ignore[union-attr]
+                             phone=by_hash[h][0].customer.phone, phone_hash=h, email=_email(by_hash[h]))  # type: ignore[union-attr]
                     for h in missing
                 ])
                 known.update(await Customer.filter(tenant_id=tenant_id, phone_hash__in=missing).values_list("phone_hash", "id"))
             for digest, group in by_hash.items():
                 for plan in group:
                     result[id(plan)] = known[digest]
+            emails = {known[h]: _email(by_hash[h]) for h in by_hash if h not in missing}
+            await _fill_emails({customer_id: email for customer_id, email in emails.items() if email})
         return result
+
+
+def _email(plans: list[OrderPlan]) -> str | None:
+    """The first email one buyer's orders in this batch state."""
+    return next((plan.customer.email for plan in plans if plan.customer and plan.customer.email), None)
+
+
+async def _fill_emails(emails: dict[int, str]) -> None:
+    """Give known customers without an email the one this batch states, in one statement."""
+    if not emails:
+        return
+    cases = " ".join("WHEN ? THEN ?" for _ in emails)
+    params: list[Any] = [value for pair in emails.items() for value in pair]
+    ids = list(emails)
+    sql = (f'UPDATE "customer" SET "email" = CASE "id" {cases} END '
+           f'WHERE "id" IN ({", ".join("?" for _ in ids)}) AND ("email" IS NULL OR "email" = \'\')')
+    await connections.get("default").execute_query(dialect_sql(sql, len(params) + len(ids)), [*params, *ids])
 
 
 async def row_errors(run_id: int, first: int = 100, after_row: int = 0) -> list[ImportRowError]:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tortoise import connections
+from tortoise.expressions import Q
 from tortoise.models import Model
 
 
@@ -74,17 +75,24 @@ async def _run(connection: Any, statements: list[str], params: list[Any]) -> Non
     await connection.execute_query(sql, params)
 
 
-async def find_or_insert(row: Model, match: dict[str, Any]) -> int:
+async def find_or_insert(row: Model, match: dict[str, Any], fill: dict[str, Any] | None = None) -> int:
     """The id of the first row of ``row``'s table whose columns equal ``match``, else of ``row``, inserted.
 
-    One statement on PostgreSQL (a lookup and a conditional insert in CTEs); two elsewhere.
-    Like any check-then-insert without a unique constraint, two racing callers may both insert.
+    ``fill``: text columns to set on a found row where it has none (NULL or
+    empty), e.g. a returning buyer's email; what is there is never replaced.
+    One statement on PostgreSQL (a lookup, the fill and a conditional insert
+    in CTEs); two or three elsewhere. Like any check-then-insert without a
+    unique constraint, two racing callers may both insert.
     """
     model = type(row)
+    fill = {column: value for column, value in (fill or {}).items() if value}
     connection = connections.get("default")
     if connection.capabilities.dialect != "postgres":
         existing = await model.filter(**match).order_by("id").first()
         if existing is not None:
+            for column, value in fill.items():
+                await model.filter(id=existing.pk).filter(
+                    Q(**{f"{column}__isnull": True}) | Q(**{column: ""})).update(**{column: value})
             return existing.pk
         await row.save()
         return row.pk
@@ -100,12 +108,18 @@ async def find_or_insert(row: Model, match: dict[str, Any]) -> int:
         params.append(field.to_db_value(getattr(row, field.model_field_name), row))
         casts.append(f"${len(params)}::{field.get_for_dialect('postgres', 'SQL_TYPE')}")
     names = ", ".join(f'"{column}"' for column, _ in columns)
+    filled = ""
+    if fill:
+        sets = []
+        for column, value in fill.items():
+            params.append(value)
+            sets.append(f'"{column}" = COALESCE(NULLIF("{column}", \'\'), ${len(params)})')
+        filled = f'filled AS (UPDATE "{table}" SET {", ".join(sets)} WHERE "id" IN (SELECT "id" FROM found)), '
     sql = (
-        f'WITH found AS (SELECT "id" FROM "{table}" WHERE {" AND ".join(conditions)} ORDER BY "id" LIMIT 1), '
+        f'WITH found AS (SELECT "id" FROM "{table}" WHERE {" AND ".join(conditions)} ORDER BY "id" LIMIT 1), {filled}'
         f'made AS (INSERT INTO "{table}" ({names}) SELECT {", ".join(casts)} '
         f'WHERE NOT EXISTS (SELECT 1 FROM found) RETURNING "id") '
         f'SELECT "id" FROM found UNION ALL SELECT "id" FROM made'
     )
     rows = await connection.execute_query_dict(sql, params)
     return rows[0]["id"]
-

@@ -1,13 +1,18 @@
 """Turning a first-seen channel order into the rows that record it — planned purely, written once or in bulk.
 
 A channel order is materialised in the state the channel reports: it may be
-first seen paid, shipped, cancelled, held by the platform, or paid below its
-total after a platform subsidy. Personal data that arrives masked or as
-platform ciphertext is stored as given but never used to match a customer.
+first seen paid, shipped (with the channel's waybills), cancelled, held by
+the platform or because the buyer asked to cancel, or as a deposit order
+paid below its total. Everything the normalised order carries is kept:
+the amount parts and pay time, the full address, per-line ids, the SKU as
+the channel wrote it, sealed contacts apart from the order (see
+``domain.intake.contact``). What would not fit a column exactly is refused
+with the field named (:func:`check_storable`), never cut.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -15,38 +20,42 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from domain.inbound.normalized import InboundAddress, InboundOrder, PayloadError
+from domain.inbound.normalized import InboundOrder, PayloadError
+from domain.intake import buyer_requests
+from domain.intake.amounts import amount_fields, amount_issues, check_amounts
+from domain.intake.contact import address_digest, contact_fields, customer_of, sealed_of, sealed_row_values
+from domain.intake.lookup import Aliases, resolve
 from domain.intake.reading import CHANNEL_HOLD, Reading, base_status
+from domain.intake.waybills import Waybill, check_waybills, waybills_of
+from domain.order_machine import HOLDABLE
 from domain.orders.create import NewCustomer
 from domain.statuses import OrderStatus, PaymentStatus
 
 #: Hold reasons about the content of a payload (not its codes) start with this.
 CONTENT_HOLD = "intake: "
 NO_SKU_HOLD = f"{CONTENT_HOLD}a line has no merchant SKU"
-PII_TAGS = frozenset({"pii:masked", "pii:ciphertext"})
-_MAX_AMOUNT = Decimal("999999999999.99")
 
 
 def check_storable(inbound: InboundOrder) -> None:
     """Refuse what the tables cannot hold exactly (a long id, a sub-cent amount) instead of cutting it."""
     if len(inbound.external_id) > 64:
         raise PayloadError("external id is longer than 64 characters", field="external_id")
-    amounts = [("total_amount", inbound.total_amount), ("paid_amount", inbound.paid_amount)]
-    amounts += [(f"lines[{i}].unit_price", line.unit_price) for i, line in enumerate(inbound.lines)]
-    for name, amount in amounts:
-        if amount is None:
-            continue
-        if amount.as_tuple().exponent < -2 and amount != amount.quantize(Decimal("0.01")):  # type: ignore[operator]
-            raise PayloadError(f"amount {amount} has more than 2 decimal places", field=name)
-        if amount > _MAX_AMOUNT:
-            raise PayloadError(f"amount {amount} is too large", field=name)
+    check_amounts(inbound)
     for index, line in enumerate(inbound.lines):
         if len(line.sku) > 64:
             raise PayloadError("SKU is longer than 64 characters", field=f"lines[{index}].sku")
+        if len(line.external_line_id) > 64:
+            raise PayloadError("line id is longer than 64 characters", field=f"lines[{index}].external_line_id")
         if line.quantity > 1_000_000:
             raise PayloadError(f"quantity {line.quantity} is implausible", field=f"lines[{index}].quantity")
     if inbound.currency and (len(inbound.currency) != 3 or not inbound.currency.isalpha()):
         raise PayloadError(f"currency {inbound.currency!r} is not a 3-letter code", field="currency")
+    check_waybills(inbound)
+    if inbound.sealed is not None:
+        if len(inbound.sealed.platform) > 32:
+            raise PayloadError("platform name is longer than 32 characters", field="sealed.platform")
+        if len(inbound.sealed.open_id) > 128:
+            raise PayloadError("open id is longer than 128 characters", field="sealed.open_id")
 
 
 def _digest(value: Any) -> str:
@@ -54,53 +63,56 @@ def _digest(value: Any) -> str:
 
 
 def lines_digest(inbound: InboundOrder) -> str:
-    """Fingerprint of what was ordered (SKU, quantity, price, total, currency), titles aside."""
+    """Fingerprint of what was ordered as the channel states it (SKU, quantity, price, total, currency), titles aside."""
     lines = sorted((line.sku, line.quantity, str(line.unit_price)) for line in inbound.lines)
     return _digest([lines, str(inbound.total_amount), inbound.currency])
 
 
-def address_digest(address: InboundAddress) -> str:
-    return _digest([address.name, address.phone, address.province, address.city, address.district,
-                    address.street, address.address, address.postal_code, address.country_code])
+def content_digest(inbound: InboundOrder) -> str:
+    """Fingerprint of everything the normalised order says, in a stable order.
+
+    Two deliveries with the same source time and the same digest are one
+    delivery; the same time with another digest is a real change. The
+    parser's ``issues`` are left out: they name payload paths, which differ
+    between wrappings of the same order (webhook vs poller). Built from the
+    frozen dataclasses' ``repr`` (every field, exact Decimal and datetime
+    values): it runs for every order on the hot path.
+    """
+    parts: list[tuple[str, object]] = []
+    for name in _CONTENT_FIELDS:
+        value = getattr(inbound, name)
+        if name in ("lines", "shipments"):
+            value = sorted(map(repr, value))
+        elif name in ("tags", "buyer_requests"):
+            value = sorted(value)
+        elif name == "extra_codes":
+            value = sorted(value.items())
+        parts.append((name, value))
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def _fit(value: str, size: int, notes: list[str], what: str) -> str:
-    """A value that fits its column; an over-long ciphertext is left out (the raw payload keeps it)."""
-    if len(value) <= size:
-        return value
-    notes.append(f"{what} longer than {size} characters: kept only in the raw payload")
-    return ""
+_CONTENT_FIELDS = tuple(f.name for f in dataclasses.fields(InboundOrder) if f.name != "issues")
 
 
-def address_fields(address: InboundAddress, notes: list[str]) -> dict[str, str]:
-    street_line = address.address
-    if address.street and address.street not in street_line:
-        street_line = f"{address.street} {street_line}".strip()
-    return {
-        "ship_name": _fit(address.name, 100, notes, "receiver name"),
-        "ship_phone": _fit(address.phone, 32, notes, "receiver phone"),
-        "ship_province": _fit(address.province, 50, notes, "province"),
-        "ship_city": _fit(address.city, 50, notes, "city"),
-        "ship_district": _fit(address.district, 50, notes, "district"),
-        "ship_address": _fit(street_line, 300, notes, "street address"),
-    }
-
-
-def customer_of(inbound: InboundOrder) -> NewCustomer | None:
-    """The buyer to match or create, only when the contact is in clear (masked values would merge strangers)."""
-    if PII_TAGS & set(inbound.tags):
-        return None
-    phone = inbound.customer_phone.strip()
-    if len(phone) > 32:
-        phone = ""
-    name = inbound.customer_name.strip()[:100]
-    if not (phone or name):
-        return None
-    return NewCustomer(name=name, phone=phone or None)
+def line_rows(inbound: InboundOrder, aliases: Aliases) -> list[dict[str, Any]]:
+    """The ``OrderLine`` columns of each line: the tenant's SKU, the channel's where an alias mapped it, the line id."""
+    rows = []
+    for line in inbound.lines:
+        sku, channel_sku = resolve(line.sku, aliases)
+        rows.append({"sku": sku, "channel_sku": channel_sku, "title": line.title[:200], "quantity": line.quantity,
+                     "unit_price": line.unit_price, "external_line_id": line.external_line_id})
+    return rows
 
 
 def content_holds(inbound: InboundOrder) -> list[str]:
-    return [NO_SKU_HOLD] if any(not line.sku for line in inbound.lines) else []
+    """Holds the payload's content calls for: a line without SKU, a buyer's open request."""
+    holds = [NO_SKU_HOLD] if any(not line.sku for line in inbound.lines) else []
+    return holds + buyer_requests.hold_reasons(inbound)
+
+
+def is_content_hold(reason: str) -> bool:
+    """A hold reason placed (and lifted) on the content's behalf."""
+    return reason.startswith(CONTENT_HOLD) or buyer_requests.is_managed(reason)
 
 
 @dataclass(slots=True)
@@ -109,10 +121,11 @@ class PaymentPlan:
     reference: str
     amount: Decimal
     status: PaymentStatus
+    paid_at: datetime | None = None
 
 
 def payment_plan(inbound: InboundOrder, reading: Reading, source: str) -> PaymentPlan | None:
-    """A payment row when the channel says money moved; the amount paid is the channel's, not the total."""
+    """A payment row when the channel says money moved: the amount paid is the channel's, paid when it says."""
     if reading.payment in (None, PaymentStatus.PENDING):
         return None
     amount = inbound.paid_amount if inbound.paid_amount is not None else inbound.total_amount
@@ -121,6 +134,7 @@ def payment_plan(inbound: InboundOrder, reading: Reading, source: str) -> Paymen
         reference=inbound.payment_reference[:64],
         amount=amount,
         status=reading.payment,  # type: ignore[arg-type]
+        paid_at=inbound.paid_at,
     )
 
 
@@ -140,15 +154,22 @@ class OrderPlan:
     state: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     alerts: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
+    sealed: dict[str, str] | None = None
+    waybills: list[Waybill] = field(default_factory=list)
 
 
 def plan_new_order(
-    inbound: InboundOrder, reading: Reading, *, channel_id: int, source: str, payload_sha256: str, received_at: datetime
+    inbound: InboundOrder, reading: Reading, *, channel_id: int, source: str, payload_sha256: str, received_at: datetime,
+    aliases: Aliases | None = None,
 ) -> OrderPlan:
     """The rows, status and alerts for an order the channel reports for the first time."""
     notes: list[str] = []
-    holds = reading.channel_holds() + content_holds(inbound)
     base = base_status(reading)
+    holds = reading.channel_holds()
+    if any(not line.sku for line in inbound.lines):
+        holds.append(NO_SKU_HOLD)
+    if base in HOLDABLE:  # a shipped order cannot be held: its alert says to intercept instead
+        holds += buyer_requests.hold_reasons(inbound)
     if reading.forward is None and reading.payment in (PaymentStatus.REFUNDED, PaymentStatus.VOIDED) and not reading.cancelled:
         holds.append(f"{CHANNEL_HOLD}payment {reading.payment} with no order status")
     if reading.cancelled:
@@ -160,17 +181,35 @@ def plan_new_order(
     fields = {
         "external_id": inbound.external_id,
         "currency": (inbound.currency or "").upper(),
-        "total_amount": inbound.total_amount,
+        **amount_fields(inbound),
         "placed_at": inbound.placed_at or inbound.updated_at or received_at,
         "source_updated_at": inbound.updated_at,
-        **address_fields(inbound.address, notes),
+        **contact_fields(inbound, notes),
     }
-    lines = [
-        {"sku": line.sku, "title": line.title[:200], "quantity": line.quantity, "unit_price": line.unit_price}
-        for line in inbound.lines
-    ]
     tags = sorted({tag.strip()[:64] for tag in inbound.tags if tag.strip()})
-    state = {
+    sealed = sealed_of(inbound)
+    plan = OrderPlan(
+        external_id=inbound.external_id,
+        status=status,
+        status_before_hold=before_hold,
+        hold_reasons=holds,
+        order_fields=fields,
+        lines=line_rows(inbound, aliases or {}),
+        tags=tags,
+        customer=customer_of(inbound, notes),
+        payment=payment_plan(inbound, reading, source),
+        state=state_values(inbound, reading, payload_sha256),
+        notes=notes,
+        sealed=sealed_row_values(sealed) if sealed is not None else None,
+        waybills=waybills_of(inbound),
+    )
+    plan.alerts = creation_alerts(inbound, reading, notes, OrderStatus.CANCELLED if reading.cancelled else base)
+    return plan
+
+
+def state_values(inbound: InboundOrder, reading: Reading, payload_sha256: str) -> dict[str, Any]:
+    """The ``ChannelOrderState`` columns: what the channel said, raw and mapped, and its fingerprints."""
+    return {
         "source": inbound.source[:64],
         "status_code": inbound.status_code[:64],
         "extra_codes": dict(inbound.extra_codes),
@@ -178,39 +217,30 @@ def plan_new_order(
         "unmapped": list(reading.unmapped),
         "after_sale": dict(reading.after_sale),
         "lines_digest": lines_digest(inbound),
-        "address_digest": address_digest(inbound.address),
+        "address_digest": address_digest(inbound),
+        "content_digest": content_digest(inbound),
         "source_updated_at": inbound.updated_at,
         "payload_sha256": payload_sha256,
     }
-    plan = OrderPlan(
-        external_id=inbound.external_id,
-        status=status,
-        status_before_hold=before_hold,
-        hold_reasons=holds,
-        order_fields=fields,
-        lines=lines,
-        tags=tags,
-        customer=customer_of(inbound),
-        payment=payment_plan(inbound, reading, source),
-        state=state,
-        notes=notes,
-    )
-    plan.alerts = creation_alerts(inbound, reading, notes)
-    return plan
 
 
-def creation_alerts(inbound: InboundOrder, reading: Reading, notes: list[str]) -> list[tuple[str, str, str, dict[str, Any]]]:
+def creation_alerts(
+    inbound: InboundOrder, reading: Reading, notes: list[str], status: OrderStatus
+) -> list[tuple[str, str, str, dict[str, Any]]]:
     """(kind, severity, message, details) for what a person must look at on a new order."""
     alerts: list[tuple[str, str, str, dict[str, Any]]] = []
     if reading.unmapped:
         alerts.append(unmapped_alert(reading))
-    issues = list(inbound.issues) + notes
+    issues = list(inbound.issues) + notes + amount_issues(inbound, reading)
     if issues:
         alerts.append(("intake.payload_issues", "warning", "the channel payload has problems: " + "; ".join(issues),
                        {"issues": issues}))
     open_after_sale = open_after_sales(reading.after_sale)
     if open_after_sale:
         alerts.append(after_sale_alert(open_after_sale))
+    request = buyer_requests.alert_for(inbound, status)
+    if request is not None:
+        alerts.append(request)
     return alerts
 
 

@@ -1,5 +1,11 @@
 """A channel's webhook delivery through the pipeline: verify, keep, parse, apply (see ``domain.inbound.pipeline``).
 
+A delivery to a channel code the tenant never registered is answered 404
+with nothing stored: it is unauthenticated (no secret to check it against),
+so keeping its body would let anyone fill the database with up to the body
+limit per request. The platform retries; once the channel is registered the
+retry is applied.
+
     answer = await receive_channel(tenant_id, "tmall", channel, body, headers, formats=FORMATS)
     answer.http_status, answer.body        # 200 {"status": "created", "order": "OG000000042", ...}
 """
@@ -40,6 +46,18 @@ def parse_channel_order(formats: Formats, channel: Channel, body: bytes, headers
     return wire_format.parse(body, headers, channel_mapping(channel))
 
 
+async def unknown_channel(channel_code: str, replay: Replay | None) -> Answer:
+    """404, storing nothing: anyone can post to a made-up channel, so its body is not ours to keep.
+
+    (A quarantined payload from before this rule, replayed while its channel is
+    still missing, stays open with the reason.)
+    """
+    reason = f"no channel {channel_code!r} is registered"
+    if replay:
+        await quarantine.still_failing(replay.row, "unknown_channel", reason)
+    return Answer(404, {"status": "refused", "error": "unknown_channel", "reason": reason}, "unknown_channel")
+
+
 async def receive_channel(
     tenant_id: int,
     channel_code: str,
@@ -55,8 +73,7 @@ async def receive_channel(
     """Run one channel delivery (or a quarantined one, ``replay``) through the pipeline."""
     headers = formats.keep(headers)
     if channel is None:
-        return await quarantined(tenant_id, "channel", channel_code, body, headers, "unknown_channel",
-                                 f"no channel {channel_code!r} is registered", "", 404, False, replay)
+        return await unknown_channel(channel_code, replay)
     verified = bool(replay and replay.row.verified)
     if not verified:
         problem = verify_channel(formats, channel, body, headers, tolerance=None if replay else tolerance)

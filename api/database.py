@@ -2,6 +2,15 @@
 
 ``TORTOISE_ORM`` is what ``tortoise makemigrations`` / ``tortoise migrate`` read
 (see ``[tool.tortoise]`` in pyproject.toml).
+
+SQLite runs in WAL mode with a busy timeout, so a CLI command (``seed``,
+``catalog import``) can write while ``ordergraph serve`` holds the same file:
+readers never block the writer, and a writer waits up to ``busy_timeout``
+ms for another one instead of failing with "database is locked". Tortoise's
+SQLite client runs every extra key of its ``credentials`` as a
+``PRAGMA key=value`` on connect; keys given in the URL query win. The
+pragmas alone are not enough: a transaction must also take the write lock
+when it begins, see ``api.sqlite_engine``.
 """
 
 from __future__ import annotations
@@ -11,16 +20,31 @@ from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 
 from api.settings import DEFAULT_DATABASE_URL
 
 
-def tortoise_config(database_url: str) -> dict[str, Any]:
+#: Pragmas every SQLite connection starts with (see the module docstring).
+SQLITE_PRAGMAS: dict[str, Any] = {"journal_mode": "WAL", "busy_timeout": 5000, "foreign_keys": "ON"}
+
+
+def _connection(database_url: str) -> str | dict[str, Any]:
     if database_url.startswith("postgresql://"):
-        database_url = "postgres://" + database_url.removeprefix("postgresql://")
+        return "postgres://" + database_url.removeprefix("postgresql://")
+    if not database_url.startswith("sqlite://"):
+        return database_url
+    config = expand_db_url(database_url)
+    config["engine"] = "api.sqlite_engine"
+    for pragma, value in SQLITE_PRAGMAS.items():
+        config["credentials"].setdefault(pragma, value)
+    return config
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _connection(database_url)},
         "apps": {"models": {"models": ["models"], "migrations": "models.migrations", "default_connection": "default"}},
         "use_tz": True,
         "timezone": "UTC",

@@ -7,7 +7,7 @@ from tortoise.models import Model
 class Shipment(Model):
     """A parcel. Its status comes only from carrier tracking once handed over.
 
-    ``carrier`` is a normalised code (``SF``, ``ZTO``, ``JD``, …: ``domain.tracking.carrier_codes``).
+    ``carrier`` is a normalised code (``SF``, ``ZTO``, ``JD``, …: ``domain.inbound.carrier_codes``).
     """
 
     id = fields.IntField(primary_key=True)
@@ -42,7 +42,7 @@ class TrackingEvent(Model):
     location = fields.CharField(max_length=200, default="")
     occurred_at = fields.DatetimeField()
     source = fields.CharField(max_length=32, default="")
-    #: The carrier gave a local time without offset; the offset was inferred from where the scan happened.
+    #: The carrier gave a local time without offset, and the offset was inferred from where the scan happened.
     time_inferred = fields.BooleanField(default=False)
 
     class Meta:

@@ -77,7 +77,7 @@ async def _inputs(order: Order, lines: list[OrderLine]) -> tuple[list[Warehouse]
 
 def _site(warehouse: Warehouse) -> allocation.Site:
     return allocation.Site(warehouse.id, warehouse.code, warehouse.province, warehouse.city,
-                           warehouse.latitude, warehouse.longitude, warehouse.priority)
+                           warehouse.latitude, warehouse.longitude, warehouse.priority, warehouse.handling_cost)
 
 
 async def _plan(order: Order, lines: list[OrderLine], policy: Policy, warehouse_id: int | None, reason: str) -> tuple[allocation.Plan, dict[int, Warehouse]]:

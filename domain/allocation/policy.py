@@ -16,6 +16,11 @@
     }
 
 A tenant with no config allocates by warehouse priority and only when asked.
+
+Handling cost per warehouse: a code the policy's ``cost.handling`` names
+wins; else the warehouse's own ``handling_cost`` (set with the warehouse);
+else the policy's ``"*"``; else 0. A policy may name a paused warehouse: it
+stays valid, and allocation skips that warehouse while it is paused.
 """
 
 from __future__ import annotations
@@ -60,7 +65,15 @@ class CostModel:
     delay_penalty_per_day: Decimal
 
     def handling_of(self, code: str) -> Decimal:
-        return self.handling.get(code, self.handling.get("*", Decimal("0")))
+        return self.handling_for(code, None)[0]
+
+    def handling_for(self, code: str, own: Decimal | None) -> tuple[Decimal, str]:
+        """The handling cost of a warehouse and where it came from: the policy by code, the warehouse, the policy's "*"."""
+        if code in self.handling:
+            return self.handling[code], "policy"
+        if own is not None:
+            return own, "warehouse"
+        return self.handling.get("*", Decimal("0")), "policy"
 
     def lead_days_of(self, code: str) -> int:
         return self.lead_days.get(code, self.lead_days.get("*", 0))

@@ -32,6 +32,8 @@ class Site:
     latitude: float | None = None
     longitude: float | None = None
     priority: int = 100
+    #: The warehouse's own handling cost per order (used when the cost policy names none for it).
+    handling_cost: Decimal | None = None
 
     @property
     def point(self) -> Point | None:
@@ -203,10 +205,11 @@ def _by_cost(sites: list[Site], policy: Policy, destination: Destination) -> Ran
         if site.id not in distances:
             continue
         shipping = model.shipping_base + model.shipping_per_km * Decimal(str(round(distances[site.id], 1)))
-        handling = model.handling_of(site.code)
+        handling, origin = model.handling_for(site.code, site.handling_cost)
         delay = model.delay_penalty_per_day * model.lead_days_of(site.code)
         total = (shipping + handling + delay).quantize(Decimal("0.01"))
-        metric = f"cost {total} = shipping {shipping.quantize(Decimal('0.01'))} + handling {handling} + delay {delay}"
+        own = " (the warehouse's own)" if origin == "warehouse" else ""
+        metric = f"cost {total} = shipping {shipping.quantize(Decimal('0.01'))} + handling {handling}{own} + delay {delay}"
         scored.append(Scored(site, metric, float(total)))
     scored.sort(key=lambda s: (s.score, s.site.priority, s.site.code))
     return Ranking("cost", "", scored, excluded)

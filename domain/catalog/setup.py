@@ -1,21 +1,19 @@
-"""Setting up what orders refer to: channels, warehouses and SKUs."""
+"""Shortcuts without an actor or lineage, kept for the demo seed, test fixtures and benchmarks.
+
+Anything a person or a system does goes through the use cases instead:
+``warehouses`` (create, change, pause), ``items`` (upsert), ``aliases`` and
+``domain.stock.levels.set_opening_stock``. New callers should not use this
+module; it goes once ``api/seed.py`` and ``domain/intake/sources.py`` import
+``domain.catalog.channels`` directly.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from domain.catalog.channels import create_channel
+from domain.errors import Duplicate
+from models import Sku, Warehouse
 
-from domain.errors import Duplicate, ValidationFailed
-from models import Channel, Sku, Warehouse
-
-
-async def create_channel(
-    tenant_id: int, code: str, kind: str, name: str, *, secret: str | None = None, config: dict[str, Any] | None = None
-) -> Channel:
-    if not code.strip():
-        raise ValidationFailed("channel code must not be empty", field="code")
-    if await Channel.exists(tenant_id=tenant_id, code=code):
-        raise Duplicate(f"channel {code} exists", field="code")
-    return await Channel.create(tenant_id=tenant_id, code=code, kind=kind, name=name, secret=secret, config=config or {})
+__all__ = ["create_channel", "create_warehouse", "upsert_sku"]
 
 
 async def create_warehouse(

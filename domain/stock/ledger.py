@@ -31,6 +31,7 @@ from models import Quarantine, Stock
 
 
 class MovementKind(StrEnum):
+    OPENING_STOCK = "OPENING_STOCK"  # the first count of a (warehouse, SKU) when a merchant starts on OrderGraph
     RECEIPT = "RECEIPT"
     ADJUSTMENT = "ADJUSTMENT"
     COUNT_SYNC = "COUNT_SYNC"

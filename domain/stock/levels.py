@@ -1,9 +1,14 @@
-"""Stock level use cases for operators and the WMS: receive, adjust, count sync, safety stock, inspection.
+"""Stock level use cases for operators and the WMS: opening stock, receive, adjust, count sync, safety stock, inspection.
 
 Each runs in one transaction and changes levels only through ``ledger.change``,
 so every unit is accounted for by a movement row and a lineage row. Bad
 input (non-positive quantities, unknown warehouse or SKU, going below what is
 promised to orders) is refused with a typed error and nothing is changed.
+
+A (warehouse, SKU) row is created on first use with the item's
+``safety_stock``. Its first movement may be an opening count
+(``set_opening_stock``, a merchant starting on OrderGraph); once it has any
+movement, units arrive by receipt and corrections are adjustments.
 """
 
 from __future__ import annotations
@@ -23,10 +28,13 @@ from domain.errors import (
 from domain.stock import low_stock
 from domain.stock.ledger import Cause, MovementKind, change, lineage
 from domain.unit_of_work import unit_of_work
-from models import Sku, SkuStockPolicy, Stock, Warehouse
+from events import log
+from models import Sku, SkuStockPolicy, Stock, StockMovement, Warehouse
 
 #: Roles that may change stock levels (the WMS integration acts as SERVICE).
 STOCK_ROLES = frozenset({Role.ADMIN, Role.OPS, Role.WAREHOUSE, Role.SERVICE})
+#: Roles that may book opening stock: part of setting a merchant up, like creating warehouses and items.
+OPENING_ROLES = frozenset({Role.ADMIN, Role.OPS})
 MAX_FACTOR = Decimal("100")
 
 
@@ -50,14 +58,98 @@ async def warehouse_of(actor: Actor, warehouse_id: int, field: str = "warehouseI
 async def _known_sku(actor: Actor, sku: str, field: str = "sku") -> str:
     sku = sku.strip()
     if not sku or not await Sku.exists(tenant_id=actor.tenant_id, code=sku):
-        raise NotFound(f"unknown SKU {sku!r}: add it to the catalogue first", field=field)
+        raise NotFound(
+            f"unknown SKU {sku!r}: create the item first with upsertCatalogItem or `ordergraph catalog import`",
+            field=field,
+        )
     return sku
 
 
 async def stock_row(tenant_id: int, warehouse_id: int, sku: str) -> Stock:
-    """The levels row of a (warehouse, SKU), created empty on first use."""
-    stock, _ = await Stock.get_or_create(warehouse_id=warehouse_id, sku=sku, defaults={"tenant_id": tenant_id})
+    """The levels row of a (warehouse, SKU), created on first use with the item's safety stock."""
+    stock = await Stock.filter(warehouse_id=warehouse_id, sku=sku).first()
+    if stock is not None:
+        return stock
+    safety = await Sku.filter(tenant_id=tenant_id, code=sku).first().values_list("safety_stock", flat=True)
+    stock, _ = await Stock.get_or_create(
+        warehouse_id=warehouse_id, sku=sku, defaults={"tenant_id": tenant_id, "safety": safety or 0}
+    )
     return stock
+
+
+async def _locked(stock: Stock) -> None:
+    """Hold the row until commit (PostgreSQL), so two bookings of the same row check its history one after the other."""
+    await Stock.filter(id=stock.id).select_for_update().first()
+
+
+async def set_opening_stock(
+    actor: Actor, warehouse_id: int, sku: str, quantity: int, *, reason: str = "", payload_ref: str | None = None,
+    repeat_ok: bool = False,
+) -> tuple[Stock, bool]:
+    """Book the first count of a (warehouse, SKU) that has never had stock; ``True`` when it was booked now.
+
+    Refused once the row has any movement: from then on units arrive with
+    ``receive_stock`` and corrections are ``adjust_stock``. ``repeat_ok``
+    (a re-run import) accepts the very same opening again as already done,
+    whatever moved since.
+    """
+    if actor.role not in OPENING_ROLES:
+        raise Forbidden(f"role {actor.role} may not book opening stock; an admin or ops key may")
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+        raise ValidationFailed(f"opening stock must be a whole number, 0 or more, got {quantity}", field="quantity")
+    warehouse = await warehouse_of(actor, warehouse_id, "warehouse")
+    sku = await _known_sku(actor, sku)
+    async with unit_of_work():
+        stock = await stock_row(actor.tenant_id, warehouse.id, sku)
+        await _locked(stock)
+        first = await StockMovement.filter(stock_id=stock.id).order_by("id").first().values_list("kind", "on_hand_delta")
+        if first:
+            if repeat_ok and tuple(first) == (MovementKind.OPENING_STOCK.value, quantity):
+                return stock, False
+            first_kind = first[0]
+            opened = "was opened already" if first_kind == MovementKind.OPENING_STOCK else f"already has stock movements ({first_kind})"
+            raise Conflict(
+                f"{sku} in {warehouse.code} {opened}: book arrivals with receiveStock and corrections with adjustStock",
+                field="quantity",
+            )
+        note = "opening stock" + (f": {reason.strip()}" if reason.strip() else "")
+        refusal = Conflict("opening stock was refused by the stock invariants")  # adding units cannot break them
+        await change(stock, MovementKind.OPENING_STOCK, Cause(actor, note), refusal, on_hand=quantity)
+        await stock.refresh_from_db()
+        await log.append(tenant_id=actor.tenant_id, order_id=None, type="stock.opened", actor=actor.name,
+                         source=actor.source, reason=note, payload_ref=payload_ref,
+                         after={**_levels(stock, warehouse), "quantity": quantity, "safety": stock.safety})
+    return stock, True
+
+
+async def receive_once(
+    actor: Actor, warehouse_id: int, sku: str, quantity: int, reference: str, *, payload_ref: str | None = None
+) -> tuple[Stock, bool]:
+    """Book a receipt that has a reference (a purchase order or ASN number) once per (warehouse, SKU, reference).
+
+    ``False`` when that receipt was booked before: a repeated file or a WMS
+    retry does not add the units twice.
+    """
+    require_stock_writer(actor)
+    _positive(quantity)
+    reference = reference.strip()
+    if not reference or len(reference) > 64:
+        raise ValidationFailed("a receipt needs its reference (purchase order or ASN number), up to 64 characters", field="reference")
+    warehouse = await warehouse_of(actor, warehouse_id, "warehouse")
+    sku = await _known_sku(actor, sku)
+    note = f"receipt {reference}"
+    async with unit_of_work():
+        stock = await stock_row(actor.tenant_id, warehouse.id, sku)
+        await _locked(stock)
+        if await StockMovement.exists(stock_id=stock.id, kind=MovementKind.RECEIPT.value, reason=note):
+            return stock, False
+        refusal = Conflict("a receipt was refused by the stock invariants")  # adding units cannot break them
+        await change(stock, MovementKind.RECEIPT, Cause(actor, note), refusal, on_hand=quantity)
+        await stock.refresh_from_db()
+        await log.append(tenant_id=actor.tenant_id, order_id=None, type="stock.received", actor=actor.name,
+                         source=actor.source, reason=note, payload_ref=payload_ref,
+                         after={**_levels(stock, warehouse), "quantity": quantity, "reference": reference})
+    return stock, True
 
 
 def _levels(stock: Stock, warehouse: Warehouse) -> dict:

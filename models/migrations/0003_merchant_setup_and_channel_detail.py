@@ -140,7 +140,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='TrackingEvent',
             name='time_inferred',
-            field=fields.BooleanField(default=False, description='The carrier gave a local time without offset; the offset was inferred from where the scan happened.'),
+            field=fields.BooleanField(default=False, description='The carrier gave a local time without offset, and the offset was inferred from where the scan happened.'),
         ),
         ops.AlterModelOptions(
             name='Warehouse',

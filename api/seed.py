@@ -1,27 +1,43 @@
 """Demo data: a tea merchant on four channels with three warehouses and ~200 orders.
 
 Everything goes through the ``domain/`` use cases, so the demo's lineage is
-exactly what real traffic would leave behind.
+exactly what real traffic would leave behind. What a customer sees holds
+together: an order's age fits its status (unpaid for hours, delivered days
+ago, completed weeks ago), parcels go with a carrier's own waybill format and
+travel from the shipping warehouse's city to the buyer's (``api.seed_parcels``),
+every scan lies in the past, and a few parcels were handed over days ago but
+never picked up (the "shipped but not moving" alert has something to show).
 """
 
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from typing import TypeVar
+
+from tortoise import connections
+from tortoise.transactions import in_transaction
+
+from api import seed_parcels as parcels
 
 from domain import orders
 from domain.actor import Actor, Role
 from domain.allocation import pick_queue
 from domain.allocation import policy as allocation_policy
 from domain.catalog import setup as catalog
+from domain.catalog.channels import create_channel
 from domain.orders import fulfilment
 from domain.orders.create import NewAddress, NewCustomer, NewLine, NewOrder, NewPayment
 from domain.statuses import OrderStatus, ShipmentStatus
 from domain.stock import levels as stock
-from domain.stock import returns
+from domain.stock import reservations, returns
+from domain.stock.reservations import ReservationKind
 from domain.tenants.accounts import create_tenant
-from models import OrderLine, Tenant
+from domain.errors import Duplicate
+from models import Channel, Order, OrderLine, Tenant, Warehouse
 
 CHANNELS = [
     ("tmall-flagship", "taobao", "天猫旗舰店"),
@@ -41,8 +57,8 @@ WARES = [("紫砂壶", Decimal("520.00")), ("盖碗", Decimal("129.00")), ("公�
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 GIVEN = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超", "霞", "平"]
 PLACES = [("浙江", "杭州", "西湖区"), ("广东", "深圳", "南山区"), ("北京", "北京", "朝阳区"), ("四川", "成都", "武侯区"),
-          ("江苏", "南京", "鼓楼区"), ("上海", "上海", "浦东新区"), ("湖北", "武汉", "洪山区"), ("天津", "天津", "和平区")]
-CARRIERS = ["SF", "ZTO", "YTO", "JD"]
+          ("江苏", "南京", "鼓楼区"), ("上海", "上海", "浦东新区"), ("湖北", "武汉", "洪山区"), ("天津", "天津", "和平区"),
+          ("广东", "广州", "天河区")]
 
 #: How many demo orders end in each status, and the path that leads there.
 TARGETS = [
@@ -84,6 +100,7 @@ CHANNEL_POLICIES = {
 URGENT = [("URGENT_4H", "VIP asked for same-day dispatch"), ("URGENT_24H", "promised next-day in live stream"),
           ("OEM_DIRECT", "OEM partner direct shipment")]
 HOLD_REASONS = ["address unverified", "suspected fraud", "customer asked to wait", "stock check"]
+T = TypeVar("T")
 
 
 def _skus() -> list[tuple[str, str, str, Decimal]]:
@@ -92,20 +109,79 @@ def _skus() -> list[tuple[str, str, str, Decimal]]:
     return skus
 
 
-async def seed_demo(slug: str = "demo", order_count: int = 200, seed: int = 7) -> Tenant:
-    """Create the demo tenant and its data (call once, on an empty tenant)."""
-    rng = random.Random(seed)
-    tenant = await create_tenant(slug, "清茗茶叶 Qingming Tea")
+#: The demo merchant's name, and how many demo orders each transaction writes.
+DEMO_NAME = "清茗茶叶 Qingming Tea"
+CHUNK = 20
+#: Orders the seed writes apart from the bulk: the tracking showcase (first) and the ops showcase (last).
+SHOWCASE_IDS = ("3948571029384756102", "6934157720488215541", "3716840295511027712")
+OPS_SHOWCASE_IDS = ("DEMO-SPLIT", "DEMO-BACKORDER")
+
+
+def work_slug(slug: str) -> str:
+    """Where the demo is built until it is complete (no key and no URL points at it)."""
+    return f"{slug[:54]}-seeding"
+
+
+async def seed_demo(slug: str = "demo", order_count: int = 200, seed: int = 7, *, now: datetime | None = None) -> Tenant:
+    """Create the demo tenant and its data; the tenant appears under ``slug`` only once complete.
+
+    The demo is built under :func:`work_slug` in short transactions of
+    ``CHUNK`` orders and renamed to ``slug`` in the last one, so nobody ever
+    sees a half-seeded demo. If a run dies, the next run (``ordergraph
+    seed``) finds the work tenant and completes it: every step is one
+    transaction that either happened or not, and the orders are drawn from
+    seeded random streams (one per order) with the clock fixed at the work
+    tenant's creation, so a resumed demo is the demo an uninterrupted run
+    makes. Short transactions matter on SQLite: each takes the write lock
+    with its first statement and holds it well under a second, so a server on
+    the same file (WAL, busy timeout) keeps taking writes in between.
+    """
+    tenant = await Tenant.filter(slug=work_slug(slug)).first()
+    if tenant is None:
+        created = await _step(lambda: create_tenant(work_slug(slug), DEMO_NAME))
+        tenant = await Tenant.get(id=created.id)
+    now = now or tenant.created_at
     ops = Actor(tenant_id=tenant.id, role=Role.OPS, name="demo-seed", source="seed")
     carrier = Actor(tenant_id=tenant.id, role=Role.SERVICE, name="kdniao", source="carrier")
-    channels = [await catalog.create_channel(tenant.id, code, kind, name) for code, kind, name in CHANNELS]
+    if not await Warehouse.filter(tenant_id=tenant.id).exists():
+        await _step(lambda: _set_up(ops, seed))
+    if not await Order.filter(tenant_id=tenant.id, external_id=SHOWCASE_IDS[0]).exists():
+        await _step(lambda: seed_tracking_showcase(tenant.id, now=now))
+    customers, timings = _plan(seed, order_count, now)
+    channels = list(await Channel.filter(tenant_id=tenant.id).order_by("id"))
+    done = await Order.filter(tenant_id=tenant.id).exclude(external_id__in=SHOWCASE_IDS + OPS_SHOWCASE_IDS).count()
+    for first in range(done, len(timings), CHUNK):
+        await _step(lambda first=first: _orders(ops, carrier, seed, timings, first, channels, customers, now))
+    await _step(lambda: _publish(ops, tenant.id, slug, channels, customers[0], now))
+    return await Tenant.get(id=tenant.id)
+
+
+async def _step(work: Callable[[], Awaitable[T]]) -> T:
+    """One step of the seed: one transaction, holding SQLite's write lock from its first statement."""
+    async with in_transaction():
+        await _take_write_lock()
+        return await work()
+
+
+async def _take_write_lock() -> None:
+    """SQLite upgrades a reading transaction to a writing one only if nobody wrote meanwhile: write first."""
+    connection = connections.get("default")
+    if connection.capabilities.dialect == "sqlite":
+        await connection.execute_query('UPDATE "tenant" SET "id" = "id" WHERE 0')
+
+
+async def _set_up(ops: Actor, seed: int) -> None:
+    """Channels, warehouses, the catalogue with opening stock, allocation policies."""
+    rng = random.Random(f"{seed}:setup")
+    tenant_id = ops.tenant_id
+    for code, kind, name in CHANNELS:
+        await create_channel(tenant_id, code, kind, name)
     warehouses = [
-        await catalog.create_warehouse(tenant.id, code, name, province=p, city=c, latitude=lat, longitude=lng, priority=prio)
+        await catalog.create_warehouse(tenant_id, code, name, province=p, city=c, latitude=lat, longitude=lng, priority=prio)
         for code, name, p, c, lat, lng, prio in WAREHOUSES
     ]
-    skus = _skus()
-    for code, title, category, _ in skus:
-        await catalog.upsert_sku(tenant.id, code, title, "bulky" if code in BULKY else category)
+    for code, title, category, _ in _skus():
+        await catalog.upsert_sku(tenant_id, code, title, "bulky" if code in BULKY else category)
         for warehouse in warehouses:
             if code in BULKY and warehouse.code != "TJ":
                 continue
@@ -117,23 +193,79 @@ async def seed_demo(slug: str = "demo", order_count: int = 200, seed: int = 7) -
     await allocation_policy.save_policy(ops, POLICY)
     for channel_code, config in CHANNEL_POLICIES.items():
         await allocation_policy.save_policy(ops, config, channel_code)
-    await seed_tracking_showcase(tenant.id)
+
+
+def _plan(seed: int, order_count: int, now: datetime) -> tuple[list[NewCustomer], list[_Timing]]:
+    """The demo's customers and, oldest first (order numbers grow with time), when each bulk order happens."""
+    rng = random.Random(seed)
     customers = [
         NewCustomer(name=rng.choice(SURNAMES) + rng.choice(GIVEN), phone=f"13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}")
         for _ in range(70)
     ]
-    plan = [status for status, count in TARGETS for _ in range(count)]
-    rng.shuffle(plan)
-    start = datetime.now(UTC) - timedelta(days=30)
-    for index, target in enumerate(plan[:order_count]):
-        await _one_order(rng, ops, carrier, index, target, channels, warehouses, skus, customers, start)
-    await _showcase(ops, channels[0], customers[0])
-    return tenant
+    targets = [status for status, count in TARGETS for _ in range(count)]
+    rng.shuffle(targets)
+    timings = sorted((_timing(rng, target, now) for target in targets[:order_count]), key=lambda t: t.placed)
+    return customers, timings
 
 
-async def _showcase(ops: Actor, channel, customer: NewCustomer) -> None:  # noqa: ANN001 - a Channel row
+async def _orders(ops: Actor, carrier: Actor, seed: int, timings: list[_Timing], first: int, channels: list[Channel],
+                  customers: list[NewCustomer], now: datetime) -> None:
+    """Bulk orders ``first`` to ``first + CHUNK``, each from its own random stream (so a resumed run draws the same)."""
+    skus = _skus()
+    for index in range(first, min(first + CHUNK, len(timings))):
+        await _one_order(random.Random(f"{seed}:order:{index}"), ops, carrier, timings[index], channels, skus,
+                         customers, now)
+
+
+async def _publish(ops: Actor, tenant_id: int, slug: str, channels: list[Channel], customer: NewCustomer,
+                   now: datetime) -> None:
+    """The last step: the ops showcase, then the demo takes its name (refused if that name was taken meanwhile)."""
+    await _showcase(ops, channels[0], customer, now)
+    if await Tenant.exists(slug=slug):
+        raise Duplicate(f"tenant {slug} exists; the demo stays under {work_slug(slug)}", field="slug")
+    await Tenant.filter(id=tenant_id).update(slug=slug)
+
+
+@dataclass(frozen=True, slots=True)
+class _Timing:
+    """When a demo order was placed and, if it ships, handed to the carrier (chosen before it exists)."""
+
+    target: OrderStatus
+    placed: datetime
+    shipped: datetime | None = None
+    moving: bool = True  # False: handed over but never picked up (the "shipped but not moving" alert)
+
+
+#: Hours since placement, per status that never leaves the warehouse.
+_AGE_HOURS = {
+    OrderStatus.PENDING_PAYMENT: (0.1, 20), OrderStatus.PAID: (0.2, 30), OrderStatus.ALLOCATED: (0.3, 20),
+    OrderStatus.PICKING: (1, 14), OrderStatus.PACKED: (2, 12), OrderStatus.ON_HOLD: (2, 96),
+    OrderStatus.CANCELLED: (1, 24 * 25), OrderStatus.DEPOSIT_PAID: (24, 24 * 12),
+}
+#: Hand-over this many hours before now: long enough ago for the whole journey (at most four days) to be over.
+_SHIPPED_HOURS = {OrderStatus.DELIVERED: (100, 190), OrderStatus.COMPLETED: (216, 660)}
+
+
+def _timing(rng: random.Random, target: OrderStatus, now: datetime) -> _Timing:
+    if target in _AGE_HOURS:
+        low, high = _AGE_HOURS[target]
+        return _Timing(target, now - timedelta(hours=rng.uniform(low, high)))
+    moving = True
+    if target == OrderStatus.SHIPPED:
+        moving = rng.random() > 0.08
+        ago = rng.uniform(1, 40) if moving else rng.uniform(30, 60)
+    else:
+        ago = rng.uniform(*_SHIPPED_HOURS[target])
+    shipped = parcels.working_hours(now - timedelta(hours=ago), rng)
+    placed = shipped - timedelta(hours=rng.uniform(2, 22))
+    return _Timing(target, placed, shipped, moving)
+
+
+async def _showcase(ops: Actor, channel, customer: NewCustomer, now: datetime) -> None:  # noqa: ANN001 - a Channel row
     """Two orders an ops person will ask about: one split over warehouses, one waiting for stock."""
-    for external_id, lines in (("DEMO-SPLIT", [("WARE-03", 1), ("TEA-011", 2)]), ("DEMO-BACKORDER", [("TEA-000", 40)])):
+    for hours_ago, external_id, lines in ((3, "DEMO-SPLIT", [("WARE-03", 1), ("TEA-011", 2)]),
+                                          (2, "DEMO-BACKORDER", [("TEA-000", 40)])):
+        placed = now - timedelta(hours=hours_ago)
         await orders.create_order(
             ops,
             NewOrder(
@@ -142,12 +274,15 @@ async def _showcase(ops: Actor, channel, customer: NewCustomer) -> None:  # noqa
                 lines=[NewLine(sku=sku, quantity=quantity, unit_price=Decimal("100.00")) for sku, quantity in lines],
                 customer=customer,
                 address=NewAddress(name=customer.name, phone=customer.phone or "", province="广东", city="深圳", district="南山区", address="科技园路1号"),
-                payment=NewPayment(gateway="alipay", amount=Decimal("100.00") * sum(q for _, q in lines)),
+                payment=NewPayment(gateway="alipay", amount=Decimal("100.00") * sum(q for _, q in lines),
+                                   paid_at=placed + timedelta(minutes=2)),
+                placed_at=placed,
             ),
         )
 
 
-async def _one_order(rng, ops, carrier, index, target, channels, warehouses, skus, customers, start) -> None:  # noqa: ANN001, PLR0913
+async def _one_order(rng, ops, carrier, timing: _Timing, channels, skus, customers, now: datetime) -> None:  # noqa: ANN001, PLR0913
+    target = timing.target
     manual = next(c for c in channels if c.code == "wechat-mini")
     channel = manual if target == OrderStatus.PAID else rng.choice([c for c in channels if c is not manual])
     customer = rng.choice(customers)
@@ -155,9 +290,9 @@ async def _one_order(rng, ops, carrier, index, target, channels, warehouses, sku
     picked = rng.sample(skus, rng.randint(1, 3))
     lines = [NewLine(sku=code, title=title, quantity=rng.randint(1, 3), unit_price=price) for code, title, _, price in picked]
     total = sum((line.unit_price * line.quantity for line in lines), Decimal("0"))
-    placed = start + timedelta(minutes=index * 200 + rng.randint(0, 120))
     unpaid = target == OrderStatus.PENDING_PAYMENT or (target == OrderStatus.CANCELLED and rng.random() < 0.4)
     deposit = target == OrderStatus.DEPOSIT_PAID
+    paid = (total / 5).quantize(Decimal("0.01")) if deposit else total
     order = await orders.create_order(
         ops,
         NewOrder(
@@ -167,18 +302,18 @@ async def _one_order(rng, ops, carrier, index, target, channels, warehouses, sku
             customer=customer,
             address=NewAddress(name=customer.name, phone=customer.phone or "", province=province, city=city, district=district,
                                address=f"{rng.choice(['文三路', '科技园路', '建国路', '人民南路'])}{rng.randint(1, 999)}号"),
-            payment=None if unpaid else NewPayment(gateway=rng.choice(["alipay", "wechatpay"]), amount=total / 5 if deposit else total,
-                                                   reference=str(rng.randint(10**27, 10**28 - 1))),
+            payment=None if unpaid else NewPayment(gateway=rng.choice(["alipay", "wechatpay"]), amount=paid,
+                                                   reference=str(rng.randint(10**27, 10**28 - 1)),
+                                                   paid_at=timing.placed + timedelta(minutes=rng.randint(1, 15))),
             deposit=deposit,
             tags=rng.sample(["vip", "gift", "presale", "repeat", "promo-1111"], rng.randint(0, 2)),
-            placed_at=placed,
+            placed_at=timing.placed,
         ),
     )
-    if order.status in (OrderStatus.PAID, OrderStatus.ALLOCATED) and rng.random() < 0.3:
+    if order.status in (OrderStatus.PAID, OrderStatus.ALLOCATED) and target not in _SHIPS and rng.random() < 0.3:
         tier, why = rng.choice(URGENT)
         await pick_queue.set_priority(ops, order.id, tier, why)
-    path = _path_to(target)
-    for step in path:
+    for step in _path_to(target):
         if step == "hold":
             await orders.hold_order(ops, order.id, rng.sample(HOLD_REASONS, rng.randint(1, 2)))
         elif step == "cancel":
@@ -187,16 +322,51 @@ async def _one_order(rng, ops, carrier, index, target, channels, warehouses, sku
             if order.status == OrderStatus.PAID:  # the policy could not place it (stock short): a backorder with an alert
                 return
         elif step == OrderStatus.SHIPPED:
-            shipment = await fulfilment.ship_order(
-                ops, order.id, rng.choice(CARRIERS), f"SF{rng.randint(10**11, 10**12 - 1)}",
-                estimated_delivery=placed + timedelta(days=3),
-            )
-            await _track(rng, carrier, shipment.id, placed, target)
+            await _ship(rng, ops, carrier, order, timing, city, district, now)
             if target == OrderStatus.COMPLETED and rng.random() < 0.3:
                 line = await OrderLine.filter(order_id=order.id).first()
                 await returns.return_to_quarantine(ops, line.id, 1, rng.choice(["buyer return: changed mind", "exchange: wrong grade"]))
         else:
             await orders.transition_order(ops, order.id, step)
+
+
+_SHIPS = frozenset({OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED})
+#: Carriers the demo merchant uses, and how often (normalised codes, as shipments store them).
+CARRIER_MIX = (("SF", 30), ("ZTO", 25), ("YTO", 18), ("JD", 10), ("JT", 10), ("EMS", 7))
+
+
+async def _ship(rng, ops: Actor, carrier: Actor, order, timing: _Timing, city: str, district: str,  # noqa: ANN001, PLR0913
+                now: datetime) -> None:
+    """Hand the order over (one parcel per warehouse it was allocated from), then record the scans that happened by now."""
+    assert timing.shipped is not None
+    code = rng.choices([c for c, _ in CARRIER_MIX], weights=[w for _, w in CARRIER_MIX])[0]
+    by_id = {w.id: w for w in await Warehouse.filter(tenant_id=ops.tenant_id)}
+    live = await reservations.live_for_order(order.id)
+    leaving = sorted({r.warehouse_id for r in live if r.kind == ReservationKind.ORDER})  # type: ignore[attr-defined]
+    shipped_at = timing.shipped
+    planned = []
+    for warehouse_id in leaving:
+        origin = by_id[warehouse_id].city
+        parcel = parcels.plan_parcel(rng, parcels.CARRIERS[code], origin, city, district, shipped_at)
+        if timing.target == OrderStatus.SHIPPED and timing.moving and parcel.scans[-1].at < now:
+            # Still on its way by now: handed over recently enough that it cannot have been signed for yet.
+            shipped_at = max(parcels.working_hours(now - timedelta(hours=rng.uniform(0.5, 6)), rng),
+                             timing.placed + timedelta(minutes=30))
+            parcel = parcels.plan_parcel(rng, parcels.CARRIERS[code], origin, city, district, shipped_at)
+        if timing.target != OrderStatus.SHIPPED and parcel.scans[-1].at >= now:
+            raise RuntimeError(f"a demo parcel for a {timing.target} order would be signed for in the future")
+        shipment = await fulfilment.ship_order(ops, order.id, parcel.carrier, parcel.waybill, warehouse_id=warehouse_id,
+                                               estimated_delivery=parcel.estimated_delivery, shipped_at=shipped_at)
+        planned.append((shipment.id, parcel))
+    scans = []
+    for shipment_id, parcel in planned:
+        happened = [scan for scan in parcel.scans if scan.at < now] if timing.moving else []
+        if timing.target == OrderStatus.SHIPPED:
+            happened = [scan for scan in happened if scan.status != ShipmentStatus.DELIVERED]
+        scans += [(scan.at, shipment_id, scan) for scan in happened]
+    for _, shipment_id, scan in sorted(scans, key=lambda item: (item[0], item[1])):
+        await fulfilment.record_tracking(carrier, shipment_id, scan.status, scan.at, description=scan.description,
+                                         location=scan.location, raw_code=scan.raw_code)
 
 
 def _path_to(target: OrderStatus) -> list:
@@ -216,18 +386,6 @@ def _path_to(target: OrderStatus) -> list:
     }[target]
 
 
-async def _track(rng, carrier: Actor, shipment_id: int, placed: datetime, target: OrderStatus) -> None:  # noqa: ANN001
-    steps = [(ShipmentStatus.PICKED_UP, "快件已揽收", 1), (ShipmentStatus.IN_TRANSIT, "到达转运中心", 2)]
-    if target in (OrderStatus.DELIVERED, OrderStatus.COMPLETED):
-        steps += [(ShipmentStatus.OUT_FOR_DELIVERY, "派送中", 3), (ShipmentStatus.DELIVERED, "已签收", 3)]
-    elif rng.random() < 0.3:
-        steps = steps[:1] if rng.random() < 0.5 else []
-    for offset, (status, text, days) in enumerate(steps):
-        await fulfilment.record_tracking(
-            carrier, shipment_id, status, placed + timedelta(days=days, hours=offset * 5), description=text, location=rng.choice(["杭州", "上海", "广州"])
-        )
-
-
 # The tracking page's showcase -----------------------------------------------------------
 
 #: The customer the README screenshot and ``make run`` visitors look up: order number + last 4 "5678".
@@ -244,7 +402,6 @@ async def seed_tracking_showcase(tenant_id: int, *, now: datetime | None = None)
     (adds the channels and SKUs it needs).
     """
     from domain.tenants.branding import set_branding
-    from models import Channel, Order, Warehouse
 
     now = now or datetime.now(UTC)
     ops = Actor(tenant_id=tenant_id, role=Role.OPS, name="demo-seed", source="seed")
@@ -254,7 +411,7 @@ async def seed_tracking_showcase(tenant_id: int, *, now: datetime | None = None)
         await set_branding(tenant_id, logo_url=SHOWCASE_LOGO, accent_color="#2f7d4f")
     channels = {}
     for code, kind, name in CHANNELS[:3]:
-        channels[kind] = await Channel.filter(tenant_id=tenant_id, kind=kind).first() or await catalog.create_channel(tenant_id, code, kind, name)
+        channels[kind] = await Channel.filter(tenant_id=tenant_id, kind=kind).first() or await create_channel(tenant_id, code, kind, name)
     warehouse = await Warehouse.filter(tenant_id=tenant_id).order_by("priority", "id").first()
     for code, title, _ in SHOWCASE_SKUS:
         await catalog.upsert_sku(tenant_id, code, title, "tea")
@@ -263,8 +420,8 @@ async def seed_tracking_showcase(tenant_id: int, *, now: datetime | None = None)
     address = NewAddress(name="陈晓明", phone=SHOWCASE_PHONE, province="浙江", city="杭州", district="西湖区", address="文三路 478 号 华星科技大厦 5 楼")
     plans = [
         ("in_transit", "taobao", "3948571029384756102", [("GIFT-LJ01", 2), ("GIFT-GW01", 1)], now - timedelta(days=1, hours=3)),
-        ("delivered", "douyin", "6934157720488215541", [("GIFT-BH01", 1)], now - timedelta(days=4)),
-        ("packed", "wechat_channels", "WX20261102093311", [("GIFT-ZS01", 1)], now - timedelta(hours=5)),
+        ("delivered", "douyin", "6934157720488215541", [("GIFT-BH01", 1)], _china_time(now, -4, 10, 12)),
+        ("packed", "wechat_channels", "3716840295511027712", [("GIFT-ZS01", 1)], now - timedelta(hours=5)),
     ]
     prices = {code: price for code, _, price in SHOWCASE_SKUS}
     titles = {code: title for code, title, _ in SHOWCASE_SKUS}
@@ -274,7 +431,7 @@ async def seed_tracking_showcase(tenant_id: int, *, now: datetime | None = None)
         total = sum((line.unit_price * line.quantity for line in lines), Decimal("0"))
         order = await orders.create_order(ops, NewOrder(
             channel_id=channels[kind].id, external_id=external_id, lines=lines, customer=customer, address=address,
-            payment=NewPayment(gateway="alipay", amount=total, paid_at=placed), placed_at=placed,
+            payment=NewPayment(gateway="alipay", amount=total, paid_at=placed + timedelta(minutes=1)), placed_at=placed,
         ))
         if (await Order.get(id=order.id)).status == OrderStatus.PAID:
             await fulfilment.allocate_order(ops, order.id, warehouse.id)
@@ -283,28 +440,53 @@ async def seed_tracking_showcase(tenant_id: int, *, now: datetime | None = None)
         ids[state] = order.id
         if state == "packed":
             continue
-        shipment = await fulfilment.ship_order(
-            ops, order.id, "SF" if state == "in_transit" else "ZTO", "SF1428857306914" if state == "in_transit" else "78462201935577",
-            estimated_delivery=now + timedelta(days=1) if state == "in_transit" else placed + timedelta(days=3),
-        )
-        scans = SHOWCASE_SCANS[state]
-        for hours_ago, status, text, place in scans:
-            at = now - timedelta(hours=hours_ago) if state == "in_transit" else placed + timedelta(hours=hours_ago)
-            await fulfilment.record_tracking(carrier, shipment.id, status, at, description=text, location=place)
+        carrier_code, waybill, shipped_at, estimated, scans = _showcase_parcel(state, warehouse.city or "上海", placed, now)
+        shipment = await fulfilment.ship_order(ops, order.id, carrier_code, waybill, estimated_delivery=estimated,
+                                               shipped_at=shipped_at)
+        for at, status, raw_code, text, place in scans:
+            await fulfilment.record_tracking(carrier, shipment.id, status, at, description=text, location=place,
+                                             raw_code=raw_code)
     return ids
 
 
-SHOWCASE_SCANS = {
-    "in_transit": [
-        (22, ShipmentStatus.PICKED_UP, "顺丰速运 已收取快件", "上海"),
-        (15, ShipmentStatus.IN_TRANSIT, "快件到达 【上海青浦集散中心】", "上海"),
-        (9, ShipmentStatus.IN_TRANSIT, "快件已发车，正发往 【杭州转运中心】", "上海"),
-        (3, ShipmentStatus.IN_TRANSIT, "快件到达 【杭州转运中心】", "杭州"),
-    ],
-    "delivered": [
-        (6, ShipmentStatus.PICKED_UP, "中通快递 已揽收", "上海"),
-        (20, ShipmentStatus.IN_TRANSIT, "快件已到达 杭州中转部", "杭州"),
-        (50, ShipmentStatus.OUT_FOR_DELIVERY, "【杭州西湖区】快递员 王师傅 正在派件", "杭州"),
-        (53, ShipmentStatus.DELIVERED, "已签收，签收人：本人", "杭州"),
-    ],
-}
+def _china_time(now: datetime, days: int, hour: int, minute: int) -> datetime:
+    """``hour:minute`` China time, ``days`` from today's date in China."""
+    day = now.astimezone(parcels.CHINA).date() + timedelta(days=days)
+    return datetime.combine(day, time(hour, minute), tzinfo=parcels.CHINA).astimezone(UTC)
+
+
+def _hub(city: str, suffix: str) -> str:
+    return (parcels.CITIES[city][2] if city in parcels.CITIES else city) + suffix
+
+
+def _showcase_parcel(state: str, origin: str, placed: datetime, now: datetime) -> tuple[str, str, datetime, datetime, list]:
+    """The two showcase parcels, from the warehouse's city to Hangzhou.
+
+    On its way: scans hours before ``now`` (it reached Hangzhou three hours ago,
+    delivery is promised for tomorrow). Delivered: placed four days ago, signed
+    for in Hangzhou on the morning round two days ago, in China working hours.
+    """
+    S = ShipmentStatus
+    if state == "in_transit":
+        scans = [
+            (now - timedelta(hours=22), S.PICKED_UP, "1", "顺丰速运 已收取快件", origin),
+            (now - timedelta(hours=15), S.IN_TRANSIT, "2", f"快件到达 【{_hub(origin, '集散中心')}】", origin),
+            (now - timedelta(hours=9), S.IN_TRANSIT, "2", "快件已发车，正发往 【杭州转运中心】", origin),
+            (now - timedelta(hours=3), S.IN_TRANSIT, "201", "快件到达 【杭州转运中心】", "杭州"),
+        ]
+        return "SF", "SF1428857306914", now - timedelta(hours=23, minutes=30), now + timedelta(days=1), scans
+    day = placed.astimezone(parcels.CHINA).date()
+
+    def local(days: int, hour: int, minute: int) -> datetime:
+        return datetime.combine(day + timedelta(days=days), time(hour, minute), tzinfo=parcels.CHINA).astimezone(UTC)
+
+    hub, destination_hub = _hub(origin, "中转部"), _hub("杭州", "中转部")
+    scans = [
+        (local(0, 17, 40), S.PICKED_UP, "1", f"【{origin}】中通快递 已揽收", origin),
+        (local(0, 20, 5), S.IN_TRANSIT, "2", f"快件已到达 【{hub}】", origin),
+        (local(0, 23, 30), S.IN_TRANSIT, "2", f"快件离开 【{hub}】 已发往 【{destination_hub}】", origin),
+        (local(1, 5, 50), S.IN_TRANSIT, "201", f"快件已到达 【{destination_hub}】", "杭州"),
+        (local(2, 8, 40), S.OUT_FOR_DELIVERY, "202", "【杭州西湖区】快递员 王师傅 正在派件", "杭州"),
+        (local(2, 11, 5), S.DELIVERED, "301", "已签收，签收人：本人，感谢使用中通快递", "杭州"),
+    ]
+    return "ZTO", "78462201935577", local(0, 15, 30), local(2, 20, 0), scans

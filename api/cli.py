@@ -12,24 +12,32 @@
                                                revoke; its open subscriptions are closed (4403)
     ordergraph import FILE --tenant SLUG --channel CODE [--format csv|xlsx] [--encoding E] [--batch N]
                                                import orders from CSV/XLSX (re-run to resume)
+    ordergraph warehouses create CODE NAME --tenant SLUG [--province P --city C ... --handling-cost 2.50 --paused]
+    ordergraph warehouses list --tenant SLUG   every warehouse, paused ones marked
+    ordergraph catalog import FILE --tenant SLUG   upsert catalogue items from CSV/XLSX (re-run: unchanged)
+    ordergraph stock import FILE --tenant SLUG     opening stock or receipts per row from CSV/XLSX
     ordergraph check-tracking [--tenant SLUG] [--hours H]
                                                "shipped but not moving" alerts, parked tracking retries
+    ordergraph sim decrypt [--port 9100] [--latency-ms N] [--error-rate R] [--expired]
+                                               local Taobao/Pinduoduo/Douyin receiver-decryption APIs
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from decimal import Decimal, InvalidOperation
 
 import uvicorn
 
 from api import database
 from api.settings import Settings
-from domain.actor import Role
-from domain.errors import DomainError
+from domain.actor import Actor, Role
+from domain.errors import DomainError, NotFound
 
 
 async def _with_db(settings: Settings, work: Callable[[], Awaitable[None]]) -> None:
@@ -204,6 +212,127 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(_with_db(settings, work))
 
 
+async def _cli_actor(tenant: str, what: str) -> Actor:
+    """An admin acting from this shell; lineage names the command and the operating-system user who ran it."""
+    from models import Tenant
+
+    found = await Tenant.filter(slug=tenant).first()
+    if found is None:
+        raise NotFound(f"no tenant {tenant}", field="tenant")
+    return Actor(tenant_id=found.id, role=Role.ADMIN, name=f"cli:{what}:{getpass.getuser()}"[:100], source="cli")
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a decimal number such as 2.50") from None
+
+
+def cmd_warehouses_create(settings: Settings, args: argparse.Namespace) -> None:
+    from domain.catalog import warehouses
+
+    values = {"name": args.name, "province": args.province, "city": args.city, "district": args.district,
+              "address": args.street, "postal_code": args.postal_code, "country_code": args.country, "region": args.region,
+              "latitude": args.lat, "longitude": args.lng, "handling_cost": args.handling_cost, "priority": args.priority,
+              "active": not args.paused}
+
+    async def work() -> None:
+        actor = await _cli_actor(args.tenant, "warehouses")
+        warehouse = await warehouses.create_warehouse(actor, args.code, values, reason=args.reason or "")
+        state = "paused" if not warehouse.active else "active"
+        print(f"warehouse {warehouse.code} ({warehouse.name}) created for tenant {args.tenant}, {state}")
+
+    asyncio.run(_with_db(settings, work))
+
+
+def cmd_warehouses_list(settings: Settings, args: argparse.Namespace) -> None:
+    from domain.catalog import warehouses
+
+    async def work() -> None:
+        actor = await _cli_actor(args.tenant, "warehouses")
+        rows = await warehouses.listing(actor.tenant_id)
+        if not rows:
+            print(f"tenant {args.tenant} has no warehouses yet: ordergraph warehouses create CODE NAME --tenant {args.tenant}")
+        for w in rows:
+            place = "/".join(part for part in (w.country_code, w.province, w.city, w.district) if part)
+            point = f"{w.latitude:.4f},{w.longitude:.4f}" if w.latitude is not None and w.longitude is not None else "-"
+            cost = str(w.handling_cost) if w.handling_cost is not None else "-"
+            print(f"{w.code:<10} {'active' if w.active else 'PAUSED':<7} prio {w.priority:<6} region {w.region or '-':<8} "
+                  f"cost {cost:<8} {point:<20} {place}  {w.name}")
+
+    asyncio.run(_with_db(settings, work))
+
+
+def _sheet_rows(path_text: str, fmt: str | None, encoding: str) -> tuple[str, bytes, str, int, list]:
+    """Read a CSV/XLSX set-up file into numbered rows (exit 2 when the file as a whole cannot be read)."""
+    from pathlib import Path
+
+    from adapters import files
+
+    path = Path(path_text)
+    if not path.is_file():
+        print(f"error: no file {path}", file=sys.stderr)
+        sys.exit(2)
+    data = path.read_bytes()
+    try:
+        kind = files.detect_format(path.name, data, fmt)
+        rows = [_sheet_row(number, row) for number, row in files.read_rows(data, kind, encoding=encoding)]
+    except files.FileError as error:
+        print(f"error: {path.name}: {error}", file=sys.stderr)
+        sys.exit(2)
+    return path.name, data, kind, len(rows), rows
+
+
+def _sheet_row(number: int, row: object) -> object:
+    from adapters import files
+    from domain.catalog.sheets import SheetRow
+
+    if isinstance(row, files.CellError):  # "$" is the reader's name for the row as a whole
+        return SheetRow(number, field="" if row.column == "$" else row.column, error=str(row).removeprefix(f"{row.column}: "))
+    return SheetRow(number, row)  # type: ignore[arg-type]
+
+
+def _sheet_import(settings: Settings, args: argparse.Namespace, what: str) -> None:
+    """``catalog import`` and ``stock import``: a progress bar, batches, then every refused row by number."""
+    from tqdm import tqdm
+
+    from domain.catalog import item_sheet, stock_sheet
+    from domain.inbound import payloads
+
+    name, data, kind, total, rows = _sheet_rows(args.file, args.format, args.encoding)
+    outcome: list = []
+
+    async def work() -> None:
+        actor = await _cli_actor(args.tenant, f"{what}-import")
+        _, sha = await payloads.store(actor.tenant_id, "import", what, data, {"file-name": name[:255], "format": kind}, kind)
+        with tqdm(total=total, unit="row", desc=name, file=sys.stderr) as bar:
+            if what == "catalog":
+                report = await item_sheet.import_items(actor, rows, payload_ref=payloads.ref(sha), file_name=name,
+                                                       batch_size=args.batch, progress=bar.update)
+            else:
+                report = await stock_sheet.import_stock(actor, rows, payload_ref=payloads.ref(sha),
+                                                        batch_size=args.batch, progress=bar.update)
+        outcome.append(report)
+
+    asyncio.run(_with_db(settings, work))
+    report = outcome[0]
+    changes = (f"{report.created} created, {report.updated} updated" if what == "catalog" else f"{report.created} booked")
+    print(f"{what} import {name}: {report.rows} rows: {changes}, {report.unchanged} unchanged, {len(report.refused)} refused")
+    for refusal in report.refused:
+        print(f"  row {refusal.row}: {refusal.field + ': ' if refusal.field else ''}{refusal.message}")
+    if report.refused:
+        sys.exit(1)
+
+
+def cmd_catalog_import(settings: Settings, args: argparse.Namespace) -> None:
+    _sheet_import(settings, args, "catalog")
+
+
+def cmd_stock_import(settings: Settings, args: argparse.Namespace) -> None:
+    _sheet_import(settings, args, "stock")
+
+
 def cmd_check_tracking(settings: Settings, args: argparse.Namespace) -> None:
     from dataclasses import replace
 
@@ -222,6 +351,24 @@ def cmd_check_tracking(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(_with_db(settings, work))
 
 
+def cmd_sim_decrypt(settings: Settings, args: argparse.Namespace) -> None:
+    """Serve the three platforms' decryption APIs locally; print the channel config that points at them."""
+    import json
+
+    from adapters.channels.decryption.simulator import PLATFORMS, DecryptSimulator, Profile, account_config, run
+
+    try:
+        profile = Profile.read({"latency_ms": args.latency_ms, "error_rate": args.error_rate, "expired": args.expired})
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+    base = f"http://{args.host}:{args.port}"
+    print(f"receiver-decryption simulator on {base} (seal test ciphertext: POST {base}/_sim/seal)")
+    for platform in PLATFORMS:
+        print(f"  {platform} channel config: {json.dumps({'api': account_config(platform, base)})}")
+    run(args.host, args.port, DecryptSimulator(profile=profile))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ordergraph", description="OrderGraph order hub")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -235,13 +382,13 @@ def build_parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="add the demo tenant and its data")
     seed.add_argument("--tenant", default="demo")
     seed.set_defaults(func=cmd_seed)
-    tenants = sub.add_parser("tenants").add_subparsers(dest="action", required=True)
-    create_tenant = tenants.add_parser("create")
+    tenants = sub.add_parser("tenants", help="add merchants").add_subparsers(dest="action", required=True)
+    create_tenant = tenants.add_parser("create", help="add a tenant (a merchant) with its slug and name")
     create_tenant.add_argument("slug")
     create_tenant.add_argument("name")
     create_tenant.set_defaults(func=cmd_tenants_create)
-    keys = sub.add_parser("keys").add_subparsers(dest="action", required=True)
-    create_key = keys.add_parser("create")
+    keys = sub.add_parser("keys", help="mint, list and revoke API keys").add_subparsers(dest="action", required=True)
+    create_key = keys.add_parser("create", help="print a new API key for a tenant and role (shown once)")
     create_key.add_argument("--tenant", required=True)
     create_key.add_argument("--role", required=True, choices=[role.value for role in Role])
     create_key.add_argument("--name", default="")
@@ -262,11 +409,64 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--batch", type=int, help="rows per transaction (ORDERGRAPH_IMPORT_BATCH, 1000)")
     importer.add_argument("--show-errors", type=int, default=20, help="refused rows to print (20)")
     importer.set_defaults(func=cmd_import)
+    _setup_commands(sub)
     tracking = sub.add_parser("check-tracking", help='"shipped but not moving" alerts and parked tracking retries, once')
     tracking.add_argument("--tenant")
     tracking.add_argument("--hours", type=float, help="hours without pick-up (ORDERGRAPH_PICKUP_ALERT_HOURS, 24)")
     tracking.set_defaults(func=cmd_check_tracking)
+    sims = sub.add_parser("sim", help="local simulators of outside systems").add_subparsers(dest="system", required=True)
+    decrypt = sims.add_parser("decrypt", help="Taobao, Pinduoduo and Douyin receiver-decryption APIs")
+    decrypt.add_argument("--host", default="127.0.0.1")
+    decrypt.add_argument("--port", type=int, default=9100)
+    decrypt.add_argument("--latency-ms", type=int, default=0, help="delay before every answer")
+    decrypt.add_argument("--error-rate", type=float, default=0.0, help="share of calls answered with a transient error")
+    decrypt.add_argument("--expired", action="store_true", help="refuse every session as expired")
+    decrypt.set_defaults(func=cmd_sim_decrypt)
     return parser
+
+
+def _setup_commands(sub: argparse._SubParsersAction) -> None:
+    """``warehouses``, ``catalog`` and ``stock``: what a new merchant needs before the first order can ship."""
+    warehouses = sub.add_parser("warehouses", help="create and list warehouses").add_subparsers(dest="action", required=True)
+    create = warehouses.add_parser("create", help="add a warehouse (paused ones keep stock but are not allocated to)")
+    create.add_argument("code", help="letters, digits, _ . - (allocation policies name it), e.g. SH")
+    create.add_argument("name", help="what people call it, e.g. 上海青浦仓")
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--province", default="")
+    create.add_argument("--city", default="")
+    create.add_argument("--district", default="")
+    create.add_argument("--street", default="", help="street address")
+    create.add_argument("--postal-code", default="")
+    create.add_argument("--country", default="CN", help="ISO 3166-1 alpha-2 (CN)")
+    create.add_argument("--region", default="", help="a group name for policies and reports, e.g. east")
+    create.add_argument("--lat", type=float, help="latitude, -90 to 90 (give --lng too)")
+    create.add_argument("--lng", type=float, help="longitude, -180 to 180")
+    create.add_argument("--handling-cost", type=_decimal, help="per order, e.g. 2.50 (the lowest-cost strategy uses it)")
+    create.add_argument("--priority", type=int, default=100, help="lower ships first under the priority strategy (100)")
+    create.add_argument("--paused", action="store_true", help="create it paused")
+    create.add_argument("--reason", help="why, for the lineage")
+    create.set_defaults(func=cmd_warehouses_create)
+    listing = warehouses.add_parser("list", help="every warehouse of a tenant, paused ones marked")
+    listing.add_argument("--tenant", required=True)
+    listing.set_defaults(func=cmd_warehouses_list)
+    sheets = (
+        ("catalog", "catalogue items from CSV/XLSX: sku, title, category, barcode, weight_grams, safety_stock, active",
+         "upsert catalogue items; re-running the same file changes nothing", cmd_catalog_import),
+        ("stock", "stock from CSV/XLSX: warehouse, sku, quantity, kind (opening|receipt), reference",
+         "book opening stock (or receipts with a reference) per row; re-running the same file books nothing twice",
+         cmd_stock_import),
+    )
+    for command, about, help_text, func in sheets:
+        group = sub.add_parser(command, help=about).add_subparsers(dest="action", required=True)
+        importer = group.add_parser("import", help=help_text,
+                                    description=help_text + ". Refused rows are listed by row number (header = row 1) "
+                                                            "with column and reason; the exit status is then 1.")
+        importer.add_argument("file", help="a .csv or .xlsx file")
+        importer.add_argument("--tenant", required=True)
+        importer.add_argument("--format", choices=["csv", "xlsx"], help="default: from the file name or content")
+        importer.add_argument("--encoding", default="utf-8", help="CSV text encoding, e.g. gb18030 (default utf-8)")
+        importer.add_argument("--batch", type=int, default=500, help="rows per transaction (500)")
+        importer.set_defaults(func=func)
 
 
 def main(argv: list[str] | None = None) -> None:

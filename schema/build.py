@@ -15,6 +15,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from schema.catalog import CatalogMutation, CatalogQuery
 from schema.errors import MaskUnexpectedErrors
 from schema.intake import IntakeMutation, IntakeQuery
 from schema.metrics import OperationMetrics
@@ -26,8 +27,8 @@ from schema.types import NODE_TYPES
 from schema.webhooks import WebhookMutation, WebhookQuery
 
 #: Each feature area contributes its own root classes; add yours here.
-QUERIES: tuple[type, ...] = (CoreQuery, IntakeQuery, StockQuery, WebhookQuery)
-MUTATIONS: tuple[type, ...] = (OrderMutation, IntakeMutation, StockMutation, WebhookMutation)
+QUERIES: tuple[type, ...] = (CoreQuery, CatalogQuery, IntakeQuery, StockQuery, WebhookQuery)
+MUTATIONS: tuple[type, ...] = (OrderMutation, CatalogMutation, IntakeMutation, StockMutation, WebhookMutation)
 SUBSCRIPTIONS: tuple[type, ...] = (OrderSubscription, StockSubscription)
 
 

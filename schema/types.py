@@ -17,6 +17,7 @@ from domain import order_machine as transitions
 from domain.masking import mask_address, mask_name, mask_phone
 from domain.statuses import OrderStatus as DomainOrderStatus
 from models.order import order_no
+from resolvers import contacts as contact_resolvers
 from resolvers import ids
 from resolvers import orders as order_resolvers
 from resolvers import stock as stock_resolvers
@@ -116,13 +117,24 @@ class Stock(Node):
         )
 
 
-@strawberry.type
+@strawberry.type(description="A place stock sits in and parcels leave from.")
 class Warehouse(Node):
-    code: str
+    code: str = strawberry.field(description="The merchant's code, e.g. `SH`; allocation policies name warehouses by it.")
     name: str
     province: str
     city: str
-    priority: int
+    district: str
+    address: str = strawberry.field(description="Street address.")
+    postal_code: str
+    country_code: str = strawberry.field(description="ISO 3166-1 alpha-2, e.g. `CN`.")
+    region: str = strawberry.field(description="A name policies and reports group warehouses by (`east`, `north`); may be empty.")
+    latitude: float | None
+    longitude: float | None
+    handling_cost: Decimal | None = strawberry.field(
+        description="Handling cost per order; the lowest-cost strategy uses it when the policy names none for this warehouse."
+    )
+    priority: int = strawberry.field(description="Lower ships first under the priority strategy.")
+    active: bool = strawberry.field(description="false = paused: keeps its stock and reservations, but allocation skips it.")
     pk: strawberry.Private[int]
 
     @classmethod
@@ -133,7 +145,16 @@ class Warehouse(Node):
             name=row.name,
             province=row.province,
             city=row.city,
+            district=row.district,
+            address=row.address,
+            postal_code=row.postal_code,
+            country_code=row.country_code,
+            region=row.region,
+            latitude=row.latitude,
+            longitude=row.longitude,
+            handling_cost=row.handling_cost,
             priority=row.priority,
+            active=row.active,
             pk=row.id,
         )
 
@@ -142,6 +163,34 @@ class Warehouse(Node):
         self, info: Info, filter: OrderFilter | None = None, first: int = 20, after: str | None = None
     ) -> OrderConnection:
         return await OrderConnection.load(info, filter, OrderSortField.CREATED_AT, SortDirection.DESC, first, after, warehouse_id=self.pk)
+
+
+@strawberry.type(description="An item the merchant sells (a SKU), as the catalogue keeps it.")
+class CatalogItem:
+    id: strawberry.ID
+    sku: str = strawberry.field(description="The merchant's SKU code; order lines and stock refer to it.")
+    title: str
+    category: str = strawberry.field(description="Allocation policies may route a category to given warehouses (e.g. `bulky`).")
+    barcode: str = strawberry.field(description="GTIN/EAN or the merchant's own code; empty if none.")
+    weight_grams: int | None
+    safety_stock: int = strawberry.field(
+        description="What a (warehouse, SKU) stock row starts with when the SKU first arrives there; existing rows keep their own."
+    )
+    active: bool
+    created_at: datetime | None
+    updated_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> CatalogItem:
+        return cls(
+            id=strawberry.ID(ids.encode("CatalogItem", row.id)), sku=row.code, title=row.title, category=row.category,
+            barcode=row.barcode, weight_grams=row.weight_grams, safety_stock=row.safety_stock, active=row.active,
+            created_at=row.created_at, updated_at=row.updated_at,
+        )
+
+    @strawberry.field(description="Stock of this item in every warehouse that has had it.")
+    async def stock(self, info: Info) -> list[Stock]:
+        return [Stock.from_row(row) for row in await info.context.loaders.stock_by_sku.load(self.sku)]
 
 
 @strawberry.type
@@ -166,22 +215,27 @@ class Customer(Node):
         return await OrderConnection.load(info, None, OrderSortField.CREATED_AT, SortDirection.DESC, first, after, customer_id=self.pk)
 
 
-@strawberry.type
+@strawberry.type(description="Where an order ships. Name, phone and street are masked for roles that do not see personal data.")
 class Address:
     name: str
     phone: str
     province: str
     city: str
     district: str
-    address: str
+    address: str = strawberry.field(description="Street address (masked for roles that do not see personal data).")
+    postal_code: str
+    country_code: str = strawberry.field(description="ISO 3166-1 alpha-2, empty when the channel did not say.")
+    company: str = strawberry.field(description="The receiving company, if any. Not personal data, so shown to every role.")
 
 
 @strawberry.type
 class OrderLine(Node):
-    sku: str
+    sku: str = strawberry.field(description="The merchant's SKU code.")
     title: str
     quantity: int
     unit_price: Decimal
+    external_line_id: str = strawberry.field(description="The channel's id of this line (Taobao `oid`, Shopify line item id); empty if none.")
+    channel_sku: str = strawberry.field(description="The SKU as the channel wrote it, when a SKU alias mapped it onto `sku`; else empty.")
     warehouse_pk: strawberry.Private[int | None]
 
     @classmethod
@@ -192,6 +246,8 @@ class OrderLine(Node):
             title=row.title,
             quantity=row.quantity,
             unit_price=row.unit_price,
+            external_line_id=row.external_line_id,
+            channel_sku=row.channel_sku,
             warehouse_pk=row.warehouse_id,
         )
 
@@ -213,6 +269,9 @@ class TrackingEvent:
     description: str
     location: str
     occurred_at: datetime
+    time_inferred: bool = strawberry.field(
+        description="true: the carrier gave a local time without offset, and the offset was inferred from where the scan happened."
+    )
 
 
 @strawberry.type
@@ -223,6 +282,7 @@ class Shipment(Node):
     shipped_at: datetime | None
     delivered_at: datetime | None
     estimated_delivery: datetime | None
+    source: str = strawberry.field(description="Who reported the parcel: `ops` (shipOrder), `channel` (the platform's waybill) or `wms`.")
     pk: strawberry.Private[int]
     warehouse_pk: strawberry.Private[int | None]
 
@@ -236,6 +296,7 @@ class Shipment(Node):
             shipped_at=row.shipped_at,
             delivered_at=row.delivered_at,
             estimated_delivery=row.estimated_delivery,
+            source=row.source,
             pk=row.id,
             warehouse_pk=row.warehouse_id,
         )
@@ -259,6 +320,7 @@ def _tracking_events(rows: Sequence[Any]) -> list[TrackingEvent]:
             description=r.description,
             location=r.location,
             occurred_at=r.occurred_at,
+            time_inferred=r.time_inferred,
         )
         for r in rows
     ]
@@ -527,8 +589,16 @@ class Order(Node):
     status: OrderStatus
     hold_reasons: list[str]
     currency: str
-    total_amount: Decimal
-    shipping_address: Address
+    total_amount: Decimal = strawberry.field(
+        description="What the buyer pays (or paid) for the order, on every channel: goods - discounts + shipping + tax."
+    )
+    goods_total: Decimal | None = strawberry.field(description="The goods before discounts, as the channel states it; null if it did not say.")
+    discount_total: Decimal | None = strawberry.field(description="All discounts to the buyer, a positive amount taken off the goods; null if the channel did not say.")
+    shipping_fee: Decimal | None = strawberry.field(description="Shipping charged to the buyer; null if the channel did not say.")
+    tax_total: Decimal | None = strawberry.field(description="Tax charged to the buyer; null if the channel did not say.")
+    paid_at: datetime | None = strawberry.field(description="When the buyer paid (UTC), if the channel said.")
+    stored_address: strawberry.Private[Address]
+    contact_masked: strawberry.Private[dict[str, Any] | None]
     placed_at: datetime
     source_updated_at: datetime | None
     created_at: datetime
@@ -547,6 +617,9 @@ class Order(Node):
             city=row.ship_city,
             district=row.ship_district,
             address=row.ship_address if pii else mask_address(row.ship_address) or "",
+            postal_code=row.ship_postal_code,
+            country_code=row.ship_country_code,
+            company=row.ship_company,
         )
         return cls(
             id=strawberry.ID(ids.encode("Order", row.id)),
@@ -556,7 +629,13 @@ class Order(Node):
             hold_reasons=list(row.hold_reasons or []),
             currency=row.currency,
             total_amount=row.total_amount,
-            shipping_address=address,
+            goods_total=row.goods_total,
+            discount_total=row.discount_total,
+            shipping_fee=row.shipping_fee,
+            tax_total=row.tax_total,
+            paid_at=row.paid_at,
+            stored_address=address,
+            contact_masked=contact_resolvers.sealed_masks(row),
             placed_at=row.placed_at,
             source_updated_at=row.source_updated_at,
             created_at=row.created_at,
@@ -566,6 +645,14 @@ class Order(Node):
             customer_pk=row.customer_id,
             warehouse_pk=row.warehouse_id,
         )
+
+    @strawberry.field(description="Where the order ships. When the platform sent the receiver sealed (Taobao, Pinduoduo, "
+                      "Douyin), roles that see personal data get it decrypted, each look recorded in the lineage; "
+                      "other roles get the platform's own masked forms.")
+    def shipping_address(self, info: Info) -> Address:
+        if self.contact_masked is None:
+            return self.stored_address
+        return contact_resolvers.shown_receiver(info.context, self.pk, self.contact_masked, self.stored_address)
 
     # Relation fields return at once when OrderConnection.load prefetched them (see ``_related``).
 
@@ -654,7 +741,7 @@ class OrderFilter:
     updated_after: datetime | None = None
     updated_before: datetime | None = None
     tags: list[str] | None = strawberry.field(default=None, description="Orders carrying all of these tags")
-    search: str | None = strawberry.field(default=None, description="Order number, external id, customer name or phone tail")
+    search: str | None = strawberry.field(default=None, description="Order number, external id or tracking number; customer name or phone tail (4+ digits) only for roles that see personal data")
 
 
 @strawberry.type

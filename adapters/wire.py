@@ -57,7 +57,9 @@ def load_json(raw: bytes | str) -> Any:
     try:
         return json.loads(raw, parse_float=Decimal, parse_constant=_refuse_constant)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
-        raise PayloadError(f"not valid JSON ({exc})", field="$") from exc
+        raise PayloadError(f"not valid JSON ({str(exc)[:120]})", field="$") from exc
+    except RecursionError:
+        raise PayloadError("not valid JSON (nested too deeply)", field="$") from None
 
 
 def parse_form(raw_body: bytes | str) -> dict[str, str]:

@@ -27,6 +27,7 @@ from api.auth import KeyCache
 from api.graphql_app import GraphQLApp
 from api.hooks import Hooks
 from api.http_metrics import HttpMetrics
+from api.graphql_body import GraphQLBodyGuard
 from api.idempotency import IdempotencyMiddleware
 from api.intake_tasks import IntakeMaintenance
 from api.live import build_live, url_policy
@@ -77,6 +78,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         max_depth=settings.max_query_depth,
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
+        max_query_bytes=settings.max_query_bytes,
+        max_cost=settings.max_cost,
     )
     graphql = GraphQLApp(
         schema,
@@ -89,8 +92,10 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
 
     maintenance = IntakeMaintenance(settings)
     tracking = TrackingSite(settings, sms=sms_sender(settings.sms_gateway_url, settings.sms_gateway_token))
-    idempotent_graphql = IdempotencyMiddleware(
-        graphql, keys=graphql.keys, ttl_hours=settings.idempotency_ttl_hours, lock_seconds=settings.idempotency_lock_seconds
+    guarded_graphql = GraphQLBodyGuard(
+        IdempotencyMiddleware(graphql, keys=graphql.keys, ttl_hours=settings.idempotency_ttl_hours,
+                              lock_seconds=settings.idempotency_lock_seconds),
+        max_bytes=settings.max_body_bytes,
     )
 
     @asynccontextmanager
@@ -118,7 +123,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
 
     app = Starlette(
         routes=[
-            Route("/graphql", idempotent_graphql, methods=["GET", "POST"]),
+            Route("/graphql", guarded_graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/metrics", metrics),

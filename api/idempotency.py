@@ -27,12 +27,14 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import KeyCache, key_from_headers
+from api.graphql_body import read_body, replaying
 from domain import idempotency
 from domain.idempotency import ClaimKind
 from domain.tenants.accounts import hash_key
 
 HEADER = "idempotency-key"
-MAX_BODY = 1024 * 1024
+#: ``api.graphql_body`` in front of this middleware bounds the body already; this is the backstop.
+MAX_BODY = 16 * 1024 * 1024
 _STORED_HEADERS = frozenset({"content-type"})
 
 
@@ -50,7 +52,7 @@ def fingerprint(body: bytes) -> str:
     """Hash of the request body; JSON is compared canonically (key order and spacing do not matter)."""
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    except ValueError:
+    except (ValueError, RecursionError):
         canonical = body
     return hashlib.sha256(canonical).hexdigest()
 
@@ -59,7 +61,7 @@ def is_mutation(body: bytes) -> bool:
     try:
         request = json.loads(body)
         document = parse(request["query"])
-    except (ValueError, KeyError, TypeError, GraphQLSyntaxError):
+    except (ValueError, KeyError, TypeError, RecursionError, GraphQLSyntaxError):
         return False
     name = request.get("operationName") if isinstance(request, dict) else None
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
@@ -92,11 +94,11 @@ class IdempotencyMiddleware:
         if key is None:
             await _error(400, "IDEMPOTENCY_KEY_INVALID", "Idempotency-Key must be 1-255 visible ASCII characters")(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body = await read_body(receive, MAX_BODY)
         if body is None:
-            await _error(413, "TOO_LARGE", "request body too large")(scope, receive, send)
+            await _error(413, "PAYLOAD_TOO_LARGE", "request body too large")(scope, receive, send)
             return
-        replay_receive = _replaying(body, receive)
+        replay_receive = replaying(body, receive)
         secret = key_from_headers(headers)
         actor = await self.keys.actor_for(secret)
         if actor is None or secret is None or not is_mutation(body):
@@ -138,37 +140,6 @@ class IdempotencyMiddleware:
             await idempotency.release(record_id)
         else:
             await idempotency.complete(record_id, status, stored, b"".join(chunks))
-
-
-async def _read_body(receive: Receive) -> bytes | None:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replaying(body: bytes, original: Receive) -> Receive:
-    """Hand the already-read body downstream once, then pass on the server's messages (a disconnect)."""
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await original()
-
-    return receive
 
 
 async def _replay(record: Any, send: Send) -> None:

@@ -67,6 +67,9 @@ class Settings:
     max_query_depth: int = 12
     max_aliases: int = 20
     max_tokens: int = 3000
+    max_query_bytes: int = 64 * 1024
+    max_cost: int = 50_000
+    max_body_bytes: int = 1024 * 1024
     max_subscriptions_per_connection: int = 20
     max_page_size: int = 100
     key_cache_seconds: float = 10.0
@@ -112,6 +115,9 @@ class Settings:
             max_query_depth=_int("ORDERGRAPH_MAX_DEPTH", 12),
             max_aliases=_int("ORDERGRAPH_MAX_ALIASES", 20),
             max_tokens=_int("ORDERGRAPH_MAX_TOKENS", 3000),
+            max_query_bytes=_int("ORDERGRAPH_MAX_QUERY_BYTES", 64 * 1024),
+            max_cost=_int("ORDERGRAPH_MAX_COST", 50_000),
+            max_body_bytes=_int("ORDERGRAPH_MAX_BODY_BYTES", 1024 * 1024),
             max_subscriptions_per_connection=_int("ORDERGRAPH_MAX_SUBSCRIPTIONS", 20),
             key_cache_seconds=_float("ORDERGRAPH_KEY_CACHE_SECONDS", 10.0),
             public_url=os.environ.get("ORDERGRAPH_PUBLIC_URL") or None,

@@ -129,6 +129,7 @@ def order_no(order_id: int) -> str:
 def parse_order_no(text: str) -> int | None:
     """The id behind an order number, or None if ``text`` is not one."""
     text = text.strip().upper()
-    if text.startswith(ORDER_NO_PREFIX) and text[2:].isdigit():
-        return int(text[2:])
+    if text.startswith(ORDER_NO_PREFIX) and text[2:].isascii() and text[2:].isdigit() and len(text) <= 12:
+        number = int(text[2:])
+        return number if 0 < number < 2**31 else None
     return None

@@ -207,7 +207,7 @@ async def lookup(site: TrackingSite, request: Request) -> Response:
         last4 = tracking.clean_last4(form.get("last4", ""))
     except ValidationFailed as error:
         return _lookup_page(site, request, ctx, status=422, message=ctx.view.t("bad_input"), field=error.field, order=typed)
-    failures_key = f"order-fail:{ctx.brand.tenant_id}:{hashed(reference.upper())}"
+    failures_key = f"order-fail:{ctx.brand.tenant_id}:{hashed(await tracking.attempt_key(ctx.brand.tenant_id, reference))}"
     if await site.limiter.count(failures_key) >= ORDER_FAILURES[0]:
         return _lookup_page(site, request, ctx, mode="sms", status=429, message=ctx.view.t("order_locked"), tone="warn")
     started = time.monotonic()

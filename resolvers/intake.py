@@ -140,9 +140,10 @@ def _upload(content_base64: str | None) -> bytes | None:
     if len(content_base64) > MAX_UPLOAD_BYTES * 4 // 3 + 4:
         raise ValidationFailed(f"files up to {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB", field="contentBase64")
     try:
-        return base64.b64decode(content_base64, validate=True)
-    except binascii.Error:
-        raise ValidationFailed("contentBase64 is not base64", field="contentBase64") from None
+        return base64.b64decode(content_base64.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise ValidationFailed("contentBase64 is not base64 (A-Z, a-z, 0-9, +, / and = only)",
+                               field="contentBase64") from None
 
 
 async def start_import(

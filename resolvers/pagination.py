@@ -45,12 +45,21 @@ def encode_cursor(value: Any, pk: int) -> str:
 
 def decode_cursor(cursor: str) -> tuple[Any, int]:
     try:
-        raw, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(pk, int):
+        if len(cursor) > 200:
             raise ValueError
-        value = datetime.fromisoformat(raw) if isinstance(raw, str) else raw
-    except (ValueError, TypeError):
-        raise BadCursor(f"{cursor!r} is not a cursor this API issued") from None
+        raw, pk = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+        if not isinstance(pk, int) or isinstance(pk, bool) or not 0 < pk < 2**31:
+            raise ValueError
+        if isinstance(raw, str):
+            value: Any = datetime.fromisoformat(raw)
+            if value.tzinfo is None:
+                raise ValueError
+        elif isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) < 2**31:
+            value = raw
+        else:
+            raise ValueError
+    except (ValueError, TypeError, UnicodeError):
+        raise BadCursor(f"{cursor[:40]!r} is not a cursor this API issued") from None
     return value, pk
 
 

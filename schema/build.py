@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -13,11 +16,14 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 from strawberry.tools import merge_types
 
 from schema.catalog import CatalogMutation, CatalogQuery
-from schema.errors import MaskUnexpectedErrors
+from schema.error_log import log_errors
+from schema.errors import is_client_error, shape
 from schema.intake import IntakeMutation, IntakeQuery
+from schema.limits import DocumentSizeLimit, NoNulStrings, QueryCostLimit
 from schema.metrics import OperationMetrics
 from schema.mutation import Mutation as OrderMutation
 from schema.query import Query as CoreQuery
@@ -32,29 +38,49 @@ MUTATIONS: tuple[type, ...] = (OrderMutation, CatalogMutation, IntakeMutation, S
 SUBSCRIPTIONS: tuple[type, ...] = (OrderSubscription, StockSubscription)
 
 
+class OrderGraphSchema(strawberry.Schema):
+    """The schema; every error is logged without the query text, then given its code (``schema.errors.shape``)."""
+
+    def __init__(self, *args: Any, production: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.production = production
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        context = execution_context
+        log_errors(errors, operation=context.operation_name if context else None,
+                   query=context.query if context else None, is_expected=is_client_error)
+        for error in errors:
+            shape(error, production=self.production)
+
+
 def build_schema(
-    *, production: bool, max_depth: int = 12, max_aliases: int = 20, max_tokens: int = 3000
+    *, production: bool, max_depth: int = 12, max_aliases: int = 20, max_tokens: int = 3000,
+    max_query_bytes: int = 64 * 1024, max_cost: int = 50_000,
 ) -> strawberry.Schema:
     # The limiters' rule classes are made once: ValidationCache keys on the rules, and a class
     # minted per request (as QueryDepthLimiter does) would make every validation a miss.
     limits = [
         *QueryDepthLimiter(max_depth=max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+        NoNulStrings,
     ]
     extensions: list = [
+        lambda: DocumentSizeLimit(max_bytes=max_query_bytes),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: AddValidationRules(limits),
         ParserCache,
         ValidationCache,
         OperationMetrics,
+        lambda: QueryCostLimit(max_cost=max_cost),
     ]
     if production:
-        extensions += [DisableIntrospection, MaskUnexpectedErrors]
-    return strawberry.Schema(
+        extensions.append(DisableIntrospection)
+    return OrderGraphSchema(
         query=merge_types("Query", QUERIES),
         mutation=merge_types("Mutation", MUTATIONS),
         subscription=merge_types("Subscription", SUBSCRIPTIONS),
         types=[*NODE_TYPES, *STOCK_NODE_TYPES],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),
+        production=production,
     )

@@ -4,26 +4,24 @@ Expected failures (``domain.errors.DomainError``) come back in the payload's
 ``errors`` list with a machine-readable ``code``. Bad arguments to queries
 (``first: 1000``, a forged cursor) are GraphQL errors with a clear message.
 Anything else is a bug: in production its message is replaced by a
-correlation id that is also logged with the traceback.
+correlation id that is also logged with the stack (``schema.error_log``).
+Every error carries ``extensions.code``; no message echoes a whole input.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
+from graphql import GraphQLError, GraphQLSyntaxError
 
 from domain.errors import DomainError, IllegalTransition
 from resolvers.ids import BadId
 from resolvers.pagination import BadCursor, BadPageSize
 from schema.enums import ErrorCode, OrderStatus
-
-log = logging.getLogger("ordergraph.graphql")
+from schema.error_log import CORRELATION_KEY
 
 #: Exceptions whose message is meant for the client, never masked.
 CLIENT_ERRORS = (DomainError, BadCursor, BadPageSize, BadId)
@@ -44,12 +42,12 @@ class UserError:
         if isinstance(error, IllegalTransition):
             return cls(
                 code=ErrorCode.ILLEGAL_TRANSITION,
-                message=error.message,
+                message=short(error.message),
                 field=error.field,
                 from_status=OrderStatus(error.from_status),
                 to_status=OrderStatus(error.to_status),
             )
-        return cls(code=ErrorCode(error.code), message=error.message, field=error.field)
+        return cls(code=ErrorCode(error.code), message=short(error.message), field=short(error.field or "", 200) or None)
 
 
 async def attempt(action: Callable[[], Awaitable[T]]) -> tuple[T | None, list[UserError]]:
@@ -60,26 +58,48 @@ async def attempt(action: Callable[[], Awaitable[T]]) -> tuple[T | None, list[Us
         return None, [UserError.from_domain(error)]
 
 
-class MaskUnexpectedErrors(SchemaExtension):
-    """Replace messages of unexpected exceptions with a correlation id (production)."""
+#: A client error message longer than this is cut: messages must not echo whole inputs back.
+MAX_MESSAGE = 300
 
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if result is None or not getattr(result, "errors", None):
-            return
-        result.errors = [self._mask(error) for error in result.errors]
 
-    @staticmethod
-    def _mask(error: GraphQLError) -> GraphQLError:
-        original = error.original_error
-        if original is None or isinstance(original, CLIENT_ERRORS):
-            return error
-        correlation_id = uuid.uuid4().hex[:12]
-        log.error("unexpected error %s", correlation_id, exc_info=original)
-        return GraphQLError(
-            f"Unexpected error; correlation id {correlation_id}",
-            nodes=error.nodes,
-            path=error.path,
-            extensions={"code": "INTERNAL", "correlationId": correlation_id},
-        )
+def short(message: str, limit: int = MAX_MESSAGE) -> str:
+    return message if len(message) <= limit else message[: limit - 1] + "…"
+
+
+def is_client_error(error: BaseException) -> bool:
+    """Raised because of what the client sent: a domain refusal, a bad id/cursor/page size, an uncoercible value."""
+    return isinstance(error, (*CLIENT_ERRORS, GraphQLError))
+
+
+def client_code(error: GraphQLError) -> str:
+    """``extensions.code`` for an error the client caused: parse, validation, bad input or a domain refusal."""
+    original = error.original_error
+    if isinstance(original, DomainError):
+        return original.code
+    if isinstance(original, (BadCursor, BadPageSize, BadId)):
+        return "BAD_USER_INPUT"
+    if isinstance(error, GraphQLSyntaxError) or error.message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if error.message.startswith("Variable "):
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_VALIDATION_FAILED"
+
+
+def shape(error: GraphQLError, *, production: bool) -> None:
+    """Give an error its ``extensions.code`` and a bounded message, in place; mask an unexpected one in production.
+
+    Called from the schema's ``process_errors``, which sees every error of
+    every path (parse, validation, limits, execution) before the response is
+    built from these same objects, right after logging them.
+    """
+    extensions = dict(error.extensions or {})
+    original = error.original_error
+    if original is not None and not is_client_error(original):
+        correlation_id = extensions.get(CORRELATION_KEY) or uuid.uuid4().hex[:12]
+        extensions.update({"code": "INTERNAL", CORRELATION_KEY: correlation_id})
+        if production:
+            error.message = f"Unexpected error; correlation id {correlation_id}"
+    else:
+        extensions.setdefault("code", client_code(error))
+    error.extensions = extensions
+    error.message = short(error.message)

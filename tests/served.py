@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,9 +31,13 @@ def served(database_url: str, *, wait_healthy: bool = True, output: list[str] | 
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+    # Drain the log as it comes: a full pipe would block the server's next log line (and with it the server).
+    chunks: list[bytes] = []
+    drain = threading.Thread(target=_drain, args=(process, chunks), daemon=True)
+    drain.start()
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_listening(base, process, wait_healthy)
+        _wait_until_listening(base, process, wait_healthy, chunks)
         yield base
     finally:
         process.terminate()
@@ -40,16 +45,23 @@ def served(database_url: str, *, wait_healthy: bool = True, output: list[str] | 
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
-        if output is not None and process.stdout:
-            output.append(process.stdout.read().decode())
+        drain.join(timeout=10)
+        if output is not None:
+            output.append(b"".join(chunks).decode(errors="replace"))
 
 
-def _wait_until_listening(base: str, process: subprocess.Popen[bytes], healthy: bool) -> None:
+def _drain(process: subprocess.Popen[bytes], chunks: list[bytes]) -> None:
+    assert process.stdout is not None
+    for line in iter(process.stdout.readline, b""):
+        chunks.append(line)
+
+
+def _wait_until_listening(base: str, process: subprocess.Popen[bytes], healthy: bool, chunks: list[bytes]) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read().decode() if process.stdout else ""
-            raise RuntimeError(f"server exited with {process.returncode}:\n{output}")
+            time.sleep(0.2)  # let the drain thread read the last words
+            raise RuntimeError(f"server exited with {process.returncode}:\n{b''.join(chunks).decode(errors='replace')}")
         try:
             response = httpx.get(f"{base}/healthz", timeout=1)
             if response.status_code == 200 or not healthy:

@@ -74,6 +74,20 @@ def clean_last4(last4: str) -> str:
     return digits
 
 
+async def attempt_key(tenant_id: int, reference: str) -> str:
+    """What failed look-ups are counted against: the order the reference names, however it was typed.
+
+    ``OG000000617``, ``og617`` and the order's external id all count against
+    ``order:617``; a reference that names no order counts against itself.
+    """
+    reference = clean_reference(reference)
+    order_id = parse_order_no(reference)
+    if order_id is None:
+        order_id = await Order.filter(tenant_id=tenant_id, external_id=reference).order_by("id").first().values_list(
+            "id", flat=True)
+    return f"order:{order_id}" if order_id is not None else f"reference:{reference}"
+
+
 async def find_by_order(tenant_id: int, reference: str, last4: str) -> Scope | None:
     """The scope an (order reference, last 4 digits) pair opens, or None.
 

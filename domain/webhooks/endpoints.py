@@ -12,6 +12,7 @@ keeps failing (``disable_after``), raising an Alert; enabling clears it.
 from __future__ import annotations
 
 import ipaddress
+import socket
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -58,14 +59,27 @@ def origin_of(url: str) -> tuple[str, int] | None:
     return parts.hostname.lower(), parts.port or (443 if parts.scheme == "https" else 80)
 
 
+def literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host written as a number means, in every form a resolver accepts.
+
+    ``127.0.0.1`` but also ``2130706433``, ``0x7f000001``, ``0177.0.0.1`` and
+    ``127.1`` (the BSD ``inet_aton`` forms that ``getaddrinfo`` honours).
+    """
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except (OSError, ValueError):
+        return None
+
+
 def _is_loopback_host(host: str) -> bool:
     if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
         return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_unspecified
+    address = literal_address(host)
+    return address is not None and (address.is_loopback or address.is_unspecified)
 
 
 async def check_url(url: str, policy: UrlPolicy) -> str:

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
+from adapters.channels import decryption
 from adapters.sms import sms_sender
 from api import backlog_metrics, database
 from api.auth import KeyCache
@@ -117,6 +118,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
                 deferred.cancel()
             await maintenance.stop()
             await tracking.aclose()
+            await decryption.aclose()
             await live.stop()
             if manage_database:
                 await database.close_db()

@@ -65,9 +65,11 @@ async def register_channel(ctx: Context, code: str, kind: str, name: str, secret
                                                  check=generic.check_mapping)
 
 
-async def update_channel(ctx: Context, code: str, name: str | None, secret: str | None, mapping: Any, import_mapping: Any) -> Channel:
+async def update_channel(ctx: Context, code: str, name: str | None, secret: str | None, mapping: Any,
+                         import_mapping: Any, api_account: Any = None) -> Channel:
     return await intake_sources.update_channel(admin(ctx), code, name=name, secret=secret, mapping=mapping,
-                                               import_mapping=import_mapping, check=generic.check_mapping)
+                                               import_mapping=import_mapping, check=generic.check_mapping,
+                                               api=api_account)
 
 
 async def carrier_accounts(ctx: Context) -> list[CarrierAccount]:

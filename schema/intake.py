@@ -230,6 +230,10 @@ class UpdateChannelInput:
     secret: str | None = strawberry.field(default=None, description="A new secret (rotation).")
     mapping: JSON | None = None
     import_mapping: JSON | None = strawberry.field(default=None, description="Mapping for CSV/XLSX imports, if different.")
+    api_account: JSON | None = strawberry.field(default=None, description=(
+        "The platform API account (write-only): app_key, app_secret, and session (Taobao) or access_token "
+        "(Pinduoduo, Douyin); optional base_url, sign_method, timeout_seconds, scene. Used to decrypt sealed "
+        "receiver contacts for roles that may see them. Replaces the stored account; never returned."))
 
 
 @strawberry.input
@@ -366,7 +370,7 @@ class IntakeMutation:
     @strawberry.mutation(description="Change a channel's name, secret or mappings (admin).")
     async def update_channel(self, info: Info, input: UpdateChannelInput) -> IntakeChannelPayload:
         row, errors = await attempt(lambda: intake_resolvers.update_channel(
-            info.context, input.code, input.name, input.secret, input.mapping, input.import_mapping))
+            info.context, input.code, input.name, input.secret, input.mapping, input.import_mapping, input.api_account))
         return IntakeChannelPayload(channel=IntakeChannel.from_row(row, await _slug(info)) if row else None, errors=errors)
 
     @strawberry.mutation(description="Create or replace the account of a tracking provider (admin).")

@@ -251,3 +251,25 @@ async def test_a_pinduoduo_order_received_by_webhook_shows_its_receiver_to_ops_o
     assert warehouse["order"]["shippingAddress"] == {"name": sealed.name_masked, "phone": sealed.phone_masked,
                                                      "city": "杭州市", "address": sealed.address_masked}
     assert [e.actor for e in await OrderEvent.filter(order_id=order.id, type=REVEALED)] == [f"key:{world.keys['ops'][:11]}"]
+
+
+async def test_an_admin_connects_the_platform_account_over_graphql_and_it_is_never_shown(
+        world: World, gql: GraphQLClient) -> None:
+    async with running_simulator() as running:
+        channel = await catalog.create_channel(world.tenant.id, "pdd-shop", "pinduoduo", "PDD shop")
+        order = await sealed_order(world, running.sim, channel, "PDD-777", PEOPLE[0])
+        account = account_config("pinduoduo", running.base_url)
+        update = """mutation($input: UpdateChannelInput!) { updateChannel(input: $input) {
+                      channel { code } errors { code field message } } }"""
+        refused = await gql(world.keys["admin"], update, {"input": {"code": "pdd-shop", "apiAccount": {"password": "x"}}})
+        saved = await gql(world.keys["admin"], update, {"input": {"code": "pdd-shop", "apiAccount": account}})
+        listing = await gql.post(world.keys["admin"], "{ channels { code mapping importMapping } }")
+        data = await gql(world.keys["ops"], "query($id: ID!) { node(id: $id) { ... on Order { shippingAddress { name } } } }",
+                         {"id": ids.encode("Order", order.id)})
+    assert refused["updateChannel"]["errors"][0]["field"] == "apiAccount.password"
+    assert saved["updateChannel"]["errors"] == []
+    assert account["app_secret"] not in listing.text
+    assert data["node"]["shippingAddress"]["name"] == PEOPLE[0][0]
+    changed = await OrderEvent.filter(type="channel.updated").order_by("-id").first()
+    assert changed.after["api_keys_set"] == sorted(account)
+    assert account["app_secret"] not in everything_in([changed])

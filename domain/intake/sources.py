@@ -80,13 +80,38 @@ async def register_channel(
     return channel
 
 
+#: Keys of a channel's platform API account (``config["api"]``), used to fetch or decrypt what webhooks do not carry.
+API_KEYS = frozenset({"app_key", "app_secret", "session", "access_token", "base_url", "sign_method",
+                      "timeout_seconds", "scene"})
+
+
+def _check_api(api: Mapping[str, Any] | None) -> None:
+    if api is None:
+        return
+    if not isinstance(api, Mapping):
+        raise ValidationFailed("the API account is an object of strings", field="apiAccount")
+    for key, value in api.items():
+        if key not in API_KEYS:
+            raise ValidationFailed(f"unknown API account key {key!r}; known: {', '.join(sorted(API_KEYS))}",
+                                   field=f"apiAccount.{key}"[:80])
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool) or len(str(value)) > 500:
+            raise ValidationFailed("API account values are strings or numbers up to 500 characters",
+                                   field=f"apiAccount.{key}")
+
+
 async def update_channel(
     actor: Actor, code: str, *, name: str | None = None, secret: str | None = None,
     mapping: Mapping[str, str] | None = None, import_mapping: Mapping[str, str] | None = None, check: MappingCheck,
+    api: Mapping[str, Any] | None = None,
 ) -> Channel:
-    """Change a channel's name, secret (rotation) or mappings; unspecified fields stay."""
+    """Change a channel's name, secret (rotation), mappings or platform API account; unspecified fields stay.
+
+    The API account (``app_key``, ``app_secret``, ``session``/``access_token`` …) is write-only: lineage
+    records which keys changed, never their values, and no query returns it.
+    """
     require_admin(actor)
     _check_secret(secret)
+    _check_api(api)
     async with unit_of_work():
         channel = await Channel.filter(tenant_id=actor.tenant_id, code=code).select_for_update().first()
         if channel is None:
@@ -101,6 +126,8 @@ async def update_channel(
             config["mapping"] = dict(mapping)
         if import_mapping is not None:
             config["import_mapping"] = dict(import_mapping)
+        if api is not None:
+            config["api"] = {key: str(value) for key, value in api.items()}
         channel.config = config
         if secret is not None:
             channel.secret = secret
@@ -108,7 +135,8 @@ async def update_channel(
         await log.append(tenant_id=actor.tenant_id, order_id=None, type="channel.updated", actor=actor.name,
                          source=actor.source, reason=f"channel {code} updated", before=before,
                          after={"name": channel.name, "mapping": config.get("mapping"),
-                                "import_mapping": config.get("import_mapping"), "secret_changed": secret is not None})
+                                "import_mapping": config.get("import_mapping"), "secret_changed": secret is not None,
+                                "api_keys_set": sorted(api) if api is not None else None})
     _changed()
     return channel
 

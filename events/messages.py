@@ -7,6 +7,7 @@ already; others cost one batched query.
 
 from __future__ import annotations
 
+from events.actors import public_actor
 from typing import Any
 
 from models import Order, OrderEvent
@@ -42,7 +43,7 @@ async def to_messages(rows: list[OrderEvent]) -> list[dict[str, Any]]:
                 "tenant_id": row.tenant_id,  # type: ignore[attr-defined]
                 "order_id": row.order_id,  # type: ignore[attr-defined]
                 "type": row.type,
-                "actor": row.actor,
+                "actor": public_actor(row.actor),
                 "source": row.source,
                 "reason": row.reason,
                 "before": row.before,

@@ -16,6 +16,7 @@ from strawberry.types.nodes import SelectedField, Selection
 from domain import order_machine as transitions
 from domain.masking import mask_address, mask_name, mask_phone
 from domain.statuses import OrderStatus as DomainOrderStatus
+from events.actors import public_actor
 from models.order import order_no
 from resolvers import contacts as contact_resolvers
 from resolvers import ids
@@ -367,7 +368,7 @@ class OrderEvent(Node):
             id=strawberry.ID(ids.encode("OrderEvent", row.id)),
             event_id=row.id,
             type=row.type,
-            actor=row.actor,
+            actor=public_actor(row.actor),
             source=row.source,
             reason=row.reason,
             before=row.before,
@@ -458,7 +459,7 @@ class StockMovement(Node):
         return cls(
             id=strawberry.ID(ids.encode("StockMovement", row.id)), sku=row.sku, kind=MovementKind(row.kind),
             on_hand_delta=row.on_hand_delta, reserved_delta=row.reserved_delta, quarantine_delta=row.quarantine_delta,
-            actor=row.actor, source=row.source, reason=row.reason, created_at=row.created_at,
+            actor=public_actor(row.actor), source=row.source, reason=row.reason, created_at=row.created_at,
             warehouse_pk=row.warehouse_id, order_pk=row.order_id,
         )
 
@@ -546,7 +547,7 @@ class AllocationDecision:
     def from_row(cls, row: Any) -> AllocationDecision:
         return cls(
             id=strawberry.ID(ids.encode("AllocationDecision", row.id)), strategy=row.strategy, outcome=row.outcome,
-            split=row.split, summary=row.summary, actor=row.actor, decided_at=row.created_at,
+            split=row.split, summary=row.summary, actor=public_actor(row.actor), decided_at=row.created_at,
             policy_scope=row.policy_scope, policy_version=row.policy_version,
             chosen=[AllocationCandidate.from_json(c) for c in row.chosen],
             candidates=[AllocationCandidate.from_json(c) for c in row.candidates],

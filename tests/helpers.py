@@ -60,3 +60,12 @@ async def stock_up(actor: Actor, warehouse_ids: list[int], sku: str = "TEA-001",
     await catalog.upsert_sku(actor.tenant_id, sku, sku)
     for warehouse_id in warehouse_ids:
         await stock.receive_stock(actor, warehouse_id, sku, quantity)
+
+
+async def key_actor(secret: str) -> str:
+    """The name lineage gives whoever uses this API key (its label and role, never part of the secret)."""
+    from domain.tenants.accounts import hash_key, key_label
+    from models import ApiKey
+
+    row = await ApiKey.get(key_hash=hash_key(secret))
+    return key_label(row.id, row.role, row.name)

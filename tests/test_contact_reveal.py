@@ -16,7 +16,11 @@ from decimal import Decimal
 import pytest
 
 from adapters.channels.decryption import DECRYPTORS
-from adapters.channels.decryption.simulator import DecryptSimulator, Profile, account_config
+from adapters.channels.decryption.simulator import (
+    DecryptSimulator,
+    Profile,
+    account_config,
+)
 from domain import orders
 from domain.actor import Role
 from domain.catalog import setup as catalog
@@ -27,6 +31,7 @@ from models import Channel, Order, OrderEvent, SealedContact
 from resolvers import ids
 from tests.conftest import GraphQLClient, World
 from tests.decryption_support import PEOPLE, running_simulator
+from tests.helpers import key_actor
 
 PAGE = """
 query { orders(first: 50) { nodes { externalId shippingAddress { name phone province city district address } } } }
@@ -100,7 +105,7 @@ async def test_ops_sees_every_receiver_decrypted_with_one_call_per_channel_and_a
     looks = await OrderEvent.filter(type=REVEALED).order_by("id")
     assert sorted(look.order_id for look in looks) == sorted(entry["id"] for entry in made.values())
     ops_key = world.keys["ops"]
-    assert {look.actor for look in looks} == {f"key:{ops_key[:11]}"}
+    assert {look.actor for look in looks} == {await key_actor(ops_key)}
     assert {look.source for look in looks} == {"graphql"}
     platform_of = {entry["id"]: external_id.split("-")[0] for external_id, entry in made.items()}
     for look in looks:
@@ -250,7 +255,7 @@ async def test_a_pinduoduo_order_received_by_webhook_shows_its_receiver_to_ops_o
     assert ops["order"]["shippingAddress"] == {"name": name, "phone": phone, "city": "杭州市", "address": address}
     assert warehouse["order"]["shippingAddress"] == {"name": sealed.name_masked, "phone": sealed.phone_masked,
                                                      "city": "杭州市", "address": sealed.address_masked}
-    assert [e.actor for e in await OrderEvent.filter(order_id=order.id, type=REVEALED)] == [f"key:{world.keys['ops'][:11]}"]
+    assert [e.actor for e in await OrderEvent.filter(order_id=order.id, type=REVEALED)] == [await key_actor(world.keys["ops"])]
 
 
 async def test_an_admin_connects_the_platform_account_over_graphql_and_it_is_never_shown(

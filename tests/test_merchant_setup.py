@@ -21,6 +21,7 @@ from domain.tenants.accounts import create_api_key, create_tenant
 from models import OrderEvent, Stock, StockMovement
 from resolvers import ids
 from tests.conftest import GraphQLClient
+from tests.helpers import key_actor
 from tests.intake_support import standard_headers
 from tests.stock_fixtures import order as paid_order
 from tests.stock_fixtures import place_warehouses, stock_up
@@ -73,7 +74,8 @@ async def test_create_a_warehouse_with_its_address_and_see_it_in_lineage(world, 
     listed = await gql(world.keys["auditor"], "{ warehouses { code active handlingCost } }")
     assert {"code": "SH-QP", "active": True, "handlingCost": "2.50"} in listed["warehouses"]
     [event] = await _events("warehouse.created")
-    assert event.actor.startswith("key:og_") and event.source == "graphql"
+    assert event.actor == await key_actor(world.keys["ops"]) and event.source == "graphql"
+    assert "og_" not in event.actor
     assert event.after["code"] == "SH-QP" and event.after["handling_cost"] == "2.50" and event.order_id is None  # type: ignore[attr-defined]
 
 
@@ -478,7 +480,7 @@ async def test_a_tenant_built_from_nothing_takes_a_webhook_order_to_delivered(db
     assert view["status"] == "DELIVERED"
     assert [e["status"] for e in view["shipments"][0]["trackingEvents"]] == ["PICKED_UP", "OUT_FOR_DELIVERY", "DELIVERED"]
     lineage = [(e["type"], e["actor"]) for e in view["events"]]
-    shipped_at = next(i for i, (kind, actor) in enumerate(lineage) if kind == "order.shipped" and actor.endswith("(dock)"))
+    shipped_at = next(i for i, (kind, actor) in enumerate(lineage) if kind == "order.shipped" and actor == "dock (ops key)")
     delivered_at = next(i for i, (kind, actor) in enumerate(lineage) if kind == "order.status_changed" and actor == "carrier:kuaidi100")
     assert shipped_at < delivered_at
     assert ("intake.tracking_applied", "carrier:kuaidi100") in lineage[shipped_at:]

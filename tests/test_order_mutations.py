@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from models import Order, OrderEvent
-from tests.helpers import CREATE_ORDER, order_input, stock_up
+from tests.helpers import CREATE_ORDER, key_actor, order_input, stock_up
 
 TRANSITION = """
 mutation Move($input: TransitionOrderInput!) {
@@ -41,7 +41,7 @@ async def test_create_order_records_lines_customer_payment_and_lineage(world, gq
     assert order["tags"] == ["vip"]
     lineage = (await gql(world.keys["ops"], LINEAGE, {"id": order["id"]}))["order"]["events"]
     assert [e["type"] for e in lineage] == ["order.created"]
-    assert lineage[0]["after"]["status"] == "PAID" and lineage[0]["actor"].startswith("key:og_")
+    assert lineage[0]["after"]["status"] == "PAID" and lineage[0]["actor"] == await key_actor(world.keys["ops"])
 
 
 async def test_unpaid_and_deposit_orders_start_in_the_right_status(world, gql):

@@ -15,6 +15,7 @@ from domain.allocation import policy as allocation_policy
 from domain.errors import Conflict, NotFound, ValidationFailed
 from models import Order, OrderEvent
 from resolvers import ids
+from tests.helpers import key_actor
 from tests.served import served
 from tests.stock_fixtures import order, place_warehouses, stock_up
 from tests.test_subscriptions_ws import transport
@@ -54,7 +55,7 @@ async def test_queue_orders_by_tier_then_ship_by_and_records_who_raised_it(world
     assert [e["position"] for e in data["pickQueue"]["entries"]] == [1, 2, 3]
 
     event = await OrderEvent.filter(order_id=placed[2].id, type="order.priority_changed").get()
-    assert event.actor.startswith("key:")  # the API key that did it
+    assert event.actor == await key_actor(key)  # the API key that did it, by its label
     assert (event.reason, event.before["priority"], event.after["priority"]) == ("VIP complained", "STANDARD", "URGENT_4H")
 
     first_page = await gql(key, QUEUE, {"w": warehouse, "first": 2})

@@ -9,10 +9,12 @@ import httpx
 
 from domain import orders
 from domain.actor import Role
+from domain.unit_of_work import unit_of_work
 from domain.webhooks import endpoints as webhooks
+from events import log
 from models import Alert, OrderEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from resolvers import ids
-from tests.helpers import paid_order
+from tests.helpers import CREATE_ORDER, order_input, paid_order
 from tests.live_fixtures import Receiver, live_server, receiver_server, wait_until
 
 FAST = {"partner_retry_delays": (0.3, 0.3, 0.3), "partner_lease": 5.0}
@@ -172,3 +174,28 @@ async def test_deliveries_stuck_behind_a_failing_one_never_starve_other_endpoint
     await delivery_for(healthy, {**base, "id": 5000, "order_id": other.id}, now).save()
     claimed = await claim(4, lease=30)
     assert [d.endpoint_id for d in claimed] == [healthy.id]
+
+
+async def test_partners_see_who_acted_by_the_key_label_never_by_its_secret_prefix(world, db):
+    """An order made over GraphQL with a labelled key, and one in the old ``key:og_…`` lineage form: both arrive
+    named by label only."""
+    from domain.tenants.accounts import create_api_key
+
+    _, secret = await create_api_key("acme", Role.OPS, name="Hangzhou desk")
+    receiver = Receiver()
+    async with receiver_server(receiver) as url, live_server(db, **FAST) as (base, _):
+        endpoint, signing = await _endpoint(world, url)
+        receiver.secrets.append(signing)
+        async with httpx.AsyncClient(base_url=base) as http:
+            created = await http.post("/graphql", json={"query": CREATE_ORDER, "variables": {"input": order_input("LABEL-1")}},
+                                      headers={"authorization": f"Bearer {secret}"})
+        assert not created.json().get("errors"), created.text
+        legacy = await paid_order(world.actor(), world.channel.id, "LEGACY-1")
+        async with unit_of_work():  # lineage as it was written before keys were named by label
+            await log.append(tenant_id=world.tenant.id, order_id=legacy.id, type="order.note", actor=f"key:{secret[:11]}(Old desk)",
+                             source="graphql", reason="legacy row")
+        await receiver.wait_for(lambda r: any(item.body["type"] == "order.note" for item in r.received))
+    actors = [(item.body["type"], item.body["data"]["actor"]) for item in receiver.received]
+    assert ("order.note", "Old desk") in actors
+    assert ("order.created", "Hangzhou desk (ops key)") in actors
+    assert all(secret[:11] not in actor and "og_" not in actor for _, actor in actors)

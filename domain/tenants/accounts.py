@@ -2,7 +2,11 @@
 
     tenant = await create_tenant("acme", "Acme Tea")
     key, secret = await create_api_key("acme", Role.OPS, name="ops desk")
-    actor = await authenticate(secret)      # Actor(tenant_id=…, role=Role.OPS, name="key:og_ab12cd34")
+    actor = await authenticate(secret)      # Actor(tenant_id=…, role=Role.OPS, name="ops desk (ops key)")
+
+An actor is named by the label the merchant gave the key and its role
+(``ops key #7`` for an unlabelled one): lineage, partner webhooks and
+subscriptions show that, never the key's secret prefix.
 """
 
 from __future__ import annotations
@@ -18,6 +22,11 @@ from models import ApiKey, Tenant
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 KEY_PREFIX = "og_"
+
+
+def key_label(key_id: int, role: str, name: str) -> str:
+    """The public name of a key: its label and role, or its role and number."""
+    return f"{name} ({role} key)" if name else f"{role} key #{key_id}"
 
 
 def hash_key(secret: str) -> str:
@@ -72,6 +81,6 @@ async def authenticate(secret: str, source: str = "graphql") -> Actor | None:
     return Actor(
         tenant_id=key.tenant_id,  # type: ignore[attr-defined]
         role=Role(key.role),
-        name=f"key:{key.prefix}" + (f"({key.name})" if key.name else ""),
+        name=key_label(key.id, key.role, key.name),
         source=source,
     )

@@ -72,6 +72,7 @@ async def _start_when_database_answers(live: Any, maintenance: Any) -> None:
 def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
     """Build the app. ``manage_database=False`` when the caller (a test) already connected."""
     configure_logging(settings)
+    settings.apply_secrets()
     live = build_live(settings)
     bus = live.bus
     schema = build_schema(

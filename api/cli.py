@@ -51,6 +51,21 @@ async def _with_db(settings: Settings, work: Callable[[], Awaitable[None]]) -> N
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(database.migrate(settings.database_url))
     print("migrations applied")
+    _rekey_phones(settings)
+
+
+def _rekey_phones(settings: Settings) -> None:
+    """Phone look-up keys follow the server's key (after an upgrade or a rotation of ORDERGRAPH_PHONE_HASH_KEY)."""
+    from domain.contacts.phone_keys import rekey_phone_hashes
+
+    changed: list[int] = []
+
+    async def work() -> None:
+        changed.append(await rekey_phone_hashes())
+
+    asyncio.run(_with_db(settings, work))
+    if changed[0]:
+        print(f"phone look-up keys recomputed for {changed[0]} customers")
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
@@ -152,6 +167,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
         secret.append(await _create_key("demo", Role.ADMIN.value, "make run"))
 
     asyncio.run(database.migrate(settings.database_url))
+    _rekey_phones(settings)
     asyncio.run(_with_db(settings, work))
     base = f"http://{settings.host}:{settings.port}"
     print(
@@ -471,8 +487,10 @@ def _setup_commands(sub: argparse._SubParsersAction) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    settings = Settings.from_env()
+    settings.apply_secrets()
     try:
-        args.func(Settings.from_env(), args)
+        args.func(settings, args)
     except DomainError as error:
         print(f"error: {error.message}", file=sys.stderr)
         sys.exit(2)

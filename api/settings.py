@@ -43,6 +43,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from domain import masking
+
 DEFAULT_DATABASE_URL = "sqlite://var/ordergraph.sqlite3"
 DEV_TRACKING_SECRET = "dev-only-tracking-secret-change-me"
 
@@ -98,11 +100,21 @@ class Settings:
     tracking_fail_floor_ms: int = 250
     sms_gateway_url: str | None = None
     sms_gateway_token: str | None = None
+    phone_hash_key: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    def apply_secrets(self) -> None:
+        """Hand the domain the server secrets it needs; production refuses to run without them."""
+        if self.phone_hash_key is None and self.production:
+            raise SystemExit("ORDERGRAPH_PHONE_HASH_KEY must be set in production (32+ random characters): "
+                             "phone look-up keys are HMACs under it")
+        if self.phone_hash_key is not None and len(self.phone_hash_key) < 16:
+            raise SystemExit("ORDERGRAPH_PHONE_HASH_KEY needs at least 16 characters")
+        masking.use_phone_key(self.phone_hash_key or masking.DEV_PHONE_KEY)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -147,4 +159,5 @@ class Settings:
             tracking_fail_floor_ms=_int("ORDERGRAPH_TRACKING_FAIL_FLOOR_MS", 250),
             sms_gateway_url=os.environ.get("ORDERGRAPH_SMS_GATEWAY_URL") or None,
             sms_gateway_token=os.environ.get("ORDERGRAPH_SMS_GATEWAY_TOKEN") or None,
+            phone_hash_key=os.environ.get("ORDERGRAPH_PHONE_HASH_KEY") or None,
         )

@@ -271,7 +271,8 @@ def free_port() -> int:
 
 def start_server(db_url: str, port: int) -> subprocess.Popen[bytes]:
     """``ordergraph serve`` (uvicorn, 1 worker) in production mode."""
-    env = {**os.environ, "DATABASE_URL": db_url, "ORDERGRAPH_ENV": "production", "PORT": str(port), "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "DATABASE_URL": db_url, "ORDERGRAPH_ENV": "production", "PORT": str(port), "LOG_LEVEL": "WARNING",
+           "ORDERGRAPH_PHONE_HASH_KEY": "bench-phone-key-0123456789abcdef"}
     command = [sys.executable, "-c", "from api.cli import main; main()", "serve", "--workers", "1"]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

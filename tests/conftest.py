@@ -160,6 +160,7 @@ class GraphQLClient:
 def settings_for(database_url: str, **overrides: Any) -> Settings:
     if overrides.get("env") == "production":
         overrides.setdefault("tracking_secret", "test-production-secret-0123456789")
+        overrides.setdefault("phone_hash_key", "test-production-phone-key-0123456789")
     return Settings(database_url=database_url, poll_interval=0.05, key_cache_seconds=0, **overrides)
 
 

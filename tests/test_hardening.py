@@ -143,3 +143,37 @@ async def test_tracking_lockout_counts_the_order_however_its_number_is_typed(wor
                     for typed in forms]
     assert statuses[:5] == [404] * 5, statuses
     assert statuses[5] == 429, statuses
+
+
+async def test_phones_and_emails_are_checked_where_they_are_typed(world, db):
+    create = "mutation($input: CreateOrderInput!) { createOrder(input: $input) { order { id } errors { code field } } }"
+
+    def order(external_id: str, **customer: str) -> dict:
+        return {"input": {"channel": "tmall", "externalId": external_id, "customer": {"name": "李四", **customer},
+                          "lines": [{"sku": "TEA-1", "quantity": 1, "unitPrice": "10.00"}]}}
+
+    with served(db) as base, httpx.Client(base_url=base, timeout=20) as client:
+        key = world.keys["ops"]
+        answers = {
+            "long phone": _post(client, key, create, order("V-1", phone="1398765000699999999")),
+            "letters": _post(client, key, create, order("V-2", phone="call me maybe")),
+            "email": _post(client, key, create, order("V-3", phone="13812345678", email="not-an-email")),
+            "good": _post(client, key, create, order("V-4", phone="+86 138 1234 5678", email="li.si@Example.com")),
+        }
+    errors = {name: response.json()["data"]["createOrder"]["errors"] for name, response in answers.items()}
+    assert errors["long phone"] == [{"code": "VALIDATION", "field": "customer.phone"}]
+    assert errors["letters"] == [{"code": "VALIDATION", "field": "customer.phone"}]
+    assert errors["email"] == [{"code": "VALIDATION", "field": "customer.email"}]
+    assert errors["good"] == []
+
+
+async def test_a_webhook_may_not_point_back_at_this_server_in_any_numeric_spelling(world, db):
+    register = """mutation($url: String!) { registerWebhookEndpoint(input: {url: $url}) {
+                    errors { code field message } } }"""
+    with served(db) as base, httpx.Client(base_url=base, timeout=20) as client:
+        port = base.rsplit(":", 1)[1]
+        answers = {spelling: _post(client, world.keys["admin"], register, {"url": f"http://{spelling}:{port}/hook"}).json()
+                   for spelling in ("127.0.0.1", "2130706433", "0x7f000001", "0177.0.0.1", "127.1")}
+    for spelling, body in answers.items():
+        errors = body["data"]["registerWebhookEndpoint"]["errors"]
+        assert errors and errors[0]["field"] == "url" and "this server" in errors[0]["message"], (spelling, body)

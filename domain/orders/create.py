@@ -17,6 +17,7 @@ from tortoise.exceptions import IntegrityError
 
 from domain.actor import Actor
 from domain.allocation import order_stock
+from domain.contact_fields import valid_email, valid_phone
 from domain.errors import (
     Duplicate,
     NotFound,
@@ -105,6 +106,12 @@ def _validate(new: NewOrder) -> Decimal:
         raise ValidationFailed("total must not be negative", field="totalAmount")
     if new.payment and new.payment.amount < 0:
         raise ValidationFailed("payment amount must not be negative", field="payment.amount")
+    if new.customer and new.customer.phone:
+        valid_phone(new.customer.phone, "customer.phone")
+    if new.customer and new.customer.email:
+        new.customer.email = valid_email(new.customer.email, "customer.email")
+    if new.address and new.address.phone:
+        valid_phone(new.address.phone, "address.phone")
     return total
 
 

@@ -21,11 +21,11 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import phonenumbers
 from tortoise.expressions import F, Q
 
+from domain.contact_fields import valid_phone
 from domain.errors import Duplicate, NotFound, ValidationFailed
-from domain.masking import normalize_phone, phone_hash
+from domain.masking import phone_hash
 from domain.order_machine import check_transition
 from domain.snapshots import order_state
 from domain.statuses import OrderStatus
@@ -139,12 +139,9 @@ class OtpStart:
 def clean_phone(phone: str) -> str:
     """E.164 of a plausible phone number, or ``ValidationFailed``."""
     try:
-        parsed = phonenumbers.parse(phone.strip(), "CN")
-    except phonenumbers.NumberParseException:
-        parsed = None
-    if parsed is None or not phonenumbers.is_possible_number(parsed):
-        raise ValidationFailed("enter your mobile number", field="phone")
-    return normalize_phone(phone)
+        return valid_phone(phone, "phone")
+    except ValidationFailed:
+        raise ValidationFailed("enter your mobile number", field="phone") from None
 
 
 def _code_hash(secret: str, tenant_id: int, phone_key: str, code: str) -> str:

@@ -7,6 +7,7 @@ from models.alert import Alert
 from models.channel import Channel
 from models.customer import Customer
 from models.event import DispatchCursor, OrderEvent
+from models.federation import DeliveryOrder, SystemConnection, SystemExchange, WarehouseSystems
 from models.feedback import OrderFeedback
 from models.intake import (
     CarrierAccount,
@@ -50,6 +51,7 @@ __all__ = [
     "Channel",
     "ChannelOrderState",
     "Customer",
+    "DeliveryOrder",
     "DispatchCursor",
     "IdempotencyRecord",
     "ImportRowError",
@@ -75,9 +77,12 @@ __all__ = [
     "StatusMappingVersion",
     "Stock",
     "StockMovement",
+    "SystemConnection",
+    "SystemExchange",
     "Tenant",
     "TrackingEvent",
     "Warehouse",
+    "WarehouseSystems",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -20,6 +20,8 @@
                                                "shipped but not moving" alerts, parked tracking retries
     ordergraph sim decrypt [--port 9100] [--latency-ms N] [--error-rate R] [--expired]
                                                local Taobao/Pinduoduo/Douyin receiver-decryption APIs
+    ordergraph sim erp [--port 9200] [--profile FILE]
+                                               local Kingdee K3 Cloud WebAPI and REST ERP, with faults
 """
 
 from __future__ import annotations
@@ -385,6 +387,28 @@ def cmd_sim_decrypt(settings: Settings, args: argparse.Namespace) -> None:
     run(args.host, args.port, DecryptSimulator(profile=profile))
 
 
+def cmd_sim_erp(settings: Settings, args: argparse.Namespace) -> None:
+    """Serve a simulated ERP (Kingdee WebAPI and a REST mode); print the connection configs that point at it."""
+    import json
+
+    from adapters.erp.sim_faults import Profile
+    from adapters.erp.simulator import ErpSimulator, kingdee_config, rest_config, run
+
+    profile = Profile()
+    if args.profile:
+        try:
+            with open(args.profile, encoding="utf-8") as file:
+                profile = Profile.read(json.load(file))
+        except (OSError, ValueError) as error:
+            print(f"error: --profile {args.profile}: {error}", file=sys.stderr)
+            sys.exit(2)
+    base = f"http://{args.host}:{args.port}"
+    print(f"ERP simulator on {base} (set ERP truth: {base}/_sim/orders, {base}/_sim/stock; faults: {base}/_sim/profile)")
+    print(f"  kingdee connection config: {json.dumps(kingdee_config(base), ensure_ascii=False)}")
+    print(f"  rest_erp connection config: {json.dumps(rest_config(base), ensure_ascii=False)}")
+    run(args.host, args.port, ErpSimulator(profile=profile))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ordergraph", description="OrderGraph order hub")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -438,6 +462,12 @@ def build_parser() -> argparse.ArgumentParser:
     decrypt.add_argument("--error-rate", type=float, default=0.0, help="share of calls answered with a transient error")
     decrypt.add_argument("--expired", action="store_true", help="refuse every session as expired")
     decrypt.set_defaults(func=cmd_sim_decrypt)
+    erp = sims.add_parser("erp", help="Kingdee K3 Cloud WebAPI and a REST ERP, with injectable faults")
+    erp.add_argument("--host", default="127.0.0.1")
+    erp.add_argument("--port", type=int, default=9200)
+    erp.add_argument("--profile", help="JSON fault profile: latency_ms, error_rate, stale_s, session_ttl_s, "
+                                       "outages, down, stock_drift")
+    erp.set_defaults(func=cmd_sim_erp)
     return parser
 
 

@@ -171,6 +171,8 @@ class Callback:
 
     confirmations: tuple[DeliveryConfirmation, ...] = ()
     stock_changes: tuple[StockChange, ...] = ()
+    operation: str = ""         # the WMS's name for it ("deliveryorder.confirm"), for the evidence
+    evidence: str = ""          # the body, redacted by the adapter: what the inbound Exchange keeps
 
 
 class CallbackRefused(Exception):

@@ -1,0 +1,174 @@
+"""The actions a diagnosis suggests, as use cases: each goes through the one write path and leaves lineage.
+
+    order = await apply_wms_confirmation(actor, 42, SYSTEMS)   # the WMS shipped, the callback was lost: ship it
+    await repush_to_wms(actor, 42, "WMS lost the delivery order")
+    order = await resync_from_channel(actor, 42)               # re-apply what the channel last said
+    alert = await escalate(actor, 42, "WMS_AHEAD", "customer called twice")
+
+``apply_wms_confirmation`` asks the WMS again (it does not trust a cached or
+earlier answer), keeps that exchange as evidence, then ships the order with
+the WMS's own waybill, time and warehouse through ``domain.orders``, moving it
+through PICKING and PACKED on the way if the WMS did those steps unseen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from domain import orders
+from domain.actor import Actor
+from domain.alerts.raising import raise_alert
+from domain.errors import Conflict, NotFound, ValidationFailed
+from domain.federation import evidence
+from domain.federation.ports import DeliveryState, Systems, WmsStatus
+from domain.federation.views import ask_deliveries, delivery_groups
+from domain.inbound import status_mapping as mapping_tables
+from domain.inbound.carrier_codes import normalize
+from domain.intake.apply import channel_actor, reconcile_status
+from domain.intake.changes import Sync
+from domain.intake.reading import read, tables_for
+from domain.inbound import payloads
+from domain.order_writes import lock_order, require_writer
+from domain.orders import fulfilment
+from domain.statuses import OrderStatus
+from domain.unit_of_work import unit_of_work
+from events import log
+from models import Alert, Channel, ChannelOrderState, DeliveryOrder, Order, Shipment
+
+#: Steps a WMS takes between receiving a delivery order and shipping it, which we may not have heard of.
+_WAREHOUSE_STEPS = (OrderStatus.PICKING, OrderStatus.PACKED)
+#: The alert an escalation raises.
+ESCALATED = "federation.escalated"
+
+
+async def apply_wms_confirmation(actor: Actor, order_id: int, systems: Systems, *, budget: float | None = 10.0,
+                                 reason: str = "") -> Order:
+    """Ship the order as the WMS says it shipped (its waybills, time, warehouse); refuse if the WMS does not say so."""
+    require_writer(actor)
+    order = await Order.filter(id=order_id, tenant_id=actor.tenant_id).first()
+    if order is None:
+        raise NotFound("no such order", field="order")
+    groups = await delivery_groups(actor.tenant_id, [order_id])
+    if not groups:
+        raise Conflict("no delivery order of this order was pushed to a WMS", field="order")
+    answers = await asyncio.gather(*(ask_deliveries(actor.tenant_id, group, systems, budget=budget) for group in groups))
+    shipped: list[tuple[DeliveryOrder, DeliveryState, list[int]]] = []
+    said = []
+    for group, answer in zip(groups, answers, strict=True):
+        if answer.error is not None:
+            raise Conflict(f"the WMS {group.connection.code} could not be asked ({answer.error.message}); "
+                           "nothing changed", field="order")
+        for row in group.rows:
+            state = (answer.value or {}).get(row.code)
+            said.append(f"{row.code}: {state.raw_status or state.status.value if state else 'unknown'}")
+            if state is not None and state.status == WmsStatus.SHIPPED and state.parcels and row.status != "confirmed":
+                shipped.append((row, state, answer.evidence_about(row.code)))
+    if not shipped:
+        raise Conflict(f"the WMS does not say this order shipped ({'; '.join(said)}); nothing to apply", field="order")
+    for row, state, exchange_ids in shipped:
+        await _ship_as_confirmed(actor, order_id, row, state, exchange_ids, reason)
+    return await Order.get(id=order_id)
+
+
+async def _ship_as_confirmed(actor: Actor, order_id: int, row: DeliveryOrder, state: DeliveryState,
+                             exchange_ids: list[int], reason: str) -> None:
+    now = datetime.now(UTC)
+    shipped_at = min(state.updated_at, now) if state.updated_at else None
+    first, *more = state.parcels
+    note = f"applied the WMS's confirmation of {row.code} (the callback never arrived)" + (f": {reason}" if reason else "")
+    async with unit_of_work():
+        locked = await lock_order(actor, order_id)
+        for step in _WAREHOUSE_STEPS:
+            if OrderStatus(locked.status) in (OrderStatus.ALLOCATED, OrderStatus.PICKING) and \
+                    _before(OrderStatus(locked.status), step):
+                locked = await orders.transition_order(actor, order_id, step, f"WMS {row.code}: {step.lower()} ({note})")
+        shipment = await fulfilment.ship_order(actor, order_id, normalize(first.carrier) or first.carrier[:32],
+                                               first.tracking_no, warehouse_id=row.warehouse_id,  # type: ignore[attr-defined]
+                                               shipped_at=shipped_at)
+        created = [shipment.id]
+        for parcel in more:
+            extra = await Shipment.create(order_id=order_id, warehouse_id=row.warehouse_id,  # type: ignore[attr-defined]
+                                          carrier=normalize(parcel.carrier) or parcel.carrier[:32],
+                                          tracking_no=parcel.tracking_no[:64], status=shipment.status,
+                                          shipped_at=shipped_at or now, source="wms")
+            created.append(extra.id)
+        await Shipment.filter(id__in=created).update(source="wms")
+        await DeliveryOrder.filter(id=row.id).update(status="confirmed", confirmed_at=shipped_at or now, updated_at=now)
+        await log.append(
+            tenant_id=actor.tenant_id, order_id=order_id, type="wms.confirmation_applied", actor=actor.name,
+            source=actor.source, reason=note,
+            before={"delivery_order": row.code, "status": row.status},
+            after={"delivery_order": row.code, "status": "confirmed", "wms_status": state.raw_status or state.status.value,
+                   "parcels": [{"carrier": p.carrier, "tracking_no": p.tracking_no} for p in state.parcels],
+                   "shipped": dict(state.shipped), "shipment_ids": created, "exchange_ids": exchange_ids},
+            payload_ref=evidence.ref(exchange_ids[-1]) if exchange_ids else None)
+
+
+def _before(current: OrderStatus, step: OrderStatus) -> bool:
+    order = (OrderStatus.ALLOCATED, OrderStatus.PICKING, OrderStatus.PACKED)
+    return order.index(current) < order.index(step)
+
+
+async def repush_to_wms(actor: Actor, order_id: int, reason: str) -> Order:
+    """Send the order's delivery orders to the WMS again, by the same codes (so the WMS cannot hold two)."""
+    require_writer(actor)
+    if not reason.strip():
+        raise ValidationFailed("say why the order is pushed again", field="reason")
+    now = datetime.now(UTC)
+    async with unit_of_work():
+        order = await lock_order(actor, order_id)
+        rows = list(await DeliveryOrder.filter(order_id=order.id, tenant_id=actor.tenant_id).select_for_update())
+        again = [row for row in rows if row.status in ("pending", "pushed", "failed")]
+        if not again:
+            shown = ", ".join(f"{row.code} {row.status}" for row in rows) or "none was queued"
+            raise Conflict(f"no delivery order of this order can be pushed again ({shown})", field="order")
+        await DeliveryOrder.filter(id__in=[row.id for row in again]).update(
+            status="pending", attempts=0, next_attempt_at=now, lease_until=None, last_error="", updated_at=now)
+        await log.append(
+            tenant_id=actor.tenant_id, order_id=order.id, type="wms.repush_requested", actor=actor.name,
+            source=actor.source, reason=reason[:500],
+            before={"delivery_orders": [{"code": r.code, "status": r.status} for r in again]},
+            after={"delivery_orders": [{"code": r.code, "status": "pending"} for r in again]})
+    return order
+
+
+async def resync_from_channel(actor: Actor, order_id: int, reason: str = "") -> Order:
+    """Re-apply the channel's last word about the order (its stored codes, mapped by today's tables)."""
+    require_writer(actor)
+    state = await ChannelOrderState.filter(order_id=order_id, tenant_id=actor.tenant_id).first()
+    if state is None:
+        raise Conflict("the channel has never told us about this order", field="order")
+    order = await Order.filter(id=order_id, tenant_id=actor.tenant_id).first()
+    assert order is not None  # the channel state belongs to the tenant's order
+    channel = await Channel.get(id=order.channel_id)  # type: ignore[attr-defined]
+    mappings = await mapping_tables.load(actor.tenant_id, tables_for(state.source, state.extra_codes or {}))
+    reading = read(state.source, state.status_code, state.extra_codes or {}, mappings)
+    ref = payloads.ref(state.payload_sha256) if state.payload_sha256 else None
+    sync = Sync()
+    async with unit_of_work():
+        locked = await lock_order(actor, order_id)
+        before = locked.status
+        locked = await reconcile_status(channel_actor(actor.tenant_id, channel.code, via="resync"), locked, reading, sync, ref)
+        await log.append(
+            tenant_id=actor.tenant_id, order_id=order_id, type="order.resynced_from_channel", actor=actor.name,
+            source=actor.source, reason=(reason or f"re-applied {reading.describe() or state.status_code}")[:500],
+            before={"status": before}, after={"status": locked.status, "changes": sync.changes, "kept": sync.kept},
+            payload_ref=ref)
+    return await Order.get(id=order_id)
+
+
+async def escalate(actor: Actor, order_id: int, code: str, reason: str) -> Alert:
+    """Raise an alert for a person about a discrepancy (once per order while it is open)."""
+    require_writer(actor)
+    if not reason.strip():
+        raise ValidationFailed("say what a person should look at", field="reason")
+    if len(code) > 40:
+        raise ValidationFailed("a discrepancy code is at most 40 characters", field="code")
+    async with unit_of_work():
+        order = await lock_order(actor, order_id)
+        alert = await raise_alert(tenant_id=actor.tenant_id, order_id=order.id, kind=ESCALATED, severity="critical",
+                                  message=f"{code or 'escalated'}: {reason}"[:500],
+                                  details={"code": code, "escalated_by": actor.name}, actor=actor.name,
+                                  source=actor.source)
+    return alert

@@ -177,3 +177,18 @@ async def test_a_webhook_may_not_point_back_at_this_server_in_any_numeric_spelli
     for spelling, body in answers.items():
         errors = body["data"]["registerWebhookEndpoint"]["errors"]
         assert errors and errors[0]["field"] == "url" and "this server" in errors[0]["message"], (spelling, body)
+
+
+async def test_a_validly_signed_hook_body_nested_too_deep_is_quarantined_with_a_4xx(world, db):
+    """The channel will not retry a 4xx, and the body is kept for an admin to look at: not a 500 retried forever."""
+    from models import QuarantinedPayload
+    from tests.intake_support import add_channel, standard_headers
+
+    await add_channel(world, "tmall2", "taobao")
+    body = ("[" * 5000 + "]" * 5000).encode()
+    with served(db) as base, httpx.Client(base_url=base, timeout=20) as client:
+        response = client.post("/hooks/acme/tmall2", content=body, headers=standard_headers(body))
+    assert response.status_code == 400, response.text[:300]
+    assert response.json()["error"] == "malformed" and "nested" in response.json()["reason"]
+    row = await QuarantinedPayload.get(id=response.json()["quarantineId"])
+    assert row.reason_code == "malformed"

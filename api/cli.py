@@ -21,6 +21,8 @@
     ordergraph sim decrypt [--port 9100] [--latency-ms N] [--error-rate R] [--expired]
                                                local Taobao/Pinduoduo/Douyin receiver-decryption APIs
     ordergraph sim erp [--port 9200] [--profile FILE]
+    ordergraph sim wms [--port 9300] [--profile FILE] [--callback URL]
+                                               a local Qimen WMS (ships, calls back), with injectable faults
                                                local Kingdee K3 Cloud WebAPI and REST ERP, with faults
 """
 
@@ -57,17 +59,25 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _rekey_phones(settings: Settings) -> None:
-    """Phone look-up keys follow the server's key (after an upgrade or a rotation of ORDERGRAPH_PHONE_HASH_KEY)."""
+    """Stored keys follow the server's secrets (after an upgrade, or a rotation of ORDERGRAPH_PHONE_HASH_KEY
+    or ORDERGRAPH_DATA_KEYS): phone look-up keys are recomputed, stored secrets sealed with the first data key."""
     from domain.contacts.phone_keys import rekey_phone_hashes
+    from domain.tenants.secrets import reseal_all
 
     changed: list[int] = []
 
     async def work() -> None:
         changed.append(await rekey_phone_hashes())
+        changed.append(await reseal_all())
 
     asyncio.run(_with_db(settings, work))
     if changed[0]:
         print(f"phone look-up keys recomputed for {changed[0]} customers")
+    print(f"{changed[1]} rows of stored secrets sealed with the first data key")
+
+
+def cmd_secrets_reseal(settings: Settings, args: argparse.Namespace) -> None:
+    _rekey_phones(settings)
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
@@ -409,10 +419,35 @@ def cmd_sim_erp(settings: Settings, args: argparse.Namespace) -> None:
     run(args.host, args.port, ErpSimulator(profile=profile))
 
 
+def cmd_sim_wms(settings: Settings, args: argparse.Namespace) -> None:
+    """Serve a simulated Qimen WMS; print the connection config to register and how to make it ship."""
+    import json
+
+    from adapters.wms.simulator import Profile, WmsSimulator, account_config, load_profile, run
+
+    try:
+        profile = load_profile(args.profile) if args.profile else Profile()
+    except ValueError as error:
+        print(f"error: --profile: {error}", file=sys.stderr)
+        sys.exit(2)
+    base = f"http://{args.host}:{args.port}"
+    print(f"Qimen WMS simulator on {base} (router {base}/router/qimen/service; faults: {base}/_sim/profile)")
+    print(f"  qimen connection config: {json.dumps(account_config(base), ensure_ascii=False)}")
+    print(f"  callbacks go to {args.callback or f'nowhere yet: PUT {base}/_sim/callback'}"
+          f' {{"url": "http://127.0.0.1:8000/hooks/<tenant>/wms/<warehouse code>"}}')
+    print(f"  ship a delivery order: POST {base}/_sim/ship {{\"code\": \"OG000000042-SH\", \"carrier\": \"SF\"}}")
+    run(args.host, args.port, WmsSimulator(profile=profile, callback_url=args.callback))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ordergraph", description="OrderGraph order hub")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("migrate", help="apply migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("migrate", help="apply migrations, then recompute phone keys and reseal stored secrets "
+                   "under the current server keys").set_defaults(func=cmd_migrate)
+    secrets_cmd = sub.add_parser("secrets", help="stored secrets at rest").add_subparsers(dest="action", required=True)
+    secrets_cmd.add_parser("reseal", help="seal every stored secret with the first key of ORDERGRAPH_DATA_KEYS "
+                           "(after adding a new key in front); then the old key may be removed"
+                           ).set_defaults(func=cmd_secrets_reseal)
     serve = sub.add_parser("serve", help="run the API server")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
@@ -468,6 +503,13 @@ def build_parser() -> argparse.ArgumentParser:
     erp.add_argument("--profile", help="JSON fault profile: latency_ms, error_rate, stale_s, session_ttl_s, "
                                        "outages, down, stock_drift")
     erp.set_defaults(func=cmd_sim_erp)
+    wms = sims.add_parser("wms", help="a Qimen WMS: delivery orders, stock, confirmations and stock-change callbacks")
+    wms.add_argument("--host", default="127.0.0.1")
+    wms.add_argument("--port", type=int, default=9300)
+    wms.add_argument("--profile", help="JSON fault profile: latency_ms, error_rate, lost_answer_rate, stale_seconds, "
+                                       "drop_callback_rate, outages, stock_drift")
+    wms.add_argument("--callback", help="where callbacks go: http://HOST/hooks/<tenant>/wms/<warehouse code>")
+    wms.set_defaults(func=cmd_sim_wms)
     return parser
 
 

@@ -28,6 +28,13 @@ Intake (webhooks, tracking, imports, idempotency):
     ORDERGRAPH_IMPORT_DIR              the only folder server-side imports may read (var/imports)
     ORDERGRAPH_IMPORT_BATCH            rows committed per import transaction (1000)
 
+WMS federation (delivery orders pushed from the leader, see ``domain.federation.delivery_push``):
+
+    ORDERGRAPH_WMS_PUSH_CONCURRENCY    delivery orders in flight to WMSs at once (8)
+    ORDERGRAPH_WMS_PUSH_LEASE          seconds a claimed delivery order is reserved for its sender (60)
+    ORDERGRAPH_WMS_PUSH_RETRY_DELAYS   seconds between attempts, comma-separated (5,30,120,600,1800,3600,7200,14400,28800)
+    ORDERGRAPH_WMS_PUSH_MAX_ATTEMPTS   attempts before a delivery order is failed and alerted (10)
+
 Customer tracking page (``/track``, see ``public_tracking``):
 
     ORDERGRAPH_TRACKING_TENANT         tenant served at ``/track``; others at ``/track/{slug}`` ("demo")
@@ -36,6 +43,12 @@ Customer tracking page (``/track``, see ``public_tracking``):
     ORDERGRAPH_TRACKING_FAIL_FLOOR_MS  a failed lookup never answers sooner than this (250)
     ORDERGRAPH_SMS_GATEWAY_URL         HTTP SMS gateway; unset = development sender that logs codes
     ORDERGRAPH_SMS_GATEWAY_TOKEN       bearer token for that gateway
+
+ERP and WMS federation (read side):
+
+    ORDERGRAPH_FEDERATION_CACHE_SECONDS   how long an ERP/WMS answer is reused by the federated fields (5; 0 = never)
+    ORDERGRAPH_FEDERATION_BUDGET_SECONDS  time one GraphQL request may spend waiting on ERP/WMS (3)
+    ORDERGRAPH_DRIFT_CHECK_SECONDS        period of the stock-drift check on the leader, 0 = off (600)
 """
 
 from __future__ import annotations
@@ -44,6 +57,7 @@ import os
 from dataclasses import dataclass, field
 
 from domain import masking
+from models import sealing
 
 DEFAULT_DATABASE_URL = "sqlite://var/ordergraph.sqlite3"
 DEV_TRACKING_SECRET = "dev-only-tracking-secret-change-me"
@@ -85,6 +99,11 @@ class Settings:
     partner_disable_after_hours: float = 72.0
     partner_allow_private: bool = True
     partner_retry_delays: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
+    wms_push_concurrency: int = 8
+    wms_push_lease: float = 60.0
+    wms_push_poll_interval: float = 1.0
+    wms_push_retry_delays: tuple[float, ...] = (5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800)
+    wms_push_max_attempts: int = 10
     hook_max_bytes: int = 5 * 1024 * 1024
     hook_cache_seconds: float = 5.0
     webhook_tolerance_seconds: int = 300
@@ -101,6 +120,10 @@ class Settings:
     sms_gateway_url: str | None = None
     sms_gateway_token: str | None = None
     phone_hash_key: str | None = None
+    data_keys: tuple[str, ...] = ()
+    federation_cache_seconds: float = 5.0
+    federation_budget_seconds: float = 3.0
+    drift_check_seconds: float = 600.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -115,6 +138,14 @@ class Settings:
         if self.phone_hash_key is not None and len(self.phone_hash_key) < 16:
             raise SystemExit("ORDERGRAPH_PHONE_HASH_KEY needs at least 16 characters")
         masking.use_phone_key(self.phone_hash_key or masking.DEV_PHONE_KEY)
+        if not self.data_keys and self.production:
+            raise SystemExit("ORDERGRAPH_DATA_KEYS must be set in production: comma-separated Fernet keys "
+                             "(`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`); "
+                             "the first seals stored secrets, all open them")
+        try:
+            sealing.use_keys(list(self.data_keys) or [sealing.DEV_KEY])
+        except ValueError as error:
+            raise SystemExit(f"ORDERGRAPH_DATA_KEYS holds a key that is not a Fernet key: {error}") from None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -144,6 +175,12 @@ class Settings:
             partner_retry_delays=tuple(
                 float(x) for x in (os.environ.get("ORDERGRAPH_PARTNER_RETRY_DELAYS") or "5,300,1800,7200,18000,36000,50400,72000,86400").split(",")
             ),
+            wms_push_concurrency=_int("ORDERGRAPH_WMS_PUSH_CONCURRENCY", 8),
+            wms_push_lease=_float("ORDERGRAPH_WMS_PUSH_LEASE", 60.0),
+            wms_push_retry_delays=tuple(
+                float(x) for x in (os.environ.get("ORDERGRAPH_WMS_PUSH_RETRY_DELAYS") or "5,30,120,600,1800,3600,7200,14400,28800").split(",")
+            ),
+            wms_push_max_attempts=_int("ORDERGRAPH_WMS_PUSH_MAX_ATTEMPTS", 10),
             hook_max_bytes=_int("ORDERGRAPH_HOOK_MAX_BYTES", 5 * 1024 * 1024),
             hook_cache_seconds=_float("ORDERGRAPH_HOOK_CACHE_SECONDS", 5.0),
             webhook_tolerance_seconds=_int("ORDERGRAPH_WEBHOOK_TOLERANCE", 300),
@@ -160,4 +197,8 @@ class Settings:
             sms_gateway_url=os.environ.get("ORDERGRAPH_SMS_GATEWAY_URL") or None,
             sms_gateway_token=os.environ.get("ORDERGRAPH_SMS_GATEWAY_TOKEN") or None,
             phone_hash_key=os.environ.get("ORDERGRAPH_PHONE_HASH_KEY") or None,
+            data_keys=tuple(key.strip() for key in (os.environ.get("ORDERGRAPH_DATA_KEYS") or "").split(",") if key.strip()),
+            federation_cache_seconds=_float("ORDERGRAPH_FEDERATION_CACHE_SECONDS", 5.0),
+            federation_budget_seconds=_float("ORDERGRAPH_FEDERATION_BUDGET_SECONDS", 3.0),
+            drift_check_seconds=_float("ORDERGRAPH_DRIFT_CHECK_SECONDS", 600.0),
         )

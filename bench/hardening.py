@@ -126,7 +126,8 @@ async def main(cases: int, order_count: int) -> None:
     try:
         key = await seed(url, order_count)
         env = {"ORDERGRAPH_ENV": "production", "ORDERGRAPH_PHONE_HASH_KEY": "bench-phone-key-0123456789abcdef",
-               "ORDERGRAPH_TRACKING_SECRET": "bench-tracking-secret-0123456789"}
+               "ORDERGRAPH_TRACKING_SECRET": "bench-tracking-secret-0123456789",
+               "ORDERGRAPH_DATA_KEYS": "YmVuY2gtZGF0YS1rZXktMDEyMzQ1Njc4OWFiY2RlZmc="}
         with served(url, **env) as server, httpx.Client(base_url=server, timeout=60) as client:
             timed(client, key, "{ viewer { role } }", 20)  # warm up
             trivial = timed(client, key, "{ viewer { role } }", 200)

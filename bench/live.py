@@ -161,7 +161,7 @@ async def seed() -> tuple[Actor, str, int]:
 def start_server(database_url: str, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "PORT": str(port),
            "ORDERGRAPH_ENV": "production", "LOG_LEVEL": "WARNING", "ORDERGRAPH_LIVE_MAX_PENDING": "1000",
-           "ORDERGRAPH_PHONE_HASH_KEY": "bench-phone-key-0123456789abcdef"}
+           "ORDERGRAPH_PHONE_HASH_KEY": "bench-phone-key-0123456789abcdef", "ORDERGRAPH_DATA_KEYS": "YmVuY2gtZGF0YS1rZXktMDEyMzQ1Njc4OWFiY2RlZmc="}
     return subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", str(workers)],
         env=env, cwd=ROOT, stdout=open(log, "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115

@@ -3,6 +3,8 @@
 from tortoise import fields
 from tortoise.models import Model
 
+from models.sealing import SealedJSONField, SealedTextField
+
 
 class Channel(Model):
     """One storefront — ``kind`` names the adapter that understands its payloads."""
@@ -12,8 +14,9 @@ class Channel(Model):
     code = fields.CharField(max_length=64)
     kind = fields.CharField(max_length=32)
     name = fields.CharField(max_length=200)
-    secret = fields.CharField(max_length=200, null=True)
-    config = fields.JSONField(default=dict)
+    secret = SealedTextField(null=True)
+    #: Field mappings and the platform API account (credentials): sealed as a whole.
+    config = SealedJSONField()
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

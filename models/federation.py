@@ -3,6 +3,8 @@
 from tortoise import fields
 from tortoise.models import Model
 
+from models.sealing import SealedJSONField
+
 
 class SystemConnection(Model):
     """One ERP or WMS the tenant runs, and how to reach it.
@@ -19,7 +21,7 @@ class SystemConnection(Model):
     kind = fields.CharField(max_length=8)
     adapter = fields.CharField(max_length=24)
     name = fields.CharField(max_length=200, default="")
-    config = fields.JSONField(default=dict)
+    config = SealedJSONField()
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

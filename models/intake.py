@@ -7,6 +7,8 @@ not) it changes an order, so lineage can point at exactly what arrived.
 from tortoise import fields
 from tortoise.models import Model
 
+from models.sealing import SealedTextField
+
 
 class InboundPayload(Model):
     """One distinct body a tenant received, addressed by the SHA-256 of its bytes.
@@ -155,7 +157,7 @@ class CarrierAccount(Model):
     id = fields.IntField(primary_key=True)
     tenant = fields.ForeignKeyField("models.Tenant", related_name="carrier_accounts", on_delete=fields.CASCADE)
     provider = fields.CharField(max_length=32)
-    secret = fields.CharField(max_length=200)
+    secret = SealedTextField()
     config = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

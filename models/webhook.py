@@ -3,6 +3,8 @@
 from tortoise import fields
 from tortoise.models import Model
 
+from models.sealing import SealedTextField
+
 
 class WebhookEndpoint(Model):
     """A partner URL that receives signed event deliveries, filtered by event type and channel.
@@ -34,7 +36,7 @@ class WebhookSecret(Model):
 
     id = fields.IntField(primary_key=True)
     endpoint = fields.ForeignKeyField("models.WebhookEndpoint", related_name="secrets", on_delete=fields.CASCADE)
-    secret = fields.CharField(max_length=100)
+    secret = SealedTextField()
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField(null=True)
 

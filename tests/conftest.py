@@ -30,6 +30,7 @@ from domain.catalog import setup as catalog
 from domain.tenants.accounts import create_api_key, create_tenant
 from models import Channel, Tenant, Warehouse
 
+TEST_DATA_KEY = "dGVzdC1wcm9kdWN0aW9uLWRhdGEta2V5LTAxMjM0NTY="
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 _schema_ready: set[str] = set()
 
@@ -161,6 +162,7 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
     if overrides.get("env") == "production":
         overrides.setdefault("tracking_secret", "test-production-secret-0123456789")
         overrides.setdefault("phone_hash_key", "test-production-phone-key-0123456789")
+        overrides.setdefault("data_keys", (TEST_DATA_KEY,))
     return Settings(database_url=database_url, poll_interval=0.05, key_cache_seconds=0, **overrides)
 
 

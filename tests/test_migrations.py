@@ -59,3 +59,39 @@ async def test_models_have_no_changes_missing_from_the_migrations(empty_database
     pending = [f"{w.app_label}: {[type(op).__name__ for op in w.operations]}" for w in writers]
     assert pending == [], f"run `tortoise makemigrations`: {pending}"
     assert Tortoise  # the CLI context closes its own connections
+
+
+async def test_an_upgrade_keeps_secrets_written_in_clear_and_seals_them(empty_database: str):
+    """A database at 0004 with a plaintext channel secret and JSON config: after 0005 and the reseal step both read
+    back the same, and the stored values are tokens."""
+    from tortoise import connections
+    from tortoise.migrations.api.migrate import migrate as tortoise_migrate
+
+    from domain.tenants.secrets import reseal_all
+    from models import Channel
+
+    EXECUTOR_CACHE.clear()
+    config = database.tortoise_config(empty_database)
+    await tortoise_migrate(config=config, target="models.0004_erp_wms_federation")
+    await Tortoise.close_connections()
+    await database.init_db(empty_database)
+    try:
+        conn = connections.get("default")
+        await conn.execute_script("INSERT INTO tenant (slug, name, accent_color, created_at) VALUES ('old', 'Old', '#e4393c', CURRENT_TIMESTAMP)")
+        await conn.execute_script(
+            "INSERT INTO channel (tenant_id, code, kind, name, secret, config, created_at) VALUES "
+            """(1, 'tm', 'taobao', 'Tmall', 'plain-secret-0123456789', '{"mapping": {"a": "b"}}', CURRENT_TIMESTAMP)""")
+    finally:
+        await database.close_db()
+    await database.migrate(empty_database)
+    await database.init_db(empty_database)
+    try:
+        channel = await Channel.get(code="tm")
+        assert (channel.secret, channel.config) == ("plain-secret-0123456789", {"mapping": {"a": "b"}})
+        await reseal_all()
+        raw = await connections.get("default").execute_query_dict('SELECT secret, config FROM channel')
+        assert raw[0]["secret"].startswith("gAAAAA") and str(raw[0]["config"]).startswith("gAAAAA")
+        channel = await Channel.get(code="tm")
+        assert (channel.secret, channel.config) == ("plain-secret-0123456789", {"mapping": {"a": "b"}})
+    finally:
+        await database.close_db()

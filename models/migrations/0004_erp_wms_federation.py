@@ -7,6 +7,8 @@ import functools
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields
+
+from models.sealing import SealedJSONField
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
@@ -24,7 +26,7 @@ class Migration(migrations.Migration):
                 ('kind', fields.CharField(max_length=8)),
                 ('adapter', fields.CharField(max_length=24)),
                 ('name', fields.CharField(default='', max_length=200)),
-                ('config', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('config', SealedJSONField()),
                 ('active', fields.BooleanField(default=True)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),

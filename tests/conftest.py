@@ -25,12 +25,12 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from api.app import create_app
 from api.database import tortoise_config
 from api.settings import Settings
+from domain import masking
 from domain.actor import Actor, Role
 from domain.catalog import setup as catalog
 from domain.tenants.accounts import create_api_key, create_tenant
-from models import Channel, Tenant, Warehouse
+from models import Channel, Tenant, Warehouse, sealing
 
-TEST_DATA_KEY = "dGVzdC1wcm9kdWN0aW9uLWRhdGEta2V5LTAxMjM0NTY="
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 _schema_ready: set[str] = set()
 
@@ -161,8 +161,10 @@ class GraphQLClient:
 def settings_for(database_url: str, **overrides: Any) -> Settings:
     if overrides.get("env") == "production":
         overrides.setdefault("tracking_secret", "test-production-secret-0123456789")
-        overrides.setdefault("phone_hash_key", "test-production-phone-key-0123456789")
-        overrides.setdefault("data_keys", (TEST_DATA_KEY,))
+        # The keys are process-wide: use the development ones, so served processes (which run on the defaults)
+        # keep reading what this process wrote.
+        overrides.setdefault("phone_hash_key", masking.DEV_PHONE_KEY.decode())
+        overrides.setdefault("data_keys", (sealing.DEV_KEY,))
     return Settings(database_url=database_url, poll_interval=0.05, key_cache_seconds=0, **overrides)
 
 

@@ -28,11 +28,13 @@ def _every_number_with_prefix(prefix: str, target: str, key: bytes | None) -> st
 
 def test_the_look_up_key_depends_on_the_server_secret_and_cannot_be_brute_forced_without_it():
     phone = "13800001234"
-    masking.use_phone_key("first-server-key-0123456789")
-    under_first = masking.phone_hash(phone)
-    masking.use_phone_key("second-server-key-0123456789")
-    under_second = masking.phone_hash(phone)
-    masking.use_phone_key(masking.DEV_PHONE_KEY)
+    try:
+        masking.use_phone_key("first-server-key-0123456789")
+        under_first = masking.phone_hash(phone)
+        masking.use_phone_key("second-server-key-0123456789")
+        under_second = masking.phone_hash(phone)
+    finally:
+        masking.use_phone_key(masking.DEV_PHONE_KEY)
     assert under_first != under_second
     assert under_first != hashlib.sha256(b"+8613800001234").hexdigest()
     assert masking.phone_hash("+86 138-0000-1234") == masking.phone_hash(phone)  # still one key per number

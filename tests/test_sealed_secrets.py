@@ -78,7 +78,7 @@ def test_production_refuses_to_start_without_data_keys():
         Settings(env="production", phone_hash_key="p" * 20).apply_secrets()
     with pytest.raises(SystemExit, match="not a Fernet key"):
         Settings(data_keys=("not-a-key",)).apply_secrets()
-    sealing.use_keys([sealing.DEV_KEY])
+    Settings().apply_secrets()  # back to the development keys for the rest of the session
     refused = subprocess.run([sys.executable, "-m", "api.cli", "migrate"], capture_output=True, text=True, timeout=60,
                              env={**os.environ, "ORDERGRAPH_ENV": "production", "ORDERGRAPH_PHONE_HASH_KEY": "p" * 20,
                                   "DATABASE_URL": "sqlite://:memory:"})

@@ -22,7 +22,7 @@ from domain.masking import mask_address, mask_name, mask_phone
 SECRET_KEYS = frozenset({
     "password", "pwd", "appsecret", "appsec", "secret", "clientsecret", "token", "accesstoken", "usertoken",
     "kdsvcsessionid", "sessionid", "session", "kdservicesessionid", "aspnetsessionid", "sign", "signature",
-    "xapisignature", "xkdsignature", "authorization",
+    "xapisignature", "xkdsignature", "authorization", "dbid",
 })
 #: ERP field names that hold people's names, phones and addresses (Kingdee's among them): masked.
 _PERSONAL = {
@@ -64,14 +64,18 @@ def _walk(node: Any) -> Any:
     return node
 
 
+#: Mainland mobile numbers in free text (an error page, a message): masked wherever they appear.
+_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
 def redact(text: str) -> str:
-    """A JSON body with secrets starred and personal values masked; text that is not JSON is kept only by its length."""
+    """A JSON body with secrets starred and personal values masked; other text (error pages) with mobiles masked."""
     if not text:
         return text
     try:
         data = json.loads(text)
     except ValueError:
-        return f"[{len(text)} characters, not JSON]"
+        return _MOBILE.sub(lambda match: mask_phone(match.group(0)) or "", text[:2000])
     return json.dumps(_walk(data), ensure_ascii=False)
 
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -48,7 +48,6 @@ from domain.federation.ports import Exchange, SalesOrderRequest, SalesOrderState
     SystemUnavailable
 from domain.inbound.normalized import PayloadError
 
-ADAPTER = "rest_erp"
 _TOP = frozenset({"base_url", "token", "auth_header", "auth_scheme", "timeout", "retries", "time_format",
                   "refused_when", "error_code", "error_message", "operations"})
 _COMMON = frozenset({"method", "path", "params", "body"})
@@ -79,7 +78,7 @@ class Operation:
 @dataclass(frozen=True, slots=True)
 class RestErpConfig:
     base_url: str
-    token: str
+    token: str = field(repr=False)
     auth_header: str
     auth_scheme: str
     timeout: float
@@ -164,11 +163,6 @@ def _operation(name: str, spec: Any) -> Operation:
     page_size = int(number_in(spec, "page_size", 50, 1, 500, where, whole=True))
     return Operation(name=name, method=method, path=path, params=compiled_params, body=body,
                      reads=reads, page_size=page_size, idempotent=idempotent)  # type: ignore[arg-type]
-
-
-def check(config: Mapping[str, Any]) -> None:
-    """Refuse a config this adapter cannot use (``ValueError`` naming the key)."""
-    RestErpConfig.read(config)
 
 
 class RestErp:
@@ -383,6 +377,7 @@ class RestErp:
             trace[-1] = replace(trace[-1], outcome="error", error=error[:500])
 
     def _refused(self, trace: list[Exchange], message: str, code: str) -> SystemRefused:
+        message = redact(message)     # an ERP's message may quote a phone number
         self._mark(trace, message)
         return SystemRefused(message, code=code)
 

@@ -1,7 +1,8 @@
 """The simulated ERP's books: sales orders (with what was shipped and invoiced) and on-hand per warehouse.
 
-Every change is remembered with its time, so a stale replica (the ``stale_s``
-fault) can answer from the books as they were a while ago.
+While a stale replica is simulated (the ``stale_s`` fault), every change is
+remembered with its time, so queries can answer from the books as they were a
+while ago; otherwise nothing is copied.
 """
 
 from __future__ import annotations
@@ -74,19 +75,27 @@ class Books:
         self.now = Snapshot()
         self.materials: set[str] | None = None    # None: any material code is known
         self._next = 100001
-        self._history: list[tuple[float, Snapshot]] = [(time.monotonic(), copy.deepcopy(self.now))]
+        self._history: list[tuple[float, Snapshot]] = []
+
+    def remember(self, on: bool) -> None:
+        """Start (from the books as they are now) or stop keeping the history stale reads need."""
+        if on and not self._history:
+            self._history = [(time.monotonic(), copy.deepcopy(self.now))]
+        elif not on:
+            self._history = []
 
     def as_of(self, seconds_ago: float) -> Snapshot:
-        """The books as they were ``seconds_ago`` (now when 0)."""
-        if seconds_ago <= 0:
+        """The books as they were ``seconds_ago`` (now when 0, or when no history is kept)."""
+        if seconds_ago <= 0 or not self._history:
             return self.now
         cutoff = time.monotonic() - seconds_ago
         older = [snapshot for at, snapshot in self._history if at <= cutoff]
         return older[-1] if older else self._history[0][1]
 
     def _changed(self) -> None:
-        self._history.append((time.monotonic(), copy.deepcopy(self.now)))
-        del self._history[1:-_HISTORY]
+        if self._history:
+            self._history.append((time.monotonic(), copy.deepcopy(self.now)))
+            del self._history[1:-_HISTORY]
 
     # -------------------------------------------------------------- changes
 

@@ -6,7 +6,8 @@
 
 - ``latency_ms``: delay before every API answer;
 - ``error_rate``: share of API calls answered HTTP 500 (an IIS error page, not JSON);
-- ``stale_s``: queries answer the books as they were this many seconds ago (a lagging replica);
+- ``stale_s``: queries answer the books as they were this many seconds ago (a lagging replica;
+  changes are remembered from when the fault is switched on);
 - ``session_ttl_s``: Kingdee sessions expire after this long (0: never);
 - ``outages``: windows answered HTTP 503, relative (``after_s``/``for_s``, from
   when the profile was applied) or absolute (``start``/``end``, ISO-8601 with offset);

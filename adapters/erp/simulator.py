@@ -130,10 +130,20 @@ class ErpSimulator:
                  seed: int | None = None) -> None:
         self.account = account
         self.books = Books()
+        self._profile = Profile()
         self.profile = profile or Profile()
         self.sessions: dict[str, datetime] = {}
         self.calls: Counter[str] = Counter()
         self.random = random.Random(seed)
+
+    @property
+    def profile(self) -> Profile:
+        return self._profile
+
+    @profile.setter
+    def profile(self, profile: Profile) -> None:
+        self._profile = profile
+        self.books.remember(profile.stale_s > 0)
 
     # -------------------------------------------------------------- in-process control
 
@@ -207,12 +217,15 @@ class ErpSimulator:
         if service not in ("dynamicformservice.save", "dynamicformservice.executebillquery"):
             return JSONResponse(_status_result(False, f"服务 {match.group(1)}.{match.group(2)} 未实现", msg_code=4))
         query = service.endswith("executebillquery")
+        data = _argument(body, "data", 0 if query and "formid" not in body else 1)
+        form_id = data.get("FormId") if query and isinstance(data, dict) else _argument(body, "formid", 0)
+        self.calls[f"query:{form_id}" if query else "save"] += 1
         if not self._session_alive(request):
             lost = _status_result(False, "会话信息已丢失，请重新登录", msg_code=1)
             return JSONResponse([[lost]] if query else lost)
         if query:
-            return JSONResponse(self._query(_argument(body, "data", 0 if "formid" not in body else 1)))
-        return JSONResponse(self._save(str(_argument(body, "formid", 0) or ""), _argument(body, "data", 1)))
+            return JSONResponse(self._query(data))
+        return JSONResponse(self._save(str(form_id or ""), data))
 
     def _login(self, request: Request, body: Mapping[str, Any], names: tuple[str, ...]) -> Response:
         self.calls["login"] += 1
@@ -245,7 +258,6 @@ class ErpSimulator:
         return True
 
     def _save(self, form_id: str, data: Any) -> dict[str, Any]:
-        self.calls["save"] += 1
         if form_id != SALES_ORDER_FORM:
             return _status_result(False, f"业务对象“{form_id}”不存在", msg_code=4)
         model = data.get("Model") if isinstance(data, dict) else None
@@ -286,15 +298,9 @@ class ErpSimulator:
             "Id": order.fid, "Number": order.bill_no, "NeedReturnData": [{"FBillNo": order.bill_no}]}}
 
     def _query(self, data: Any) -> Any:
-        if isinstance(data, str):
-            try:
-                data = json.loads(data)
-            except ValueError:
-                data = None
         if not isinstance(data, dict):
             return [[_status_result(False, "参数data不是合法的查询对象", msg_code=8)]]
         form_id = str(data.get("FormId") or "")
-        self.calls[f"query:{form_id}"] += 1
         view = self._view()
         if form_id == SALES_ORDER_FORM:
             rows = [_order_row(order, line) for order in view.orders.values() for line in order.lines]
@@ -315,9 +321,10 @@ class ErpSimulator:
             if key not in known and not key.startswith("F_"):
                 return [[_status_result(False, f"元数据中标识为{key}的字段不存在", msg_code=9)]]
         matched = [row for row in rows if all(str(row.get(name, "")) in values for name, values in clauses)]
-        start = max(0, int(data.get("StartRow") or 0))
-        limit = int(data.get("Limit") or 0)
-        top = int(data.get("TopRowCount") or 0)
+        try:
+            start, limit, top = (max(0, int(data.get(key) or 0)) for key in ("StartRow", "Limit", "TopRowCount"))
+        except (TypeError, ValueError):
+            return [[_status_result(False, "StartRow、Limit、TopRowCount 必须是整数", msg_code=8)]]
         matched = matched[start:start + limit] if limit > 0 else matched[start:]
         if top > 0:
             matched = matched[:top]
@@ -331,7 +338,8 @@ class ErpSimulator:
     # -------------------------------------------------------------- REST
 
     def _rest_authorised(self, request: Request) -> bool:
-        return secrets.compare_digest(request.headers.get("authorization", ""), f"Bearer {self.account.rest_token}")
+        given = request.headers.get("authorization", "").encode("utf-8", "replace")
+        return secrets.compare_digest(given, f"Bearer {self.account.rest_token}".encode())
 
     async def _rest_orders(self, request: Request) -> Response:
         if not self._rest_authorised(request):

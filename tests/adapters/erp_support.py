@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from adapters import system_http
 from adapters.erp.kingdee import forget_sessions
@@ -49,8 +50,6 @@ def sales_order(order_no: str, *lines: tuple[str, int], customer: str = "CUST-00
 
 def seed_orders(sim: ErpSimulator, numbers: Iterable[str], *, ref_field: str = "") -> None:
     """Sales orders already in the ERP: two lines each (SKU-A x3 at 10.00, SKU-B x1 at 5.50)."""
-    from decimal import Decimal
-
     for number in numbers:
         lines = [Line("SKU-A", 3, Decimal("10.00"), "CK001"), Line("SKU-B", 1, Decimal("5.50"), "CK001")]
         sim.books.add_order("CUST-0001", lines, bill_no="" if ref_field else number,

@@ -101,7 +101,7 @@ class SystemClient:
                 breaker = await _breakers.get_breaker(self.key)
                 async with breaker:
                     response = await client_for(self.base_url, self.timeout).request(
-                        method, path, content=body, headers=headers, params=params)
+                        method, path or self.base_url, content=body, headers=headers, params=params)
                     if response.status_code >= 500:
                         raise _ServerError(response)
             except OpenedState:
@@ -172,6 +172,8 @@ def redact_json(text: str) -> str:
         data = json.loads(text)
     except ValueError:
         return text
+    except RecursionError:
+        return "[body nested too deeply to show]"
 
     def walk(node: Any) -> Any:
         if isinstance(node, dict):
@@ -181,7 +183,10 @@ def redact_json(text: str) -> str:
             return [walk(item) for item in node]
         return node
 
-    return json.dumps(walk(data), ensure_ascii=False)
+    try:
+        return json.dumps(walk(data), ensure_ascii=False)
+    except RecursionError:
+        return "[body nested too deeply to show]"
 
 
 def redact_xml(text: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from adapters.erp import ERP_ADAPTERS
 from adapters.wms.qimen import QimenConfig, QimenWms
 from adapters.wms.rest import RestConfig, RestWms
 from domain.federation.ports import ErpPort, WmsPort
@@ -23,7 +24,7 @@ WMS: dict[str, tuple[Callable[..., WmsPort], Callable[[Mapping[str, Any]], objec
     "qimen": (QimenWms, QimenConfig.read),
     "rest_wms": (RestWms, RestConfig.read),
 }
-ERP: dict[str, tuple[Callable[..., ErpPort], Callable[[Mapping[str, Any]], object]]] = {}
+ERP: dict[str, tuple[Callable[..., ErpPort], Callable[[Mapping[str, Any]], object]]] = dict(ERP_ADAPTERS)
 
 
 class Registry:

@@ -2,9 +2,11 @@
 
     POST /hooks/{tenant}/{channel}              a channel's native order payload
     POST /hooks/{tenant}/carrier/{provider}     kdniao | kuaidi100 | aftership tracking pushes
+    POST /hooks/{tenant}/wms/{warehouse}        a WMS's callbacks for one warehouse (by our warehouse code):
+                                                Qimen deliveryorder.confirm / stockchange.report, or a REST WMS's
 
-Answers are JSON with a clear ``reason`` (carriers get their own reply
-format). A bad signature is answered 401 and only counted; anything else
+Answers are JSON with a clear ``reason`` (carriers and WMSs get their own
+reply format). A bad signature is answered 401 and only counted; anything else
 that cannot be applied is kept in the quarantine (see ``domain.inbound.pipeline``).
 The wire formats come from ``adapters.formats``; the domain applies.
 Tenants, channels and carrier accounts are cached per worker for
@@ -24,9 +26,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.formats import FORMATS
+from adapters.systems import SYSTEMS
 from api.settings import Settings
 from domain.inbound.pipeline import Answer
 from domain.intake import sources as intake_sources
+from domain.federation.wms_callbacks import receive_wms_callback
 from domain.intake.receive import receive_channel
 from domain.tracking.receive import receive_carrier
 from models import CarrierAccount, Channel, Tenant
@@ -73,6 +77,7 @@ class Hooks:
     def routes(self) -> list[Route]:
         return [
             Route("/{tenant}/carrier/{provider}", self.carrier, methods=["POST"]),
+            Route("/{tenant}/wms/{warehouse}", self.wms, methods=["POST"]),
             Route("/{tenant}/{channel}", self.channel, methods=["POST"]),
         ]
 
@@ -138,6 +143,15 @@ class Hooks:
                                        mapping_max_age=self.settings.hook_cache_seconds)
         label = provider if provider in intake_sources.CARRIER_PROVIDERS else "unknown"
         return self._respond("carrier", label, answer)
+
+    async def wms(self, request: Request) -> Response:
+        received = await self._tenant_and_body(request, "wms")
+        if isinstance(received, Response):
+            return received
+        tenant_id, body = received
+        answer = await receive_wms_callback(tenant_id, request.path_params["warehouse"], body, request.headers,
+                                            request.query_params, systems=SYSTEMS)
+        return self._respond("wms", "wms", answer)
 
     @staticmethod
     def _respond(kind: str, source: str, answer: Answer) -> Response:

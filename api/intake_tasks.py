@@ -1,4 +1,4 @@
-"""Periodic intake upkeep inside the app: "shipped but not moving" alerts, parked tracking retries, key expiry.
+"""Periodic intake upkeep inside the app: "shipped but not moving" alerts, parked tracking and WMS retries, key expiry.
 
 Runs every ``maintenance_interval_seconds`` (0 turns it off; ``ordergraph
 check-tracking`` runs the same once, e.g. from cron). Several workers may run
@@ -13,8 +13,10 @@ import logging
 from typing import Any
 
 from adapters.formats import FORMATS
+from adapters.systems import SYSTEMS
 from api.settings import Settings
 from domain import idempotency
+from domain.federation.wms_callbacks import retry_parked_wms
 from domain.tracking.carrier_pushes import check_not_moving
 from domain.tracking.receive import retry_parked_tracking
 
@@ -25,9 +27,10 @@ async def run_once(settings: Settings, tenant_id: int | None = None) -> dict[str
     """One pass of every check; returns what it did."""
     report = await check_not_moving(tenant_id, hours=settings.pickup_alert_hours)
     resolved = await retry_parked_tracking(FORMATS, tenant_id)
+    wms_resolved = await retry_parked_wms(SYSTEMS, tenant_id)
     purged = await idempotency.purge_expired()
     return {"checked": report.checked, "alerted": len(report.alerted), "parked_resolved": resolved,
-            "idempotency_purged": purged}
+            "wms_parked_resolved": wms_resolved, "idempotency_purged": purged}
 
 
 class IntakeMaintenance:

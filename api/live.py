@@ -7,7 +7,9 @@ reads the outbox and publishes to Redis, and every process (the leader too)
 feeds its subscribers from one Redis listener.
 
 In both modes the leader also turns events into webhook deliveries, and every
-process sends due deliveries.
+process sends due deliveries. The leader also turns allocations and
+cancellations into WMS delivery orders and sends them (``domain.federation``:
+``delivery_orders`` and ``delivery_push``; leases keep a row with one sender).
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from typing import Any
 
 import httpx
 
+from adapters.systems import SYSTEMS
 from api.settings import Settings
+from domain.federation.delivery_orders import DeliveryOrderFeed
+from domain.federation.delivery_push import DeliveryPusher, PushPolicy
 from domain.webhooks import endpoints as webhook_domain
 from events import cursor as cursors
 from events.bus import InMemoryBus
@@ -60,6 +65,7 @@ class Live:
     sender: WebhookSender
     client: httpx.AsyncClient
     listener: PgListener | None = None
+    pusher: DeliveryPusher | None = None
     _started: list[Any] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -117,6 +123,9 @@ def build_live(settings: Settings) -> Live:
         jobs = []
     fanout = Dispatcher(WebhookFanout(), reader=OutboxReader(policy_for(url)), poll_interval=max(poll, 0.25))
     jobs.append(fanout.run)
+    delivery_feed = Dispatcher(DeliveryOrderFeed(), reader=OutboxReader(policy_for(url)), poll_interval=max(poll, 0.25))
+    pusher = DeliveryPusher(SYSTEMS, wms_push_policy(settings))
+    jobs += [delivery_feed.run, pusher.run]
     disable_after = timedelta(hours=settings.partner_disable_after_hours)
 
     async def exhausted(endpoint_id: int, reason: str) -> None:
@@ -141,7 +150,14 @@ def build_live(settings: Settings) -> Live:
         leadership=Leadership(lock_for(url), jobs),
         sender=sender,
         client=client,
+        pusher=pusher,
     )
+
+
+def wms_push_policy(settings: Settings) -> PushPolicy:
+    return PushPolicy(concurrency=settings.wms_push_concurrency, lease=settings.wms_push_lease,
+                      poll_interval=settings.wms_push_poll_interval, delays=settings.wms_push_retry_delays,
+                      max_attempts=settings.wms_push_max_attempts)
 
 
 def url_policy(settings: Settings) -> webhook_domain.UrlPolicy:

@@ -13,8 +13,10 @@ from typing import Any
 
 from adapters.channels import generic
 from adapters.formats import FORMATS
+from adapters.systems import SYSTEMS
 from domain.actor import Actor, Role
 from domain.errors import NotFound, ValidationFailed
+from domain.federation.wms_callbacks import replay_wms
 from domain.inbound import quarantine
 from domain.inbound import status_mapping as mapping_tables
 from domain.inbound.pipeline import Answer, Replay
@@ -124,8 +126,11 @@ async def replay(ctx: Context, global_id: str) -> tuple[QuarantinedPayload, Answ
     row = await quarantine.get(actor, _pk(global_id, "QuarantinedPayload"))
     if row.status == quarantine.REPLAYED:
         raise ValidationFailed("this payload was already replayed", field="id")
-    replaying = replay_channel if row.kind == "channel" else replay_carrier
-    answer = await replaying(row, FORMATS, Replay(row, actor))
+    if row.kind == "wms":
+        answer = await replay_wms(row, SYSTEMS, Replay(row, actor))
+    else:
+        replaying = replay_channel if row.kind == "channel" else replay_carrier
+        answer = await replaying(row, FORMATS, Replay(row, actor))
     return await quarantine.get(actor, row.id), answer
 
 

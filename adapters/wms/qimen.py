@@ -101,8 +101,9 @@ class QimenConfig:
         if unknown:
             raise ValueError(f"{unknown[0]}: unknown key for a qimen connection")
         url = urlsplit(config["router_url"].strip())
-        if url.scheme not in ("http", "https") or not url.netloc:
-            raise ValueError("router_url: an http(s) URL, e.g. https://qimen.api.taobao.com/router/qimen/service")
+        if url.scheme not in ("http", "https") or not url.netloc or url.query or url.fragment:
+            raise ValueError("router_url: an http(s) URL without a query string, "
+                             "e.g. https://qimen.api.taobao.com/router/qimen/service")
         sign_method = str(config.get("sign_method") or "md5")
         if sign_method not in qw.SIGN_METHODS:
             raise ValueError(f"sign_method: one of {', '.join(qw.SIGN_METHODS)}")
@@ -134,7 +135,10 @@ class QimenWms:
 
     def __init__(self, config: Mapping[str, Any], *, key: str) -> None:
         self.config = QimenConfig.read(config)
-        self.client = SystemClient("wms", self.config.router_url, key=key, timeout=self.config.timeout,
+        url = urlsplit(self.config.router_url)
+        # The router's own path goes with each call: a client rooted at it would add a trailing slash.
+        self.path = url.path or "/"
+        self.client = SystemClient("wms", f"{url.scheme}://{url.netloc}", key=key, timeout=self.config.timeout,
                                    retries=self.config.retries)
 
     # -------------------------------------------------------------- calls
@@ -145,9 +149,9 @@ class QimenWms:
         params = qw.system_params(qw.PREFIX + operation, app_key=config.app_key, customer_id=config.customer_id,
                                   secret=config.app_secret, body=body, sign_method=config.sign_method)
         shown = f"{config.router_url}?{urlencode({**params, 'sign': '***'})}"
-        response = await self.client.send(operation, "POST", body=body, headers={"content-type": qw.CONTENT_TYPE},
-                                          params=params, idempotent=idempotent, trace=trace, redact=redact_xml,
-                                          shown_url=shown)
+        response = await self.client.send(operation, "POST", self.path, body=body,
+                                          headers={"content-type": qw.CONTENT_TYPE}, params=params,
+                                          idempotent=idempotent, trace=trace, redact=redact_xml, shown_url=shown)
         try:
             return qw.read_answer(response.content)
         except qw.XmlError as error:

@@ -21,10 +21,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
+from adapters import system_http
 from adapters.channels import decryption
 from adapters.sms import sms_sender
+from adapters.systems import SYSTEMS
 from api import backlog_metrics, database
 from api.auth import KeyCache
+from api.federation_tasks import DriftWatch, refresh_failure_gauge
 from api.graphql_app import GraphQLApp
 from api.hooks import Hooks
 from api.http_metrics import HttpMetrics
@@ -35,6 +38,7 @@ from api.live import build_live, url_policy
 from api.logging import configure_logging
 from api.settings import Settings
 from public_tracking import TrackingSite, tracking_routes
+from resolvers.federation_loaders import Runtime, cache_for
 from schema import build_schema
 
 log = logging.getLogger("ordergraph")
@@ -52,6 +56,7 @@ async def healthz(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     await backlog_metrics.refresh()
+    await refresh_failure_gauge()
     return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -93,6 +98,11 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     )
 
     maintenance = IntakeMaintenance(settings)
+    federation = Runtime(systems=SYSTEMS, cache=cache_for(settings.redis_url, settings.database_url),
+                         cache_seconds=settings.federation_cache_seconds,
+                         budget_seconds=settings.federation_budget_seconds)
+    if settings.drift_check_seconds > 0:
+        live.leadership.jobs.append(DriftWatch(settings, SYSTEMS).run)  # only the leader compares ERP and WMS stock
     tracking = TrackingSite(settings, sms=sms_sender(settings.sms_gateway_url, settings.sms_gateway_token))
     guarded_graphql = GraphQLBodyGuard(
         IdempotencyMiddleware(graphql, keys=graphql.keys, ttl_hours=settings.idempotency_ttl_hours,
@@ -120,6 +130,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             await maintenance.stop()
             await tracking.aclose()
             await decryption.aclose()
+            await federation.cache.aclose()
+            await system_http.aclose()
             await live.stop()
             if manage_database:
                 await database.close_db()
@@ -142,4 +154,5 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     app.state.webhook_policy = url_policy(settings)
     app.state.settings = settings
     app.state.tracking = tracking
+    app.state.federation = federation
     return app

@@ -1,7 +1,7 @@
 """Per-request DataLoaders for the federated fields, a short TTL cache in front of them, and the request's time budget.
 
     views = federation(ctx)                       # kept on ctx.loaders: renewed per request / subscription event
-    await views.erp.load(order_pk)                # ErpOrderView | None, or raises SystemUnavailableError
+    await views.erp.load(order_pk)                # ErpOrderView | None, or raises the SYSTEM_UNAVAILABLE GraphQLError
     await views.wms.load(order_pk)                # [DeliveryView], or raises
     await views.stock.load((warehouse_pk, ("TEA-001",)))
 
@@ -17,6 +17,7 @@ answer in time fails only the fields that need it, with
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import time
@@ -104,9 +105,14 @@ class MemoryCache:
 class RedisCache:
     """Answers shared by every worker; if Redis stops answering, nothing is cached (the systems are asked)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: str = "") -> None:
         self.url = url
+        self.namespace = namespace
         self._client: aioredis.Redis | None = None
+
+    def _stored(self, key: str) -> str:
+        """Keys carry the deployment's namespace: two deployments sharing one Redis never read each other's answers."""
+        return f"{PREFIX}{self.namespace}:{key.removeprefix(PREFIX)}" if self.namespace else key
 
     @property
     def client(self) -> aioredis.Redis:
@@ -118,7 +124,7 @@ class RedisCache:
         if not keys:
             return {}
         try:
-            values = await self.client.mget(list(keys))
+            values = await self.client.mget([self._stored(key) for key in keys])
         except (RedisError, OSError) as exc:
             log.warning("federation cache unavailable (redis): %s", type(exc).__name__)
             return {}
@@ -130,7 +136,7 @@ class RedisCache:
         try:
             async with self.client.pipeline(transaction=False) as pipe:
                 for key, value in items.items():
-                    pipe.set(key, json.dumps(value), px=max(1, int(ttl * 1000)))
+                    pipe.set(self._stored(key), json.dumps(value), px=max(1, int(ttl * 1000)))
                 await pipe.execute()
         except (RedisError, OSError) as exc:
             log.warning("federation cache not written (redis): %s", type(exc).__name__)
@@ -141,8 +147,11 @@ class RedisCache:
             self._client = None
 
 
-def cache_for(redis_url: str | None) -> Cache:
-    return RedisCache(redis_url) if redis_url else MemoryCache()
+def cache_for(redis_url: str | None, database_url: str = "") -> Cache:
+    """Redis when configured (shared by every worker, namespaced by the database), else this process's memory."""
+    if not redis_url:
+        return MemoryCache()
+    return RedisCache(redis_url, hashlib.sha256(database_url.encode()).hexdigest()[:12] if database_url else "")
 
 
 # ------------------------------------------------------------------ runtime

@@ -22,6 +22,8 @@ from strawberry.tools import merge_types
 from schema.catalog import CatalogMutation, CatalogQuery
 from schema.error_log import log_errors
 from schema.errors import is_client_error, shape
+from schema.federation import FederationSetupMutation, FederationSetupQuery
+from schema.federation_ops import FederationMutation, FederationQuery
 from schema.intake import IntakeMutation, IntakeQuery
 from schema.limits import DocumentSizeLimit, NoNulStrings, QueryCostLimit
 from schema.metrics import OperationMetrics
@@ -33,8 +35,10 @@ from schema.types import NODE_TYPES
 from schema.webhooks import WebhookMutation, WebhookQuery
 
 #: Each feature area contributes its own root classes; add yours here.
-QUERIES: tuple[type, ...] = (CoreQuery, CatalogQuery, IntakeQuery, StockQuery, WebhookQuery)
-MUTATIONS: tuple[type, ...] = (OrderMutation, CatalogMutation, IntakeMutation, StockMutation, WebhookMutation)
+QUERIES: tuple[type, ...] = (CoreQuery, CatalogQuery, IntakeQuery, StockQuery, WebhookQuery, FederationQuery,
+                             FederationSetupQuery)
+MUTATIONS: tuple[type, ...] = (OrderMutation, CatalogMutation, IntakeMutation, StockMutation, WebhookMutation,
+                               FederationMutation, FederationSetupMutation)
 SUBSCRIPTIONS: tuple[type, ...] = (OrderSubscription, StockSubscription)
 
 

@@ -24,6 +24,7 @@ from resolvers import orders as order_resolvers
 from resolvers import stock as stock_resolvers
 from resolvers.loaders import NOT_LOADED, ready
 from resolvers.pagination import BadPageSize
+from schema import federation_read as federated
 from schema.enums import (
     MovementKind,
     OrderSortField,
@@ -137,6 +138,10 @@ class Warehouse(Node):
     priority: int = strawberry.field(description="Lower ships first under the priority strategy.")
     active: bool = strawberry.field(description="false = paused: keeps its stock and reservations, but allocation skips it.")
     pk: strawberry.Private[int]
+    live_stock = strawberry.field(resolver=federated.warehouse_live_stock, description="On-hand of the given SKUs (1-200): "
+                                  "ours, the WMS's and the ERP's; a system that does not answer errors only its own field.")
+    drift_breaker = strawberry.field(resolver=federated.warehouse_drift_breaker, description="The stock-drift breaker "
+                                     "(null when the warehouse is not linked to a WMS); open = allocation skips the warehouse.")
 
     @classmethod
     def from_row(cls, row: Any) -> Warehouse:
@@ -717,6 +722,13 @@ class Order(Node):
     @strawberry.field(description="Priority, reservations, stock movements and allocation history of this order.")
     async def stock(self, info: Info) -> OrderStock:
         return await order_stock(info, self.pk)
+
+    erp = strawberry.field(resolver=federated.order_erp, description="What the ERP says now about this order (null: the "
+                           "tenant has no ERP). One ERP call per page; cached for a few seconds.")
+    wms = strawberry.field(resolver=federated.order_wms, description="The order's delivery orders and what their WMS says "
+                           "now. One call per WMS and warehouse per page; cached for a few seconds.")
+    diagnosis = strawberry.field(resolver=federated.order_diagnosis, description="OrderGraph, channel, ERP, WMS and "
+                                 "carrier compared: a verdict, each discrepancy with the system out of line, and repairs.")
 
 
 @strawberry.type

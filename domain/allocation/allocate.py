@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 from domain.actor import Actor
@@ -42,6 +43,7 @@ from models import (
     Sku,
     Stock,
     Warehouse,
+    WarehouseSystems,
 )
 
 #: Plan-and-reserve rounds before giving up when other orders keep taking the stock.
@@ -65,7 +67,8 @@ async def unallocated_lines(order: Order) -> list[OrderLine]:
 
 
 async def _inputs(order: Order, lines: list[OrderLine]) -> tuple[list[Warehouse], list[allocation.Need], allocation.Availability]:
-    warehouses = list(await Warehouse.filter(tenant_id=order.tenant_id, active=True).order_by("id"))  # type: ignore[attr-defined]
+    paused = Subquery(WarehouseSystems.filter(tenant_id=order.tenant_id, breaker_open=True).values("warehouse_id"))  # type: ignore[attr-defined]
+    warehouses = list(await Warehouse.filter(tenant_id=order.tenant_id, active=True).exclude(id__in=paused).order_by("id"))  # type: ignore[attr-defined]
     skus = {line.sku for line in lines}
     categories = dict(await Sku.filter(tenant_id=order.tenant_id, code__in=skus).values_list("code", "category"))  # type: ignore[attr-defined]
     needs = [allocation.Need(line.id, line.sku, line.quantity, categories.get(line.sku, "")) for line in lines]
@@ -73,6 +76,18 @@ async def _inputs(order: Order, lines: list[OrderLine]) -> tuple[list[Warehouse]
         "warehouse_id", "sku", "on_hand", "reserved"
     )
     return warehouses, needs, {(wid, sku): on_hand - reserved for wid, sku, on_hand, reserved in levels}
+
+
+async def breaker_paused(tenant_id: int) -> dict[int, str]:
+    """Warehouses whose stock-drift breaker is open (ERP and WMS disagree): skipped like paused ones, with why."""
+    return dict(await WarehouseSystems.filter(tenant_id=tenant_id, breaker_open=True).values_list("warehouse_id", "breaker_reason"))
+
+
+async def refuse_if_breaker_open(tenant_id: int, warehouse_id: int) -> None:
+    reason = (await breaker_paused(tenant_id)).get(warehouse_id)
+    if reason is not None:
+        raise Conflict(f"allocation from this warehouse is paused by its stock-drift breaker: {reason}"[:300],
+                       field="warehouseId")
 
 
 def _site(warehouse: Warehouse) -> allocation.Site:
@@ -85,6 +100,7 @@ async def _plan(order: Order, lines: list[OrderLine], policy: Policy, warehouse_
     by_id = {w.id: w for w in warehouses}
     if warehouse_id is not None:
         if warehouse_id not in by_id:
+            await refuse_if_breaker_open(order.tenant_id, warehouse_id)  # type: ignore[attr-defined]
             raise NotFound("no such active warehouse", field="warehouseId")
         return allocation.manual_plan(_site(by_id[warehouse_id]), needs, available, reason), by_id
     destination = allocation.Destination(order.ship_province, order.ship_city)
@@ -204,6 +220,7 @@ async def move_line(actor: Actor, line_id: int, warehouse_id: int, reason: str) 
             raise Conflict(f"the order is {order.status} and picking has started; it can no longer move", field="lineId")
         if current.warehouse_id == warehouse_id:  # type: ignore[attr-defined]
             raise ValidationFailed("the line is already allocated there", field="warehouseId")
+        await refuse_if_breaker_open(actor.tenant_id, warehouse_id)
         target = await Warehouse.filter(id=warehouse_id, tenant_id=actor.tenant_id, active=True).first()
         if target is None:
             raise NotFound("no such active warehouse", field="warehouseId")

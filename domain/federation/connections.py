@@ -19,6 +19,7 @@ from tortoise.exceptions import IntegrityError
 
 from domain.actor import Actor, Role
 from domain.errors import Duplicate, Forbidden, NotFound, ValidationFailed
+from domain.federation import breaker_config
 from domain.federation.ports import Systems
 from domain.unit_of_work import unit_of_work
 from events import log
@@ -57,7 +58,9 @@ async def save_connection(actor: Actor, code: str, kind: str, adapter: str, *, n
     if not isinstance(config, Mapping):
         raise ValidationFailed("config is an object", field="config")
     try:
-        systems.check(kind, adapter, config)
+        if kind == "erp":  # the stock-drift breaker's settings live here too; the adapter never sees them
+            breaker_config.check(config)
+        systems.check(kind, adapter, breaker_config.adapter_config(config) if kind == "erp" else config)
     except ValueError as error:
         raise ValidationFailed(str(error)[:300], field="config") from None
     async with unit_of_work():

@@ -4,10 +4,10 @@
     diagnoses[0].verdict                      # RED
     diagnoses[0].discrepancies[0].message    # "WMS is ahead of OrderGraph: it shipped …"
 
-Our own facts are read first (one query per table); then the ERP (one call
-for every order), each WMS (one call per warehouse code) and the WMS stock of
-the reserved SKUs are asked at once (``asyncio.gather``), so a diagnosis
-costs the slowest system, not the sum. An exchange that contradicts what we
+The ERP (one call for every order), each WMS (one call per warehouse code)
+and the WMS stock of the reserved SKUs are asked at once, each as soon as
+what it needs is known, while our own facts load (one query per table): a
+diagnosis costs the slowest system, not the sum. An exchange that contradicts what we
 know is marked ``disagreed`` so the cross-system failure rate counts it. The
 only writes are that evidence: deciding is ``diagnosis.judge``, repairing is
 ``repair``.
@@ -18,8 +18,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from domain.actor import Actor
 from domain.errors import ValidationFailed
@@ -29,9 +30,11 @@ from domain.federation.connections import erp_of
 from domain.federation.diagnosis import Delivery, Diagnosis, Evidence, System, Unreachable, judge
 from domain.federation.ports import DeliveryState, SalesOrderState, StockFigure, Systems
 from domain.federation.views import DeliveryGroup, ask_deliveries, ask_sales_orders, ask_stock, delivery_groups
-from models import SystemConnection
+from domain.stock.reservations import ReservationStatus
+from models import Order, Reservation, SystemConnection
 from models.order import order_no
 
+T = TypeVar("T")
 #: The most orders one ``diagnose`` may name.
 MAX_ORDERS = 100
 
@@ -50,23 +53,30 @@ async def diagnose(actor: Actor, order_ids: Sequence[int], systems: Systems, *, 
         raise ValidationFailed(f"name 1 to {MAX_ORDERS} orders", field="orders")
     started = time.perf_counter()
     tenant = actor.tenant_id
-    known = await facts.load(tenant, wanted)
-    ids = [order_id for order_id in wanted if order_id in known]
+    mine = set(await Order.filter(tenant_id=tenant, id__in=wanted).values_list("id", flat=True))
+    ids = [order_id for order_id in wanted if order_id in mine]
     if not ids:
         return []
-    erp = await erp_of(tenant)
-    groups = await delivery_groups(tenant, ids)
-    reserved_in = {r.warehouse_id for f in known.values() for r in f.reservations}
-    links = await facts.wms_warehouses(tenant, reserved_in | {g.rows[0].warehouse_id for g in groups})  # type: ignore[attr-defined]
-    stock_questions = _stock_questions(known, links)
-
-    erp_job = ask_sales_orders(tenant, erp, ids, systems, budget=budget) if erp else _nothing()
-    wms_jobs = [ask_deliveries(tenant, group, systems, budget=budget) for group in groups]
-    stock_jobs = [ask_stock(tenant, connection, code, sorted(skus), systems, budget=budget)
-                  for (connection, code, _), skus in stock_questions.items()]
-    erp_answer, *rest = await asyncio.gather(erp_job, *wms_jobs, *stock_jobs)
-    wms_answers: list[Answer[dict[str, DeliveryState]]] = rest[:len(wms_jobs)]
-    stock_answers: list[Answer[dict[str, StockFigure]]] = rest[len(wms_jobs):]
+    # Each outside question starts as soon as what it needs is known; our own facts load meanwhile.
+    erp, groups, reserved = await asyncio.gather(
+        erp_of(tenant), delivery_groups(tenant, ids),
+        Reservation.filter(order_id__in=ids, status=ReservationStatus.ACTIVE).values_list("warehouse_id", "sku"))
+    asked: list[asyncio.Task] = []
+    try:
+        erp_task = _start(asked, ask_sales_orders(tenant, erp, ids, systems, budget=budget) if erp else _nothing())
+        wms_tasks = [_start(asked, ask_deliveries(tenant, group, systems, budget=budget)) for group in groups]
+        links = await facts.wms_warehouses(tenant, {w for w, _ in reserved} | {g.rows[0].warehouse_id for g in groups})  # type: ignore[attr-defined]
+        stock_questions = _stock_questions(reserved, links)
+        stock_tasks = [_start(asked, ask_stock(tenant, connection, code, sorted(skus), systems, budget=budget))
+                       for (connection, code, _), skus in stock_questions.items()]
+        known = await facts.load(tenant, ids)
+        ids = [order_id for order_id in ids if order_id in known]
+        erp_answer = await erp_task
+        wms_answers: list[Answer[dict[str, DeliveryState]]] = list(await asyncio.gather(*wms_tasks))
+        stock_answers: list[Answer[dict[str, StockFigure]]] = list(await asyncio.gather(*stock_tasks))
+    finally:
+        for task in asked:
+            task.cancel()
 
     now = datetime.now(UTC)
     evidences = {order_id: Evidence(order=known[order_id], now=now, wms_warehouses=set(links),
@@ -75,7 +85,7 @@ async def diagnose(actor: Actor, order_ids: Sequence[int], systems: Systems, *, 
                  for order_id in ids}
     _place_erp(evidences, erp_answer)
     _place_deliveries(evidences, groups, wms_answers)
-    _place_stock(evidences, list(stock_questions), stock_answers)
+    _place_stock(evidences, list(stock_questions.items()), stock_answers)
     found = []
     disagreed: set[int] = set()
     for order_id in ids:
@@ -94,17 +104,22 @@ async def _nothing() -> None:
     return None
 
 
-def _stock_questions(known: dict[int, facts.OrderFacts], links: dict) -> dict[tuple[SystemConnection, str, int], set[str]]:
-    """(WMS, its warehouse code, our warehouse id) -> SKUs reserved there by orders that have not shipped."""
+def _start(tasks: list[asyncio.Task], job: Awaitable[T]) -> asyncio.Task[T]:
+    task = asyncio.ensure_future(job)
+    tasks.append(task)
+    return task
+
+
+def _stock_questions(reserved: Sequence[tuple[int, str]], links: dict) -> dict[tuple[SystemConnection, str, int], set[str]]:
+    """(WMS, its warehouse code, our warehouse id) -> SKUs reserved there by the orders (live reservations)."""
     questions: dict[tuple[SystemConnection, str, int], set[str]] = defaultdict(set)
     by_warehouse: dict[int, tuple[SystemConnection, str, int]] = {}
-    for order in known.values():
-        for r in order.reservations:
-            link = links.get(r.warehouse_id)
-            if link is None:
-                continue
-            key = by_warehouse.setdefault(r.warehouse_id, (link.wms, link.wms_warehouse_code, r.warehouse_id))
-            questions[key].add(r.sku)
+    for warehouse_id, sku in reserved:
+        link = links.get(warehouse_id)
+        if link is None:
+            continue
+        key = by_warehouse.setdefault(warehouse_id, (link.wms, link.wms_warehouse_code, warehouse_id))
+        questions[key].add(sku)
     return questions
 
 
@@ -136,9 +151,10 @@ def _place_deliveries(evidences: dict[int, Evidence], groups: list[DeliveryGroup
                 exchange_ids=tuple(answer.evidence_about(row.code))))
 
 
-def _place_stock(evidences: dict[int, Evidence], questions: list[tuple[SystemConnection, str, int]],
+def _place_stock(evidences: dict[int, Evidence], questions: list[tuple[tuple[SystemConnection, str, int], set[str]]],
                  answers: list[Answer[dict[str, StockFigure]]]) -> None:
-    for (_, _, warehouse_id), answer in zip(questions, answers, strict=True):
+    """Each order sees the WMS's on-hand of the SKUs reserved in its warehouses; a SKU the WMS left out has none."""
+    for ((_, _, warehouse_id), skus), answer in zip(questions, answers, strict=True):
         for ev in evidences.values():
             if not any(r.warehouse_id == warehouse_id for r in ev.order.reservations):
                 continue
@@ -146,6 +162,7 @@ def _place_stock(evidences: dict[int, Evidence], questions: list[tuple[SystemCon
                 if not any(u.connection == answer.connection for u in ev.unreachable):
                     ev.unreachable.append(_unreachable(System.WMS, answer))
                 continue
-            for sku, figure in (answer.value or {}).items():
-                ev.wms_stock[(warehouse_id, sku)] = figure  # type: ignore[index]
+            said = answer.value or {}
+            for sku in skus:
+                ev.wms_stock[(warehouse_id, sku)] = said.get(sku) or StockFigure(sku=sku, on_hand=0)  # type: ignore[index]
             ev.stock_exchange_ids[warehouse_id] = tuple(answer.exchange_ids)  # type: ignore[index]

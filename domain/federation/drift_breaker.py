@@ -29,6 +29,7 @@ from domain.alerts.raising import clear_alerts, raise_alert
 from domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from domain.federation import evidence
 from domain.federation.asking import Answer
+from domain.federation.breaker_config import DEFAULT_THRESHOLD, breaker_settings
 from domain.federation.ports import StockFigure, Systems
 from domain.federation.views import ask_stock, stock_targets
 from domain.unit_of_work import unit_of_work
@@ -37,8 +38,6 @@ from models import Stock, SystemConnection, WarehouseSystems
 
 log_ = logging.getLogger("ordergraph.federation")
 
-DEFAULT_THRESHOLD = 0.05
-DEFAULT_CLOSE_AFTER_MINUTES = 30.0
 #: SKUs named in the alert and the breaker's details.
 TOP = 10
 #: The most SKUs compared per check (one adapter call per system).
@@ -98,13 +97,7 @@ def measure(skus: Sequence[str], wms: Mapping[str, StockFigure], erp: Mapping[st
 
 def threshold_of(config: Mapping[str, Any]) -> tuple[float, timedelta]:
     """The ERP connection's ``drift_threshold`` (0-1) and ``drift_close_after_minutes``, or the defaults."""
-    threshold = config.get("drift_threshold", DEFAULT_THRESHOLD)
-    minutes = config.get("drift_close_after_minutes", DEFAULT_CLOSE_AFTER_MINUTES)
-    if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not 0 <= threshold < 1:
-        threshold = DEFAULT_THRESHOLD
-    if not isinstance(minutes, (int, float)) or isinstance(minutes, bool) or minutes < 0:
-        minutes = DEFAULT_CLOSE_AFTER_MINUTES
-    return float(threshold), timedelta(minutes=float(minutes))
+    return breaker_settings(config)
 
 
 @dataclass(slots=True)

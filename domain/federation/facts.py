@@ -10,6 +10,7 @@ tenant's status tables exactly as intake maps it.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -93,18 +94,20 @@ async def load(tenant_id: int, order_ids: Sequence[int]) -> dict[int, OrderFacts
     ids = [o.id for o in orders]
     if not ids:
         return {}
+    line_rows, shipments, reservation_rows, event_rows, channels = await asyncio.gather(
+        OrderLine.filter(order_id__in=ids).order_by("id"), _shipments(ids),
+        Reservation.filter(order_id__in=ids, status=ReservationStatus.ACTIVE).order_by("id"),
+        OrderEvent.filter(order_id__in=ids).order_by("id").values_list("id", "order_id", "type", "created_at", "after"),
+        _channel_facts(tenant_id, ids))
     lines: dict[int, list[OrderLine]] = defaultdict(list)
-    for line in await OrderLine.filter(order_id__in=ids).order_by("id"):
+    for line in line_rows:
         lines[line.order_id].append(line)  # type: ignore[attr-defined]
-    shipments = await _shipments(ids)
     reservations: dict[int, list[ReservationFact]] = defaultdict(list)
-    for row in await Reservation.filter(order_id__in=ids, status=ReservationStatus.ACTIVE).order_by("id"):
+    for row in reservation_rows:
         reservations[row.order_id].append(ReservationFact(row.id, row.warehouse_id, row.sku, row.quantity))  # type: ignore[attr-defined]
     events: dict[int, list[tuple[int, str, datetime, dict | None]]] = defaultdict(list)
-    for event_id, order_id, kind, created_at, after in await OrderEvent.filter(order_id__in=ids).order_by("id").values_list(
-            "id", "order_id", "type", "created_at", "after"):
+    for event_id, order_id, kind, created_at, after in event_rows:
         events[order_id].append((event_id, kind, created_at, after))
-    channels = await _channel_facts(tenant_id, ids)
     found = {}
     for order in orders:
         status = OrderStatus(order.status)
@@ -158,7 +161,7 @@ async def _channel_facts(tenant_id: int, order_ids: list[int]) -> dict[int, Chan
     names: set[str] = set()
     for state in states:
         names |= tables_for(state.source, state.extra_codes or {})
-    mappings = await mapping_tables.load(tenant_id, names, max_age=5.0)
+    mappings = await mapping_tables.load(tenant_id, names)
     found = {}
     for state in states:
         reading = read(state.source, state.status_code, state.extra_codes or {}, mappings)

@@ -6,9 +6,10 @@
     alert = await escalate(actor, 42, "WMS_AHEAD", "customer called twice")
 
 ``apply_wms_confirmation`` asks the WMS again (it does not trust a cached or
-earlier answer), keeps that exchange as evidence, then ships the order with
-the WMS's own waybill, time and warehouse through ``domain.orders``, moving it
-through PICKING and PACKED on the way if the WMS did those steps unseen.
+earlier answer), keeps that exchange as evidence, and applies the WMS's word
+as the lost callback would have been applied (``wms_shipping``): the order
+ships with the WMS's own waybill, time and warehouse through
+``domain.orders``, walking through PICKING and PACKED if it must.
 """
 
 from __future__ import annotations
@@ -16,35 +17,34 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from domain import orders
 from domain.actor import Actor
 from domain.alerts.raising import raise_alert
 from domain.errors import Conflict, NotFound, ValidationFailed
-from domain.federation import evidence
-from domain.federation.ports import DeliveryState, Systems, WmsStatus
+from domain.federation import delivery_orders, evidence, wms_shipping
+from domain.federation.ports import DeliveryConfirmation, DeliveryState, Systems, WmsStatus
 from domain.federation.views import ask_deliveries, delivery_groups
+from domain.inbound import payloads
 from domain.inbound import status_mapping as mapping_tables
-from domain.inbound.carrier_codes import normalize
 from domain.intake.apply import channel_actor, reconcile_status
 from domain.intake.changes import Sync
 from domain.intake.reading import read, tables_for
-from domain.inbound import payloads
 from domain.order_writes import lock_order, require_writer
-from domain.orders import fulfilment
-from domain.statuses import OrderStatus
 from domain.unit_of_work import unit_of_work
-from events import log
-from models import Alert, Channel, ChannelOrderState, DeliveryOrder, Order, Shipment
+from events import log, signals
+from models import Alert, Channel, ChannelOrderState, DeliveryOrder, Order
 
-#: Steps a WMS takes between receiving a delivery order and shipping it, which we may not have heard of.
-_WAREHOUSE_STEPS = (OrderStatus.PICKING, OrderStatus.PACKED)
 #: The alert an escalation raises.
 ESCALATED = "federation.escalated"
 
 
 async def apply_wms_confirmation(actor: Actor, order_id: int, systems: Systems, *, budget: float | None = 10.0,
                                  reason: str = "") -> Order:
-    """Ship the order as the WMS says it shipped (its waybills, time, warehouse); refuse if the WMS does not say so."""
+    """Ship the order as the WMS says it shipped (its waybills, time, warehouse); refuse if the WMS does not say so.
+
+    The confirmation that never arrived is rebuilt from the WMS's answer and
+    applied by ``wms_shipping.apply_confirmation``, the very path the callback
+    takes, with the fresh exchange as its evidence.
+    """
     require_writer(actor)
     order = await Order.filter(id=order_id, tenant_id=actor.tenant_id).first()
     if order is None:
@@ -54,60 +54,45 @@ async def apply_wms_confirmation(actor: Actor, order_id: int, systems: Systems, 
         raise Conflict("no delivery order of this order was pushed to a WMS", field="order")
     answers = await asyncio.gather(*(ask_deliveries(actor.tenant_id, group, systems, budget=budget) for group in groups))
     shipped: list[tuple[DeliveryOrder, DeliveryState, list[int]]] = []
-    said = []
+    said: list[str] = []
+    applied: list[str] = []
     for group, answer in zip(groups, answers, strict=True):
         if answer.error is not None:
             raise Conflict(f"the WMS {group.connection.code} could not be asked ({answer.error.message}); "
                            "nothing changed", field="order")
         for row in group.rows:
             state = (answer.value or {}).get(row.code)
-            said.append(f"{row.code}: {state.raw_status or state.status.value if state else 'unknown'}")
-            if state is not None and state.status == WmsStatus.SHIPPED and state.parcels and row.status != "confirmed":
-                shipped.append((row, state, answer.evidence_about(row.code)))
+            said.append(f"{row.code}: {(state.raw_status or state.status.value) if state else 'unknown'}")
+            if state is not None and state.status == WmsStatus.SHIPPED and state.parcels:
+                if row.status == delivery_orders.CONFIRMED:
+                    applied.append(row.code)
+                else:
+                    shipped.append((row, state, answer.evidence_about(row.code)))
+    if not shipped and applied:
+        raise Conflict(f"the WMS's confirmation of {', '.join(applied)} is applied already; nothing to do", field="order")
     if not shipped:
         raise Conflict(f"the WMS does not say this order shipped ({'; '.join(said)}); nothing to apply", field="order")
     for row, state, exchange_ids in shipped:
-        await _ship_as_confirmed(actor, order_id, row, state, exchange_ids, reason)
+        confirmation = DeliveryConfirmation(
+            code=row.code, wms_order_id=row.wms_order_id, warehouse_code="", parcels=tuple(state.parcels),
+            shipped=dict(state.shipped), confirmed_at=state.updated_at or datetime.now(UTC),
+            final=state.raw_status.upper() != "PARTDELIVERED")
+        proof = evidence.ref(exchange_ids[-1]) if exchange_ids else None
+        outcome = await wms_shipping.apply_confirmation(actor, row.warehouse_id, confirmation,  # type: ignore[attr-defined]
+                                                        evidence_ref=proof)
+        if outcome.outcome not in (wms_shipping.APPLIED, wms_shipping.PARTIAL):
+            raise Conflict(f"the WMS's confirmation of {row.code} was not applied: "
+                           f"{outcome.reason or outcome.outcome}", field="order")
+        async with unit_of_work():
+            await log.append(
+                tenant_id=actor.tenant_id, order_id=order_id, type="wms.confirmation_recovered", actor=actor.name,
+                source=actor.source,
+                reason=(f"applied the WMS's confirmation of {row.code}, which never arrived" + (f": {reason}" if reason else ""))[:500],
+                after={"code": row.code, "wms_status": state.raw_status or state.status.value,
+                       "parcels": [{"carrier": p.carrier, "tracking_no": p.tracking_no} for p in state.parcels],
+                       "shipment_ids": outcome.shipments, "exchange_ids": exchange_ids},
+                payload_ref=proof)
     return await Order.get(id=order_id)
-
-
-async def _ship_as_confirmed(actor: Actor, order_id: int, row: DeliveryOrder, state: DeliveryState,
-                             exchange_ids: list[int], reason: str) -> None:
-    now = datetime.now(UTC)
-    shipped_at = min(state.updated_at, now) if state.updated_at else None
-    first, *more = state.parcels
-    note = f"applied the WMS's confirmation of {row.code} (the callback never arrived)" + (f": {reason}" if reason else "")
-    async with unit_of_work():
-        locked = await lock_order(actor, order_id)
-        for step in _WAREHOUSE_STEPS:
-            if OrderStatus(locked.status) in (OrderStatus.ALLOCATED, OrderStatus.PICKING) and \
-                    _before(OrderStatus(locked.status), step):
-                locked = await orders.transition_order(actor, order_id, step, f"WMS {row.code}: {step.lower()} ({note})")
-        shipment = await fulfilment.ship_order(actor, order_id, normalize(first.carrier) or first.carrier[:32],
-                                               first.tracking_no, warehouse_id=row.warehouse_id,  # type: ignore[attr-defined]
-                                               shipped_at=shipped_at)
-        created = [shipment.id]
-        for parcel in more:
-            extra = await Shipment.create(order_id=order_id, warehouse_id=row.warehouse_id,  # type: ignore[attr-defined]
-                                          carrier=normalize(parcel.carrier) or parcel.carrier[:32],
-                                          tracking_no=parcel.tracking_no[:64], status=shipment.status,
-                                          shipped_at=shipped_at or now, source="wms")
-            created.append(extra.id)
-        await Shipment.filter(id__in=created).update(source="wms")
-        await DeliveryOrder.filter(id=row.id).update(status="confirmed", confirmed_at=shipped_at or now, updated_at=now)
-        await log.append(
-            tenant_id=actor.tenant_id, order_id=order_id, type="wms.confirmation_applied", actor=actor.name,
-            source=actor.source, reason=note,
-            before={"delivery_order": row.code, "status": row.status},
-            after={"delivery_order": row.code, "status": "confirmed", "wms_status": state.raw_status or state.status.value,
-                   "parcels": [{"carrier": p.carrier, "tracking_no": p.tracking_no} for p in state.parcels],
-                   "shipped": dict(state.shipped), "shipment_ids": created, "exchange_ids": exchange_ids},
-            payload_ref=evidence.ref(exchange_ids[-1]) if exchange_ids else None)
-
-
-def _before(current: OrderStatus, step: OrderStatus) -> bool:
-    order = (OrderStatus.ALLOCATED, OrderStatus.PICKING, OrderStatus.PACKED)
-    return order.index(current) < order.index(step)
 
 
 async def repush_to_wms(actor: Actor, order_id: int, reason: str) -> Order:
@@ -118,18 +103,24 @@ async def repush_to_wms(actor: Actor, order_id: int, reason: str) -> Order:
     now = datetime.now(UTC)
     async with unit_of_work():
         order = await lock_order(actor, order_id)
+        queued = await delivery_orders.queue_for_order(order.id, actor.tenant_id, None)
         rows = list(await DeliveryOrder.filter(order_id=order.id, tenant_id=actor.tenant_id).select_for_update())
-        again = [row for row in rows if row.status in ("pending", "pushed", "failed")]
-        if not again:
-            shown = ", ".join(f"{row.code} {row.status}" for row in rows) or "none was queued"
+        # a row a sender holds right now (lease running) is being pushed already: leave it to that sender
+        held = {row.id for row in rows if row.lease_until is not None and row.lease_until > now}
+        again = [row for row in rows if row.id not in held and (
+            row.status in (delivery_orders.PUSHED, delivery_orders.FAILED)
+            or (row.status == delivery_orders.PENDING and row.id not in {q.id for q in queued}))]
+        if not again and not queued:
+            shown = ", ".join(f"{row.code} {row.status}" for row in rows) or "the order is not allocated to a WMS"
             raise Conflict(f"no delivery order of this order can be pushed again ({shown})", field="order")
         await DeliveryOrder.filter(id__in=[row.id for row in again]).update(
-            status="pending", attempts=0, next_attempt_at=now, lease_until=None, last_error="", updated_at=now)
+            status=delivery_orders.PENDING, next_attempt_at=now, last_error="", updated_at=now)
         await log.append(
             tenant_id=actor.tenant_id, order_id=order.id, type="wms.repush_requested", actor=actor.name,
             source=actor.source, reason=reason[:500],
             before={"delivery_orders": [{"code": r.code, "status": r.status} for r in again]},
-            after={"delivery_orders": [{"code": r.code, "status": "pending"} for r in again]})
+            after={"delivery_orders": [{"code": r.code, "status": "pending"} for r in again + queued]})
+    signals.ring(delivery_orders.WMS_PUSH)
     return order
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from domain.federation.asking import Answer, ask
+from domain.federation.breaker_config import adapter_config
 from domain.federation.connections import connection_key, erp_of
 from domain.federation.ports import DeliveryState, SalesOrderState, StockFigure, Systems
 from models import DeliveryOrder, Stock, SystemConnection, Warehouse, WarehouseSystems
@@ -44,7 +45,7 @@ class DeliveryGroup:
 async def ask_sales_orders(tenant_id: int, erp: SystemConnection, order_ids: Sequence[int], systems: Systems, *,
                            budget: float | None = None) -> Answer[dict[int, SalesOrderState]]:
     """The ERP's sales orders for our orders (by order number), in one call; keyed by our order id."""
-    port = systems.erp(erp.adapter, erp.config, key=connection_key(erp))
+    port = systems.erp(erp.adapter, adapter_config(erp.config), key=connection_key(erp))
     numbers = [order_no(order_id) for order_id in order_ids]
 
     async def call(trace):  # noqa: ANN001, ANN202 - list[Exchange] -> dict
@@ -141,7 +142,7 @@ async def ask_stock(tenant_id: int, connection: SystemConnection, warehouse_code
     """On-hand per SKU as one system (WMS or ERP) says, in one adapter call."""
     key = connection_key(connection)
     port = systems.wms(connection.adapter, connection.config, key=key) if connection.kind == "wms" \
-        else systems.erp(connection.adapter, connection.config, key=key)
+        else systems.erp(connection.adapter, adapter_config(connection.config), key=key)
     return await ask(tenant_id, connection, lambda trace: port.stock(warehouse_code, list(skus), trace=trace),
                      budget=budget, operation="stock")
 

@@ -182,10 +182,13 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     _rekey_phones(settings)
     asyncio.run(_with_db(settings, work))
     base = f"http://{settings.host}:{settings.port}"
+    systems_banner = _start_demo_systems(settings)
     print(
         f"\nOrderGraph demo\n"
         f"  GraphQL (GraphiQL in the browser): {base}/graphql\n"
+        f"  Customer tracking page: {base}/track   (demo look-up: order OG000000001, phone digits 5678)\n"
         f"  Health: {base}/healthz   Metrics: {base}/metrics\n"
+        f"{systems_banner}"
         f"  Send the key as 'Authorization: Bearer <key>'. Demo admin API key:\n"
         f"  {secret[0]}\n",
         flush=True,
@@ -194,6 +197,29 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     args.host = None
     args.port = None
     cmd_serve(settings, args)
+
+
+def _start_demo_systems(settings: Settings) -> str:
+    """A simulated Qimen WMS (running warehouse SH) and Kingdee ERP beside the demo; the banner lines about them.
+
+    ``ORDERGRAPH_DEMO_SIMULATORS=0`` leaves them out.
+    """
+    if os.environ.get("ORDERGRAPH_DEMO_SIMULATORS", "1") == "0":
+        return ""
+    import atexit
+
+    from api.demo_systems import connect_demo, start_simulators
+
+    try:
+        systems = start_simulators(settings.port)
+    except RuntimeError as error:
+        return f"  (ERP/WMS simulators not started: {error})\n"
+    atexit.register(systems.stop)
+    asyncio.run(_with_db(settings, lambda: connect_demo("demo", systems)))
+    return (f"  Simulated WMS (Qimen) running warehouse SH: {systems.wms_url}   ERP (Kingdee): {systems.erp_url}\n"
+            f"    orders allocated to SH are pushed to the WMS; ship one and watch OrderGraph hear it:\n"
+            f"    curl -X POST {systems.wms_url}/_sim/ship -d '{{\"code\": \"OG000000123-SH\", \"carrier\": \"SF\"}}'\n"
+            f"    then ask: {{ order(id: …) {{ wms {{ status }} erp {{ status }} diagnosis {{ verdict }} }} }}\n")
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> None:

@@ -1,0 +1,107 @@
+"""The demo's ERP and WMS: simulators started beside `ordergraph demo`, connected to the demo tenant.
+
+    systems = start_simulators(api_port=8000)      # a Qimen WMS and a Kingdee ERP, each its own process
+    await connect_demo("demo", systems)            # registers both, links warehouse SH to the WMS, mirrors stock
+    ...
+    systems.stop()
+
+Warehouse SH then runs on the simulated WMS: an order allocated there is pushed
+as a delivery order, ``POST <wms>/_sim/ship {"code": "OG…-SH"}`` ships it and
+calls OrderGraph back, and ``order { wms erp diagnosis }`` asks both systems.
+Both start with the demo's own stock for SH, so the drift breaker stays closed
+until someone changes one side.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+from adapters.erp.simulator import kingdee_config
+from adapters.systems import SYSTEMS
+from adapters.wms.simulator import account_config
+from domain.actor import Actor, Role
+from domain.federation.connections import link_warehouse, save_connection
+from models import Stock, Tenant, Warehouse
+
+WMS_PORT, ERP_PORT = 9300, 9200
+DEMO_WAREHOUSE = "SH"
+
+
+def _port(preferred: int) -> int:
+    """``preferred`` when it is free, else any free port."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", preferred))
+            return preferred
+        except OSError:
+            probe.bind(("127.0.0.1", 0))
+            return probe.getsockname()[1]
+
+
+@dataclass
+class DemoSystems:
+    wms_url: str
+    erp_url: str
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def start_simulators(api_port: int, tenant: str = "demo") -> DemoSystems:
+    """Start both simulators as child processes and wait until they answer."""
+    wms_port, erp_port = _port(WMS_PORT), _port(ERP_PORT)
+    callback = f"http://127.0.0.1:{api_port}/hooks/{tenant}/wms/{DEMO_WAREHOUSE}"
+    commands = [
+        [sys.executable, "-m", "api.cli", "sim", "wms", "--port", str(wms_port), "--callback", callback],
+        [sys.executable, "-m", "api.cli", "sim", "erp", "--port", str(erp_port)],
+    ]
+    systems = DemoSystems(f"http://127.0.0.1:{wms_port}", f"http://127.0.0.1:{erp_port}")
+    for command in commands:
+        systems.processes.append(subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.DEVNULL,
+                                                  stderr=subprocess.DEVNULL))
+    deadline = time.monotonic() + 20
+    for url, probe in ((systems.wms_url, "/_sim/profile"), (systems.erp_url, "/_sim/calls")):
+        while True:
+            try:
+                httpx.get(url + probe, timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    systems.stop()
+                    raise RuntimeError(f"the simulator at {url} did not start") from None
+                time.sleep(0.2)
+    return systems
+
+
+async def connect_demo(tenant_slug: str, systems: DemoSystems) -> None:
+    """Register the simulators for the demo tenant (again on every start: their ports may differ) and mirror SH's stock."""
+    tenant = await Tenant.get(slug=tenant_slug)
+    admin = Actor(tenant_id=tenant.id, role=Role.ADMIN, name="demo set-up", source="cli")
+    await save_connection(admin, "wms-demo", "wms", "qimen", name="Qimen WMS (simulated)",
+                          config=account_config(systems.wms_url), systems=SYSTEMS)
+    await save_connection(admin, "erp-demo", "erp", "kingdee", name="Kingdee K3 Cloud (simulated)",
+                          config=kingdee_config(systems.erp_url), systems=SYSTEMS)
+    warehouse = await Warehouse.get(tenant_id=tenant.id, code=DEMO_WAREHOUSE)
+    await link_warehouse(admin, warehouse.id, wms="wms-demo", wms_warehouse_code=DEMO_WAREHOUSE,
+                         erp_warehouse_code=DEMO_WAREHOUSE)
+    levels = {sku: on_hand for sku, on_hand in
+              await Stock.filter(warehouse_id=warehouse.id).values_list("sku", "on_hand")}
+    async with httpx.AsyncClient(timeout=10) as client:
+        await client.put(f"{systems.wms_url}/_sim/inventory", json={"warehouse": DEMO_WAREHOUSE, "levels": levels})
+        await client.put(f"{systems.erp_url}/_sim/stock", json={"warehouse": DEMO_WAREHOUSE, "on_hand": levels})
+
+

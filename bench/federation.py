@@ -72,12 +72,12 @@ from domain.orders.create import NewAddress, NewLine, NewOrder, NewPayment, crea
 from domain.stock import levels as stock  # noqa: E402
 from domain.tenants.accounts import create_api_key, create_tenant  # noqa: E402
 from domain.unit_of_work import unit_of_work  # noqa: E402
+import bench_keys  # noqa: E402
 from models import DeliveryOrder  # noqa: E402
 from models.order import order_no  # noqa: E402
 from resolvers import ids  # noqa: E402
 
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/test"
-BENCH_DATA_KEY = "YmVuY2gtZGF0YS1rZXktMDEyMzQ1Njc4OWFiY2RlZmc="
 SKU = "TEA-001"
 
 PAGE_FEDERATED = "{ orders(first: 50) { nodes { number status erp { status shippedQuantity } wms { code status } } } }"
@@ -207,8 +207,8 @@ async def run(iterations: int, push_orders: int) -> None:
 async def bench(url: str, iterations: int, push_orders: int) -> None:
     settings = Settings(database_url=url, env="production", federation_cache_seconds=0, federation_budget_seconds=5,
                         drift_check_seconds=0, maintenance_interval_seconds=0, key_cache_seconds=60,
-                        tracking_secret="bench-tracking-secret-0123456789", phone_hash_key="bench-phone-key-0123456789",
-                        data_keys=(BENCH_DATA_KEY,))
+                        tracking_secret="bench-tracking-secret-0123456789", phone_hash_key=bench_keys.PHONE_KEY,
+                        data_keys=(bench_keys.DATA_KEY,))
     settings.apply_secrets()  # connection configs are sealed with the key the app will open them with
     tenant = await create_tenant("bench", "Bench Tea")
     _, key = await create_api_key("bench", Role.OPS, "bench")

@@ -49,11 +49,9 @@ from graphql import build_schema as build_sdl_schema
 from graphql import execute, parse
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Production mode needs a phone look-up key; any value will do for a benchmark.
-BENCH_PHONE_KEY = "bench-phone-key-0123456789abcdef"
-BENCH_DATA_KEY = "YmVuY2gtZGF0YS1rZXktMDEyMzQ1Njc4OWFiY2RlZmc="
 sys.path.insert(0, str(ROOT))
 
+import bench_keys  # noqa: E402
 from tortoise import Tortoise, connections  # noqa: E402
 
 from api.app import create_app  # noqa: E402
@@ -211,8 +209,8 @@ def _event(tenant_id: int, order_id: int, kind: str, before: str | None, after: 
 
 async def in_process_statements(db_url: str, key: str, bodies: dict[str, dict[str, Any]]) -> dict[str, list[tuple[str, list[Any]]]]:
     """Statements per request of each body, through the same app in-process (key cache warm)."""
-    app = create_app(Settings(database_url=db_url, env="production", phone_hash_key=BENCH_PHONE_KEY,
-                          data_keys=(BENCH_DATA_KEY,)), manage_database=False)
+    app = create_app(Settings(database_url=db_url, env="production", phone_hash_key=bench_keys.PHONE_KEY,
+                          data_keys=(bench_keys.DATA_KEY,)), manage_database=False)
     found = {}
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -276,7 +274,7 @@ def free_port() -> int:
 def start_server(db_url: str, port: int) -> subprocess.Popen[bytes]:
     """``ordergraph serve`` (uvicorn, 1 worker) in production mode."""
     env = {**os.environ, "DATABASE_URL": db_url, "ORDERGRAPH_ENV": "production", "PORT": str(port), "LOG_LEVEL": "WARNING",
-           "ORDERGRAPH_PHONE_HASH_KEY": BENCH_PHONE_KEY, "ORDERGRAPH_DATA_KEYS": BENCH_DATA_KEY}
+           **bench_keys.ENV}
     command = [sys.executable, "-c", "from api.cli import main; main()", "serve", "--workers", "1"]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -343,6 +341,7 @@ async def measure(
 
 async def bench(server_url: str, order_count: int, scale: float) -> None:
     rng = random.Random(42)
+    bench_keys.use()
     emit("loadavg_1m_start", os.getloadavg()[0], "load")
     name, db_url = await create_database(server_url)
     server: subprocess.Popen[bytes] | None = None
@@ -384,8 +383,8 @@ async def bench(server_url: str, order_count: int, scale: float) -> None:
         emit("page50_statements", len(statements["page50"]), "statements")
         emit("lineage_statements", len(statements["lineage"]), "statements")
 
-        transport = httpx.ASGITransport(app=create_app(Settings(database_url=db_url, env="production", phone_hash_key=BENCH_PHONE_KEY,
-                          data_keys=(BENCH_DATA_KEY,)), manage_database=False))
+        transport = httpx.ASGITransport(app=create_app(Settings(database_url=db_url, env="production", phone_hash_key=bench_keys.PHONE_KEY,
+                          data_keys=(bench_keys.DATA_KEY,)), manage_database=False))
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
             data = (await http.post("/graphql", json=first_page, headers=headers)).json()["data"]
         emit("page50_values", leaves(data), "values")

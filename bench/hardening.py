@@ -38,6 +38,7 @@ from hypothesis_graphql import Mode, mutations, nodes, queries
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import bench_keys  # noqa: E402
 from tortoise import Tortoise  # noqa: E402
 
 from api import database  # noqa: E402
@@ -124,10 +125,10 @@ async def main(cases: int, order_count: int) -> None:
     await admin.execute(f'CREATE DATABASE "{name}"')
     url = base.rsplit("/", 1)[0] + "/" + name
     try:
+        bench_keys.use()
         key = await seed(url, order_count)
-        env = {"ORDERGRAPH_ENV": "production", "ORDERGRAPH_PHONE_HASH_KEY": "bench-phone-key-0123456789abcdef",
-               "ORDERGRAPH_TRACKING_SECRET": "bench-tracking-secret-0123456789",
-               "ORDERGRAPH_DATA_KEYS": "YmVuY2gtZGF0YS1rZXktMDEyMzQ1Njc4OWFiY2RlZmc="}
+        env = {"ORDERGRAPH_ENV": "production", **bench_keys.ENV,
+               "ORDERGRAPH_TRACKING_SECRET": "bench-tracking-secret-0123456789"}
         with served(url, **env) as server, httpx.Client(base_url=server, timeout=60) as client:
             timed(client, key, "{ viewer { role } }", 20)  # warm up
             trivial = timed(client, key, "{ viewer { role } }", 200)

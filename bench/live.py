@@ -50,6 +50,7 @@ from redis import asyncio as aioredis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import bench_keys  # noqa: E402
 from tortoise import Tortoise  # noqa: E402
 
 from api.database import tortoise_config  # noqa: E402
@@ -141,6 +142,7 @@ async def drop_database(url: str) -> None:
 
 
 async def seed() -> tuple[Actor, str, int]:
+    bench_keys.use()
     await Tortoise.generate_schemas(safe=True)
     tenant = await create_tenant("bench", "Bench")
     channel = await catalog.create_channel(tenant.id, "tmall", "taobao", "Tmall")
@@ -161,7 +163,7 @@ async def seed() -> tuple[Actor, str, int]:
 def start_server(database_url: str, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "PORT": str(port),
            "ORDERGRAPH_ENV": "production", "LOG_LEVEL": "WARNING", "ORDERGRAPH_LIVE_MAX_PENDING": "1000",
-           "ORDERGRAPH_PHONE_HASH_KEY": "bench-phone-key-0123456789abcdef", "ORDERGRAPH_DATA_KEYS": "YmVuY2gtZGF0YS1rZXktMDEyMzQ1Njc4OWFiY2RlZmc="}
+           **bench_keys.ENV}
     return subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", str(workers)],
         env=env, cwd=ROOT, stdout=open(log, "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115

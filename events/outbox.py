@@ -13,7 +13,9 @@ class OutboxReader:
 
     async def read(self, cursor: int) -> list[OrderEvent]:
         """Rows after ``cursor`` up to the first gap that may still fill (possibly none)."""
-        rows = await OrderEvent.filter(id__gt=cursor).order_by("id").limit(self.batch).select_related("order")
+        # No join: most reads find nothing (every consumer reads after every commit), and the consumers
+        # that need the orders' channel and status load them once per batch (``events.messages``).
+        rows = await OrderEvent.filter(id__gt=cursor).order_by("id").limit(self.batch)
         ready: list[OrderEvent] = []
         expected = cursor + 1
         for row in rows:

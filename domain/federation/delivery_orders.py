@@ -22,6 +22,7 @@ Every row queued or withdrawn leaves a lineage row on its order.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
@@ -78,11 +79,17 @@ class DeliveryOrderFeed:
 
     name = CURSOR
 
+    #: With nothing to do, the stored cursor is advanced at most this often (re-reading is harmless: queueing is
+    #: idempotent by code), so the feed costs no write per commit that does not concern a WMS.
+    LAZY_SECONDS = 5.0
+
     def __init__(self) -> None:
         self._stored: int | None = None
+        self._saved_at = 0.0
 
     async def start_position(self) -> int:
         self._stored = await cursors.load_or_start(CURSOR, await newest_id())
+        self._saved_at = time.monotonic()
         return self._stored
 
     async def consume(self, rows: list[OrderEvent], previous: int) -> None:
@@ -91,6 +98,9 @@ class DeliveryOrderFeed:
             meaning = _reading(row) if row.order_id is not None else None  # type: ignore[attr-defined]
             if meaning:
                 work[row.order_id].append((meaning, row))  # type: ignore[attr-defined]
+        if not work and time.monotonic() - self._saved_at < self.LAZY_SECONDS:
+            return
+        self._saved_at = time.monotonic()
         changed = False
         try:
             async with unit_of_work():

@@ -10,6 +10,7 @@ returned: use it for rows nothing needs to refer to afterwards.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,8 +19,9 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 
 
+@functools.cache
 def _columns(model: type[Model]) -> list[tuple[str, Any]]:
-    """(db column, field) for every column written on insert (not a generated key)."""
+    """(db column, field) for every column written on insert (not a generated key); fixed per model."""
     meta = model._meta
     result = []
     for column in meta.db_fields:

@@ -17,6 +17,7 @@ from typing import Any
 from adapters import standard_webhooks, wire
 from adapters.carriers import aftership, kdniao, kuaidi100
 from adapters.channels import PARSERS, amazon, generic, shopify, taobao
+from adapters.channels.api import CHANNEL_APIS
 from adapters.order_files import OrderFileReader
 from domain.inbound.formats import BadMapping, ChannelFormat, Formats
 from domain.inbound.normalized import InboundOrder, InboundTracking, PayloadError
@@ -39,6 +40,8 @@ class StandardWebhooksChannel:
     """A channel that posts its order JSON signed with Standard Webhooks (``webhook-id/-timestamp/-signature``)."""
 
     read: Reader
+    #: Reads the order id out of a message that only announces a change (``None``: whole orders only).
+    announcement: Callable[[dict[str, Any]], str | None] | None = None
 
     def verify(self, secret: str, body: bytes, headers: Mapping[str, str], *, tolerance: int | None) -> str | None:
         if standard_webhooks.verify(secret, headers, body, tolerance=tolerance):
@@ -50,6 +53,9 @@ class StandardWebhooksChannel:
 
     def parse(self, body: bytes, headers: Mapping[str, str], mapping: Mapping[str, str] | None) -> InboundOrder:
         return self.read(json_object(body), mapping)
+
+    def announced(self, body: bytes, headers: Mapping[str, str]) -> str | None:
+        return self.announcement(json_object(body)) if self.announcement else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,16 +76,27 @@ class ShopifyChannel:
             raise PayloadError(f"topic {topic!r} is not an order topic", field="X-Shopify-Topic")
         return shopify.parse_order(json_object(body))
 
+    def announced(self, body: bytes, headers: Mapping[str, str]) -> str | None:
+        return None
+
 
 def _native(parse: Callable[[dict[str, Any]], InboundOrder]) -> Reader:
     return lambda payload, _mapping: parse(payload)
 
 
 def _taobao(payload: dict[str, Any], _mapping: Mapping[str, str] | None) -> InboundOrder:
-    if "topic" in payload and "content" in payload:
-        raise PayloadError("a TMC message only announces a change: fetch the trade (taobao.trade.fullinfo.get) "
-                           "and post it", field="content")
     return taobao.parse_order(payload)
+
+
+def _taobao_announcement(payload: dict[str, Any]) -> str | None:
+    """A TMC trade message (``taobao_trade_*`` topics) names its trade: ``content.tid``."""
+    if "topic" not in payload or "content" not in payload:
+        return None
+    content = taobao.unwrap_tmc(payload)
+    tid = content.get("tid")
+    if isinstance(tid, bool) or not isinstance(tid, (int, str)) or not str(tid).strip():
+        raise PayloadError("a TMC message without content.tid", field="content.tid")
+    return str(tid).strip()
 
 
 def _amazon(payload: dict[str, Any], _mapping: Mapping[str, str] | None) -> InboundOrder:
@@ -102,7 +119,7 @@ def _generic(payload: dict[str, Any], mapping: Mapping[str, str] | None) -> Inbo
 CHANNELS: dict[str, ChannelFormat] = {
     **{kind: StandardWebhooksChannel(_native(parse)) for kind, parse in PARSERS.items()},
     shopify.SOURCE: ShopifyChannel(),
-    taobao.SOURCE: StandardWebhooksChannel(_taobao),
+    taobao.SOURCE: StandardWebhooksChannel(_taobao, _taobao_announcement),
     amazon.SOURCE: StandardWebhooksChannel(_amazon),
     "generic": StandardWebhooksChannel(_generic),
 }
@@ -180,4 +197,5 @@ KEPT_HEADERS = frozenset({
     aftership.SIGNATURE_HEADER.lower(), "x-request-id", "x-delivery-via",
 })
 
-FORMATS = Formats(channels=CHANNELS, carriers=CARRIERS, files=OrderFileReader(), kept_headers=KEPT_HEADERS)
+FORMATS = Formats(channels=CHANNELS, carriers=CARRIERS, files=OrderFileReader(), kept_headers=KEPT_HEADERS,
+                  apis=CHANNEL_APIS)

@@ -195,7 +195,8 @@ async def test_every_curl_example_produces_a_valid_signature(guide, world):
 
 async def test_a_taobao_tmc_message_is_refused_and_kept(guide, world):
     status, answer = guide.run("send_order.py", "taobao-tmc.json", **env_for(SOURCES[1]))
-    assert (status, answer["status"], answer["error"], answer["field"]) == (422, "quarantined", "invalid_payload", "content")
+    assert (status, answer["status"], answer["error"], answer["field"]) == (422, "quarantined", "announcement_unfetched",
+                                                                           "content")
     row = await QuarantinedPayload.get(id=answer["quarantineId"])
     assert row.source == SOURCES[1].code and row.verified
 

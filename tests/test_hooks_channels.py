@@ -227,10 +227,13 @@ async def test_the_same_bad_payload_twice_is_one_quarantine_row(world, gql):
     assert row.seen_count == 2
 
 
-async def test_taobao_tmc_notification_is_refused_with_advice(world, gql):
+async def test_taobao_tmc_notification_without_an_api_account_is_kept_with_advice(world, gql):
     await add_channel(world, "tb", "taobao")
     response = await deliver(gql.http, "taobao", "tb", sample("taobao_tmc.json"))
-    assert response.status_code == 422 and "taobao.trade.fullinfo.get" in response.json()["reason"]
+    answer = response.json()
+    assert (response.status_code, answer["error"]) == (422, "announcement_unfetched")
+    assert "3612345678901234567" in answer["reason"] and "apiAccount" in answer["reason"]
+    assert await QuarantinedPayload.filter(tenant_id=world.tenant.id, reason_code="announcement_unfetched").count() == 1
 
 
 async def test_shopify_non_order_topic_is_quarantined(world, gql):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from domain.inbound.normalized import InboundOrder, InboundTracking
+from domain.inbound.channel_api import ChannelApis
 
 
 class BadMapping(Exception):
@@ -37,6 +38,11 @@ class ChannelFormat(Protocol):
 
     def parse(self, body: bytes, headers: Mapping[str, str], mapping: Mapping[str, str] | None) -> InboundOrder:
         """The order the body describes; ``mapping`` is the channel's field mapping, where the kind uses one."""
+        ...
+
+    def announced(self, body: bytes, headers: Mapping[str, str]) -> str | None:
+        """The platform's order id when the body only announces a change (Taobao TMC, Douyin, WeChat messages):
+        the whole order must then be fetched through the channel's API. ``None`` for a whole order."""
         ...
 
 
@@ -103,6 +109,8 @@ class Formats:
     files: OrderFiles
     #: Headers kept with a stored payload: what identifies, signs or describes it (never cookies or API keys).
     kept_headers: frozenset[str]
+    #: The platforms' pull APIs: fetch what an announcement names (``None``: announcements are quarantined).
+    apis: ChannelApis | None = None
 
     def keep(self, headers: Mapping[str, str]) -> dict[str, str]:
         return {name.lower(): value[:1000] for name, value in headers.items() if name.lower() in self.kept_headers}

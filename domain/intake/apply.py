@@ -161,7 +161,7 @@ class IntakeResult:
 
 def channel_actor(tenant_id: int, channel_code: str, via: str = "webhook") -> Actor:
     """The actor lineage shows for a channel's own statements."""
-    name = f"channel:{channel_code}" if via in ("webhook", "poller") else f"{via}:{channel_code}"
+    name = f"channel:{channel_code}" if via in ("webhook", "poller", "announced") else f"{via}:{channel_code}"
     return Actor(tenant_id=tenant_id, role=Role.SERVICE, name=name[:100], source="channel")
 
 

@@ -1,0 +1,384 @@
+"""What every simulated sales platform shares: the shop's orders (the ground truth), faults, throttling, pushes.
+
+    platform = Platform(TaobaoProtocol(), faults=Faults(drop_push=0.05, page_size_max=50))
+    order = platform.place(paid_at=now)            # a new paid order, pushed to the hook if one is set
+    platform.touch(order.external_id, status="WAIT_BUYER_CONFIRM_GOODS")   # it changes, pushed again
+    app = platform.app()                           # the platform's API (the protocol's routes) + /_sim control
+
+A *protocol* (one module per platform under ``adapters.channels.sim``)
+renders the orders in the platform's own JSON, serves its list/detail API
+with its signing and paging, and builds its push (an announcement or the
+whole order) — see :class:`Protocol`. The core keeps the truth: every order
+ever placed with its current state and modification time, which pushes were
+sent and which were dropped, and how many API calls were made and refused.
+
+Faults (``PUT /_sim/faults``, JSON; all optional):
+
+- ``drop_push``: share of pushes never sent (only polling or the daily check can find those orders);
+- ``duplicate_push``: share of pushes sent twice;
+- ``reorder_push``: share of pushes held back ``reorder_delay_s`` (default 2) so later ones overtake them;
+- ``rate_per_s`` / ``burst``: a token bucket over API calls; past it the protocol answers its throttling error;
+- ``error_rate``: share of API calls answered HTTP 500;
+- ``latency_ms``: delay before every API answer;
+- ``page_size_max``: the largest page the list API gives, whatever is asked;
+- ``touch_while_paging``: share of list pages after which one order of the window is modified
+  (it moves out of the window mid-paging: the classic cause of a gap at a page boundary).
+
+Control API (JSON): ``POST /_sim/orders`` ``{"count": n, "paid_at": ISO?, "push": true}`` places orders;
+``POST /_sim/orders/{id}/touch`` ``{"status": "…"}`` modifies one; ``GET /_sim/orders`` lists the truth
+(ids, status, times); ``PUT /_sim/push`` ``{"url": "…", "secret": "…"}`` sets where pushes go;
+``GET /_sim/stats``; ``PUT /_sim/faults``; ``POST /_sim/reset`` (zero the counters).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol as TypingProtocol
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+
+@dataclass
+class SimOrder:
+    """One order as the platform knows it."""
+
+    external_id: str
+    seq: int
+    created_at: datetime
+    paid_at: datetime
+    updated_at: datetime
+    status: str
+    #: The protocol's own detail fields (lines, receiver, …), fixed at placement.
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Faults:
+    drop_push: float = 0.0
+    duplicate_push: float = 0.0
+    reorder_push: float = 0.0
+    reorder_delay_s: float = 2.0
+    rate_per_s: float = 0.0
+    burst: int = 10
+    error_rate: float = 0.0
+    latency_ms: int = 0
+    page_size_max: int = 100
+    touch_while_paging: float = 0.0
+
+    @classmethod
+    def read(cls, data: Any) -> Faults:
+        """Faults from JSON; an unknown key or a bad value is a ``ValueError`` naming it."""
+        if not isinstance(data, dict):
+            raise ValueError("faults: a JSON object")
+        known = {f.name: f for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in known:
+                raise ValueError(f"{key}: unknown fault (known: {', '.join(sorted(known))})")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ValueError(f"{key}: a number ≥ 0")
+            if key in ("drop_push", "duplicate_push", "reorder_push", "error_rate", "touch_while_paging") and value > 1:
+                raise ValueError(f"{key}: a share between 0 and 1")
+            values[key] = int(value) if known[key].type in ("int", int) else float(value)
+        return cls(**values)
+
+
+class TokenBucket:
+    """``rate`` calls per second with bursts of ``burst``; ``rate`` 0 means no limit."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, max(burst, 1)
+        self.tokens = float(self.burst)
+        self.at = time.monotonic()
+
+    def take(self) -> float:
+        """0 when the call may go ahead, else the seconds until it may."""
+        if self.rate <= 0:
+            return 0.0
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    """One HTTP push as the platform sends it."""
+
+    body: bytes
+    headers: dict[str, str]
+
+
+class Protocol(TypingProtocol):
+    """One platform's wire format, served over the core's orders."""
+
+    kind: str
+
+    def new_detail(self, seq: int, external_id: str, rng: random.Random) -> dict[str, Any]:
+        """The fixed parts of a new order (lines, receiver, amounts) in whatever shape ``render`` wants."""
+        ...
+
+    def new_id(self, seq: int) -> str:
+        """The platform's id for the ``seq``-th order of the shop."""
+        ...
+
+    def initial_status(self) -> str:
+        """The platform's status code of a paid order awaiting shipment."""
+        ...
+
+    def routes(self, platform: Platform) -> list[Route]:
+        """The platform's API (list, detail, auth) over ``platform.orders``; call ``platform.gate`` first."""
+        ...
+
+    def push(self, order: SimOrder, secret: str) -> Push | None:
+        """The push the platform sends when ``order`` changes (``None``: this platform pushes nothing)."""
+        ...
+
+
+class Platform:
+    """A simulated shop on one platform: the truth, the faults and the API (see the module docstring)."""
+
+    def __init__(self, protocol: Protocol, *, faults: Faults | None = None, seed: int = 7,
+                 push_url: str = "", push_secret: str = "") -> None:
+        self.protocol = protocol
+        self.orders: dict[str, SimOrder] = {}
+        self.rng = random.Random(seed)
+        self.push_url, self.push_secret = push_url, push_secret
+        self.calls: Counter[str] = Counter()
+        self.pushed: list[str] = []
+        self.dropped: list[str] = []
+        self._pending: set[asyncio.Task[None]] = set()
+        self._client: httpx.AsyncClient | None = None
+        self.faults = faults or Faults()
+
+    # ------------------------------------------------------------------ faults and gate
+
+    @property
+    def faults(self) -> Faults:
+        return self._faults
+
+    @faults.setter
+    def faults(self, faults: Faults) -> None:
+        self._faults = faults
+        self.bucket = TokenBucket(faults.rate_per_s, faults.burst)
+
+    async def gate(self, operation: str) -> str | None:
+        """Count an API call and apply the faults: ``None`` to answer, ``"throttled"`` or ``"error"`` to refuse.
+
+        The protocol turns a refusal into the platform's own answer (its throttling code, an HTTP 500).
+        """
+        self.calls[operation] += 1
+        self.calls["http"] += 1
+        if self.faults.latency_ms:
+            await asyncio.sleep(self.faults.latency_ms / 1000)
+        if self.bucket.take() > 0:
+            self.calls["throttled"] += 1
+            return "throttled"
+        if self.faults.error_rate and self.rng.random() < self.faults.error_rate:
+            self.calls["errors"] += 1
+            return "error"
+        return None
+
+    def retry_after(self) -> float:
+        return max(self.bucket.take(), 1.0 / self.faults.rate_per_s if self.faults.rate_per_s else 1.0)
+
+    # ------------------------------------------------------------------ the truth
+
+    def place(self, *, paid_at: datetime | None = None, push: bool = True) -> SimOrder:
+        """A new paid order awaiting shipment (pushed when a push target is set and ``push``)."""
+        seq = len(self.orders) + 1
+        external_id = self.protocol.new_id(seq)
+        when = (paid_at or datetime.now(UTC)).replace(microsecond=0)
+        order = SimOrder(external_id, seq, when, when, when, self.protocol.initial_status(),
+                         self.protocol.new_detail(seq, external_id, self.rng))
+        self.orders[external_id] = order
+        if push:
+            self.announce(order)
+        return order
+
+    def touch(self, external_id: str, *, status: str | None = None, at: datetime | None = None,
+              push: bool = True) -> SimOrder:
+        """The order changes (its status, or only its modification time)."""
+        order = self.orders[external_id]
+        order.updated_at = max((at or datetime.now(UTC)).replace(microsecond=0), order.updated_at + timedelta(seconds=1))
+        if status:
+            order.status = status
+        if push:
+            self.announce(order)
+        return order
+
+    def window(self, start: datetime, end: datetime, *, by: str = "updated_at") -> list[SimOrder]:
+        """Orders whose ``by`` time is in ``[start, end]``, oldest first (ties by placement)."""
+        return sorted((o for o in self.orders.values() if start <= getattr(o, by) <= end),
+                      key=lambda o: (getattr(o, by), o.seq))
+
+    def page_size(self, asked: int) -> int:
+        return max(1, min(asked, self.faults.page_size_max))
+
+    def after_page(self, start: datetime, end: datetime) -> None:
+        """The ``touch_while_paging`` fault: one order of the window changes between two pages."""
+        if self.faults.touch_while_paging and self.rng.random() < self.faults.touch_while_paging:
+            inside = self.window(start, end)
+            if inside:
+                self.touch(self.rng.choice(inside).external_id, at=max(end, datetime.now(UTC)) + timedelta(seconds=1),
+                           push=False)
+                self.calls["touched_while_paging"] += 1
+
+    # ------------------------------------------------------------------ pushes
+
+    def announce(self, order: SimOrder) -> None:
+        """Send the protocol's push for ``order`` to the push target, through the push faults."""
+        if not self.push_url:
+            return
+        push = self.protocol.push(order, self.push_secret)
+        if push is None:
+            return
+        faults = self.faults
+        if faults.drop_push and self.rng.random() < faults.drop_push:
+            self.dropped.append(order.external_id)
+            return
+        self.pushed.append(order.external_id)
+        delay = faults.reorder_delay_s if faults.reorder_push and self.rng.random() < faults.reorder_push else 0.0
+        copies = 2 if faults.duplicate_push and self.rng.random() < faults.duplicate_push else 1
+        for _ in range(copies):
+            task = asyncio.get_running_loop().create_task(self._send(push, delay))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+    async def _send(self, push: Push, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        if self._client is None or self._client.is_closed:
+            self._client = httpx.AsyncClient(timeout=10.0)
+        try:
+            response = await self._client.post(self.push_url, content=push.body, headers=push.headers)
+            self.calls[f"push_{response.status_code}"] += 1
+        except httpx.HTTPError:
+            self.calls["push_failed"] += 1
+
+    async def drain(self) -> None:
+        """Wait for every push in flight (tests, benches)."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        await self.drain()
+        if self._client is not None:
+            await self._client.aclose()
+
+    # ------------------------------------------------------------------ HTTP
+
+    def app(self) -> Starlette:
+        control = [
+            Route("/_sim/orders", self._place, methods=["POST"]),
+            Route("/_sim/orders", self._truth, methods=["GET"]),
+            Route("/_sim/orders/{external_id}/touch", self._touch, methods=["POST"]),
+            Route("/_sim/push", self._set_push, methods=["PUT"]),
+            Route("/_sim/faults", self._set_faults, methods=["PUT"]),
+            Route("/_sim/faults", lambda _r: JSONResponse(_faults_json(self.faults)), methods=["GET"]),
+            Route("/_sim/stats", lambda _r: JSONResponse(self.stats()), methods=["GET"]),
+            Route("/_sim/reset", self._reset, methods=["POST"]),
+        ]
+        return Starlette(routes=control + self.protocol.routes(self), on_shutdown=[self.aclose])
+
+    def stats(self) -> dict[str, Any]:
+        return {"orders": len(self.orders), "pushed": len(self.pushed), "dropped": len(self.dropped),
+                "dropped_ids": self.dropped[-1000:], "calls": dict(self.calls)}
+
+    async def _place(self, request: Request) -> Response:
+        data = await _json(request)
+        if isinstance(data, Response):
+            return data
+        count = data.get("count", 1)
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 100_000:
+            return _bad("count: an integer from 1 to 100000")
+        try:
+            paid_at = datetime.fromisoformat(data["paid_at"]) if data.get("paid_at") else None
+        except (TypeError, ValueError):
+            return _bad("paid_at: an ISO-8601 time with offset")
+        if paid_at is not None and paid_at.tzinfo is None:
+            return _bad("paid_at: an ISO-8601 time with offset")
+        placed = [self.place(paid_at=paid_at, push=bool(data.get("push", True))) for _ in range(count)]
+        return JSONResponse({"placed": [o.external_id for o in placed]})
+
+    async def _truth(self, _request: Request) -> Response:
+        return JSONResponse({"orders": [
+            {"id": o.external_id, "status": o.status, "paid_at": o.paid_at.isoformat(),
+             "updated_at": o.updated_at.isoformat()} for o in self.orders.values()]})
+
+    async def _touch(self, request: Request) -> Response:
+        external_id = request.path_params["external_id"]
+        if external_id not in self.orders:
+            return JSONResponse({"error": f"no order {external_id}"}, status_code=404)
+        data = await _json(request)
+        if isinstance(data, Response):
+            return data
+        order = self.touch(external_id, status=data.get("status") or None)
+        return JSONResponse({"id": order.external_id, "status": order.status, "updated_at": order.updated_at.isoformat()})
+
+    async def _set_push(self, request: Request) -> Response:
+        data = await _json(request)
+        if isinstance(data, Response):
+            return data
+        url = data.get("url", "")
+        if not isinstance(url, str) or (url and not url.startswith(("http://", "https://"))):
+            return _bad("url: an http(s) URL, or empty to stop pushing")
+        self.push_url, self.push_secret = url, str(data.get("secret", self.push_secret))
+        return JSONResponse({"url": self.push_url})
+
+    async def _set_faults(self, request: Request) -> Response:
+        data = await _json(request)
+        if isinstance(data, Response):
+            return data
+        try:
+            self.faults = Faults.read(data)
+        except ValueError as error:
+            return _bad(str(error))
+        return JSONResponse(_faults_json(self.faults))
+
+    async def _reset(self, _request: Request) -> Response:
+        self.calls.clear()
+        self.pushed.clear()
+        self.dropped.clear()
+        return JSONResponse({"reset": True})
+
+
+def _faults_json(faults: Faults) -> dict[str, Any]:
+    return {f.name: getattr(faults, f.name) for f in fields(faults)}
+
+
+async def _json(request: Request) -> dict[str, Any] | Response:
+    body = await request.body()
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        return _bad("the body is not JSON")
+    return data if isinstance(data, dict) else _bad("the body must be a JSON object")
+
+
+def _bad(reason: str) -> Response:
+    return JSONResponse({"error": reason}, status_code=400)
+
+
+def run(host: str, port: int, platform: Platform) -> None:
+    """Serve the platform with uvicorn until interrupted."""
+    import uvicorn
+
+    uvicorn.run(platform.app(), host=host, port=port, log_level="warning")
+
+
+Handler = Callable[[Request], Awaitable[Response]]

@@ -23,6 +23,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 
 from adapters import system_http
 from adapters.channels import decryption
+from adapters.channels.api import http as channel_api_http
 from adapters.sms import sms_sender
 from adapters.systems import SYSTEMS
 from api import backlog_metrics, database
@@ -36,6 +37,7 @@ from api.idempotency import IdempotencyMiddleware
 from api.intake_tasks import IntakeMaintenance
 from api.live import build_live, url_policy
 from api.logging import configure_logging
+from api.poll_tasks import PollWatch
 from api.settings import Settings
 from public_tracking import TrackingSite, tracking_routes
 from resolvers.federation_loaders import Runtime, cache_for
@@ -103,6 +105,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
                          budget_seconds=settings.federation_budget_seconds)
     if settings.drift_check_seconds > 0:
         live.leadership.jobs.append(DriftWatch(settings, SYSTEMS).run)  # only the leader compares ERP and WMS stock
+    if settings.poll_seconds > 0:
+        live.leadership.jobs.append(PollWatch(settings).run)  # only the leader reads the platforms' pull APIs
     tracking = TrackingSite(settings, sms=sms_sender(settings.sms_gateway_url, settings.sms_gateway_token))
     guarded_graphql = GraphQLBodyGuard(
         IdempotencyMiddleware(graphql, keys=graphql.keys, ttl_hours=settings.idempotency_ttl_hours,
@@ -132,6 +136,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             await decryption.aclose()
             await federation.cache.aclose()
             await system_http.aclose()
+            await channel_api_http.aclose()
             await live.stop()
             if manage_database:
                 await database.close_db()

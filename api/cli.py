@@ -21,9 +21,13 @@
     ordergraph sim decrypt [--port 9100] [--latency-ms N] [--error-rate R] [--expired]
                                                local Taobao/Pinduoduo/Douyin receiver-decryption APIs
     ordergraph sim erp [--port 9200] [--profile FILE]
+                                               local Kingdee K3 Cloud WebAPI and REST ERP, with faults
     ordergraph sim wms [--port 9300] [--profile FILE] [--callback URL]
                                                a local Qimen WMS (ships, calls back), with injectable faults
-                                               local Kingdee K3 Cloud WebAPI and REST ERP, with faults
+    ordergraph poll CHANNEL --tenant SLUG [--since T] [--until T] [--check]
+                                               back-fill a channel from its platform API, or run its daily check
+    ordergraph sim channel --kind taobao|pinduoduo|douyin|wechat|amazon|shopify [--port 9400] [--orders N]
+                                               a local sales platform (its order API and pushes), with faults
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from decimal import Decimal, InvalidOperation
 
 import uvicorn
 
-from api import database
+from api import cli_polling, database
 from api.settings import Settings
 from domain.actor import Actor, Role
 from domain.errors import DomainError, NotFound
@@ -536,6 +540,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "drop_callback_rate, outages, stock_drift")
     wms.add_argument("--callback", help="where callbacks go: http://HOST/hooks/<tenant>/wms/<warehouse code>")
     wms.set_defaults(func=cmd_sim_wms)
+    cli_polling.add_commands(sub, sims)
     return parser
 
 

@@ -49,6 +49,11 @@ ERP and WMS federation (read side):
     ORDERGRAPH_FEDERATION_CACHE_SECONDS   how long an ERP/WMS answer is reused by the federated fields (5; 0 = never)
     ORDERGRAPH_FEDERATION_BUDGET_SECONDS  time one GraphQL request may spend waiting on ERP/WMS (3)
     ORDERGRAPH_DRIFT_CHECK_SECONDS        period of the stock-drift check on the leader, 0 = off (600)
+
+The second path (pull APIs, see ``domain.polling``; run by the leader):
+
+    ORDERGRAPH_POLL_SECONDS               period of the channel pollers, 0 = off (60)
+    ORDERGRAPH_POLL_OVERLAP_SECONDS       each run re-reads this far before its watermark (300)
 """
 
 from __future__ import annotations
@@ -124,6 +129,8 @@ class Settings:
     federation_cache_seconds: float = 5.0
     federation_budget_seconds: float = 3.0
     drift_check_seconds: float = 600.0
+    poll_seconds: float = 60.0
+    poll_overlap_seconds: float = 300.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -201,4 +208,6 @@ class Settings:
             federation_cache_seconds=_float("ORDERGRAPH_FEDERATION_CACHE_SECONDS", 5.0),
             federation_budget_seconds=_float("ORDERGRAPH_FEDERATION_BUDGET_SECONDS", 3.0),
             drift_check_seconds=_float("ORDERGRAPH_DRIFT_CHECK_SECONDS", 600.0),
+            poll_seconds=_float("ORDERGRAPH_POLL_SECONDS", 60.0),
+            poll_overlap_seconds=_float("ORDERGRAPH_POLL_OVERLAP_SECONDS", 300.0),
         )

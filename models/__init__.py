@@ -24,6 +24,7 @@ from models.intake import (
 from models.order import Order, OrderLine, OrderTag, SealedContact
 from models.otp import OtpChallenge
 from models.payment import Payment
+from models.polling import ChannelPoll
 from models.shipment import Shipment, TrackingEvent
 from models.stock import (
     AllocationDecision,
@@ -50,6 +51,7 @@ __all__ = [
     "CarrierAccount",
     "Channel",
     "ChannelOrderState",
+    "ChannelPoll",
     "Customer",
     "DeliveryOrder",
     "DispatchCursor",

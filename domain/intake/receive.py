@@ -71,19 +71,24 @@ async def receive_channel(
     tolerance: int | None = DEFAULT_TOLERANCE,
     mapping_max_age: float = 0.0,
     replay: Replay | None = None,
+    pulled: bool = False,
 ) -> Answer:
-    """Run one channel delivery (or a quarantined one, ``replay``) through the pipeline."""
+    """Run one channel delivery (or a quarantined one, ``replay``) through the pipeline.
+
+    ``pulled``: the body was fetched by us from the platform's API with the shop's credentials (the poller):
+    it needs no signature and is applied as the poller's.
+    """
     headers = formats.keep(headers)
     if channel is None:
         return await unknown_channel(channel_code, replay)
-    verified = bool(replay and replay.row.verified)
+    verified = pulled or bool(replay and replay.row.verified)
     if not verified:
         problem = verify_channel(formats, channel, body, headers, tolerance=None if replay else tolerance)
         if problem:
             if replay:
                 await quarantine.still_failing(replay.row, "signature", problem)
             return Answer(401, {"status": "unauthorized", "reason": problem}, "unauthorized")
-    via = "replay" if replay else ("poller" if headers.get("x-delivery-via") == "poller" else "webhook")
+    via = "replay" if replay else ("poller" if pulled or headers.get("x-delivery-via") == "poller" else "webhook")
     wire_format = formats.channels.get(channel.kind)
     try:
         announced = wire_format.announced(body, headers) if wire_format else None

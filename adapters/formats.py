@@ -3,20 +3,23 @@
     from adapters.formats import FORMATS
     answer = await receive_channel(tenant_id, "tmall", channel, body, headers, formats=FORMATS)
 
-Shopify signs with its own HMAC header; every other channel, and our own
-relays of pull-API platforms, sign with Standard Webhooks. Tracking providers
+Shopify signs with its own HMAC header and Douyin its message push with
+``event-sign``; every other channel, and our own relays of pull-API
+platforms, sign with Standard Webhooks. Tracking providers
 each keep their own scheme and reply format (see ``adapters.carriers``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from adapters import standard_webhooks, wire
 from adapters.carriers import aftership, kdniao, kuaidi100
-from adapters.channels import PARSERS, amazon, generic, shopify, taobao
+from adapters.channels import PARSERS, amazon, generic, shopify, taobao, wechat
 from adapters.channels.api import CHANNEL_APIS
 from adapters.order_files import OrderFileReader
 from domain.inbound.formats import BadMapping, ChannelFormat, Formats
@@ -80,6 +83,61 @@ class ShopifyChannel:
         return None
 
 
+#: Douyin shop's message push (消息推送) headers: the app key, and MD5(app key + body + app secret) in hex.
+DOUYIN_APP_HEADER, DOUYIN_SIGN_HEADER = "app-id", "event-sign"
+
+
+@dataclass(frozen=True, slots=True)
+class DouyinChannel:
+    """Douyin shop: its own signed message push, which only announces orders, or whole orders relayed by us.
+
+    The channel's ``secret`` is the Douyin app's ``app_secret``: Douyin signs a
+    push with ``event-sign`` = MD5(``app-id`` + body + app secret), and our
+    relays sign the same secret with Standard Webhooks. A push carries no
+    timestamp, so a replayed one only announces the same order again (it is
+    fetched and applied once). A push is a JSON array of messages
+    ``{"tag", "msg_id", "data": "<JSON with p_id>"}``; the port takes one
+    order id, so the first message naming an order wins: the orders of the
+    others are fetched only when the poller lists them (a known limitation).
+    """
+
+    relay: StandardWebhooksChannel
+
+    def verify(self, secret: str, body: bytes, headers: Mapping[str, str], *, tolerance: int | None) -> str | None:
+        signature = headers.get(DOUYIN_SIGN_HEADER)
+        if signature is None:
+            return self.relay.verify(secret, body, headers, tolerance=tolerance)
+        app_id = headers.get(DOUYIN_APP_HEADER, "")
+        expected = hashlib.md5(app_id.encode() + body + secret.encode()).hexdigest()
+        if app_id and hmac.compare_digest(expected.encode(), signature.strip().lower().encode()):
+            return None
+        return "event-sign does not match MD5(app-id + body + the channel secret, Douyin's app_secret)"
+
+    def delivery_id(self, headers: Mapping[str, str]) -> str:
+        return self.relay.delivery_id(headers)
+
+    def parse(self, body: bytes, headers: Mapping[str, str], mapping: Mapping[str, str] | None) -> InboundOrder:
+        return self.relay.parse(body, headers, mapping)
+
+    def announced(self, body: bytes, headers: Mapping[str, str]) -> str | None:
+        payload = wire.load_json(body)
+        if isinstance(payload, dict) and {"tag", "msg_id", "data"} <= payload.keys():
+            payload = [payload]
+        if not isinstance(payload, list):
+            return None  # a whole order
+        tags = []
+        for index, message in enumerate(payload):
+            if not isinstance(message, dict) or not isinstance(message.get("data"), str):
+                raise PayloadError("a Douyin message is {tag, msg_id, data: JSON text}", field=f"$[{index}]")
+            data = wire.load_json(message["data"])
+            order_id = data.get("p_id") if isinstance(data, dict) else None
+            if not isinstance(order_id, bool) and isinstance(order_id, (int, str)) and str(order_id).strip():
+                return str(order_id).strip()
+            tags.append(str(message.get("tag", "?"))[:10])
+        raise PayloadError(f"Douyin message tags {', '.join(tags) or 'none'} name no order (data.p_id)",
+                           field="$[0].data.p_id")
+
+
 def _native(parse: Callable[[dict[str, Any]], InboundOrder]) -> Reader:
     return lambda payload, _mapping: parse(payload)
 
@@ -97,6 +155,19 @@ def _taobao_announcement(payload: dict[str, Any]) -> str | None:
     if isinstance(tid, bool) or not isinstance(tid, (int, str)) or not str(tid).strip():
         raise PayloadError("a TMC message without content.tid", field="content.tid")
     return str(tid).strip()
+
+
+def _wechat_announcement(payload: dict[str, Any]) -> str | None:
+    """A Channels shop order message (``MsgType`` event, ``Event`` ``channels_ec_order_*``) names its order:
+    ``order_info.order_id`` (a JSON number beyond 2^53, kept exact)."""
+    if payload.get("MsgType") != "event" or "Event" not in payload:
+        return None
+    info = payload.get("order_info")
+    order_id = info.get("order_id") if isinstance(info, dict) else None
+    if isinstance(order_id, bool) or not isinstance(order_id, (int, str)) or not str(order_id).strip():
+        raise PayloadError(f"a WeChat {str(payload.get('Event'))[:60]!r} message without order_info.order_id",
+                           field="order_info.order_id")
+    return str(order_id).strip()
 
 
 def _amazon(payload: dict[str, Any], _mapping: Mapping[str, str] | None) -> InboundOrder:
@@ -120,8 +191,10 @@ CHANNELS: dict[str, ChannelFormat] = {
     **{kind: StandardWebhooksChannel(_native(parse)) for kind, parse in PARSERS.items()},
     shopify.SOURCE: ShopifyChannel(),
     taobao.SOURCE: StandardWebhooksChannel(_taobao, _taobao_announcement),
+    wechat.SOURCE: StandardWebhooksChannel(_native(wechat.parse_order), _wechat_announcement),
     amazon.SOURCE: StandardWebhooksChannel(_amazon),
     "generic": StandardWebhooksChannel(_generic),
+    "douyin": DouyinChannel(StandardWebhooksChannel(_native(PARSERS["douyin"]))),
 }
 
 
@@ -195,6 +268,7 @@ KEPT_HEADERS = frozenset({
     "x-shopify-shop-domain", "x-shopify-triggered-at", "x-shopify-api-version",
     standard_webhooks.ID_HEADER, standard_webhooks.TIMESTAMP_HEADER, standard_webhooks.SIGNATURE_HEADER,
     aftership.SIGNATURE_HEADER.lower(), "x-request-id", "x-delivery-via",
+    DOUYIN_APP_HEADER, DOUYIN_SIGN_HEADER,
 })
 
 FORMATS = Formats(channels=CHANNELS, carriers=CARRIERS, files=OrderFileReader(), kept_headers=KEPT_HEADERS,

@@ -26,7 +26,7 @@
                                                a local Qimen WMS (ships, calls back), with injectable faults
     ordergraph poll CHANNEL --tenant SLUG [--since T] [--until T] [--check]
                                                back-fill a channel from its platform API, or run its daily check
-    ordergraph sim channel --kind taobao|pinduoduo|douyin|wechat|amazon|shopify [--port 9400] [--orders N]
+    ordergraph sim channel --kind taobao|pinduoduo|douyin|wechat_channels|amazon|shopify [--port 9400] [--orders N]
                                                a local sales platform (its order API and pushes), with faults
 """
 
@@ -43,17 +43,10 @@ from decimal import Decimal, InvalidOperation
 import uvicorn
 
 from api import cli_polling, database
+from api.database import with_db as _with_db
 from api.settings import Settings
 from domain.actor import Actor, Role
 from domain.errors import DomainError, NotFound
-
-
-async def _with_db(settings: Settings, work: Callable[[], Awaitable[None]]) -> None:
-    await database.init_db(settings.database_url)
-    try:
-        await work()
-    finally:
-        await database.close_db()
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:

@@ -36,7 +36,7 @@ def cmd_poll(settings: Settings, args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
     from adapters.formats import FORMATS
-    from api.cli import _with_db
+    from api.database import with_db
     from domain.inbound.channel_api import ApiRefused
     from domain.polling.daily_check import check_channel
     from domain.polling.poll import poll_channel
@@ -83,7 +83,7 @@ def cmd_poll(settings: Settings, args: argparse.Namespace) -> None:
         if report.error:
             sys.exit(1)
 
-    asyncio.run(_with_db(settings, work))
+    asyncio.run(with_db(settings, work))
 
 
 def cmd_sim_channel(settings: Settings, args: argparse.Namespace) -> None:

@@ -16,6 +16,7 @@ when it begins, see ``api.sqlite_engine``.
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +83,12 @@ async def close_db() -> None:
 async def ping() -> None:
     """Raise if the database does not answer."""
     await connections.get("default").execute_query("SELECT 1")
+
+
+async def with_db(settings: Any, work: Callable[[], Awaitable[None]]) -> None:
+    """Run ``work`` with the database of ``settings`` connected (the CLI's commands)."""
+    await init_db(settings.database_url)
+    try:
+        await work()
+    finally:
+        await close_db()

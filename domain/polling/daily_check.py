@@ -123,7 +123,7 @@ async def _alert(channel: Channel, report: CheckReport) -> None:
                f"{named}{more}; {'; '.join(reasons)}")
     async with unit_of_work():
         # One alert per channel and day: tomorrow's misses are not folded into an open one from today.
-        kind = f"{ALERT_KIND}:{channel.code}:{report.end.date().isoformat()}"
+        kind = f"{ALERT_KIND}:{channel.code[:22]}:{report.end.date().isoformat()}"  # Alert.kind holds 48
         await raise_alert(tenant_id=channel.tenant_id, kind=kind,  # type: ignore[attr-defined]
                           message=message, severity="warning", source="poller",
                           details={"channel": channel.code, "missing": dict(list(report.missing.items())[:KEPT]),

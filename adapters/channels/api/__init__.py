@@ -21,7 +21,7 @@ _MODULES = {
     "taobao": "adapters.channels.api.taobao",
     "pinduoduo": "adapters.channels.api.pinduoduo",
     "douyin": "adapters.channels.api.douyin",
-    "wechat": "adapters.channels.api.wechat",
+    "wechat_channels": "adapters.channels.api.wechat",
     "amazon": "adapters.channels.api.amazon",
     "shopify": "adapters.channels.api.shopify",
 }

@@ -13,11 +13,14 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-KINDS = ("taobao", "pinduoduo", "douyin", "wechat", "amazon", "shopify")
+#: Channel kind -> its simulator module.
+_MODULES = {"taobao": "taobao", "pinduoduo": "pinduoduo", "douyin": "douyin", "wechat_channels": "wechat",
+            "amazon": "amazon", "shopify": "shopify"}
+KINDS = tuple(_MODULES)
 
 
 def module(kind: str) -> ModuleType:
-    """The simulator module of ``kind`` (``ValueError`` for a kind with none)."""
-    if kind not in KINDS:
+    """The simulator module of channel kind ``kind`` (``ValueError`` for a kind with none)."""
+    if kind not in _MODULES:
         raise ValueError(f"no simulator for {kind!r} (known: {', '.join(KINDS)})")
-    return importlib.import_module(f"adapters.channels.sim.{kind}")
+    return importlib.import_module(f"adapters.channels.sim.{_MODULES[kind]}")

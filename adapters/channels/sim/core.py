@@ -33,11 +33,12 @@ Control API (JSON): ``POST /_sim/orders`` ``{"count": n, "paid_at": ISO?, "push"
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol as TypingProtocol
@@ -293,7 +294,12 @@ class Platform:
             Route("/_sim/stats", lambda _r: JSONResponse(self.stats()), methods=["GET"]),
             Route("/_sim/reset", self._reset, methods=["POST"]),
         ]
-        return Starlette(routes=control + self.protocol.routes(self), on_shutdown=[self.aclose])
+        @contextlib.asynccontextmanager
+        async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+            yield
+            await self.aclose()
+
+        return Starlette(routes=control + self.protocol.routes(self), lifespan=lifespan)
 
     def stats(self) -> dict[str, Any]:
         return {"orders": len(self.orders), "pushed": len(self.pushed), "dropped": len(self.dropped),

@@ -1,0 +1,135 @@
+"""The second path: what webhooks miss, the poller and the daily check find, exactly once (simulated Taobao over HTTP)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from adapters.channels.sim.core import Faults
+from adapters.formats import FORMATS
+from domain.polling.daily_check import check_channel
+from domain.polling.poll import poll_channel
+from domain.polling.rounds import poll_round
+from models import Alert, ChannelPoll, OrderEvent
+from tests.polling_support import taobao_shop
+
+
+async def _no_sleep(_seconds: float) -> None:
+    return None
+
+
+async def test_with_5_percent_of_pushes_dropped_every_order_arrives_exactly_once(world, db):
+    async with taobao_shop(world, db, faults=Faults(drop_push=0.05, duplicate_push=0.05, reorder_push=0.1,
+                                                    reorder_delay_s=0.2, page_size_max=7)) as shop:
+        for _ in range(80):
+            shop.platform.place()
+        await shop.platform.drain()
+        dropped = set(shop.platform.dropped)
+        assert dropped, "the fault must have dropped some pushes for this test to mean anything"
+        assert set(await shop.held()) == shop.truth() - dropped
+
+        report = await poll_channel(shop.channel, shop.api, formats=FORMATS)
+
+        assert report.error == ""
+        held = await shop.held()
+        assert set(held) == shop.truth() and set(held.values()) == {1}
+        assert report.created == len(dropped) and set(report.created_ids) == dropped
+        check = await check_channel(shop.channel, shop.api, formats=FORMATS)
+        assert check.missing == {} and check.matches
+        assert check.platform_count == check.held_count == 80
+
+
+async def test_a_push_and_a_poll_of_the_same_order_make_one_order_with_one_creation(world, db):
+    async with taobao_shop(world, db) as shop:
+        for _ in range(12):
+            shop.platform.place()
+        await shop.platform.drain()
+        assert len(await shop.held()) == 12
+        report = await poll_channel(shop.channel, shop.api, formats=FORMATS)
+        assert report.created == 0 and report.skipped + report.unchanged == 12
+        created = await OrderEvent.filter(tenant_id=world.tenant.id, type="order.created").count()
+        assert created == 12
+
+
+async def test_orders_that_move_during_paging_and_throttling_lose_no_order(world, db):
+    faults = Faults(page_size_max=3, touch_while_paging=0.5, rate_per_s=15, burst=4)
+    async with taobao_shop(world, db, faults=faults, push=False) as shop:
+        for _ in range(40):
+            shop.platform.place(push=False)
+        report = await poll_channel(shop.channel, shop.api, formats=FORMATS)
+        assert report.error == "", report.error
+        assert shop.platform.calls["touched_while_paging"] > 0 and report.throttled > 0
+        # an order touched while paging has moved past the window end: the next run reads it (and the rest is held)
+        shop.platform.faults = Faults()
+        await poll_channel(shop.channel, shop.api, formats=FORMATS)
+        held = await shop.held()
+        assert set(held) == shop.truth() and set(held.values()) == {1}
+
+
+async def test_a_restart_resumes_from_the_watermark_and_an_outage_does_not_move_it(world, db):
+    async with taobao_shop(world, db, push=False) as shop:
+        for _ in range(5):
+            shop.platform.place(push=False)
+        first = await poll_channel(shop.channel, shop.api, formats=FORMATS)
+        state = await ChannelPoll.get(channel_id=shop.channel.id)
+        assert first.created == 5 and state.watermark is not None and state.failures == 0
+
+        shop.platform.faults = Faults(error_rate=1.0)
+        for _ in range(3):
+            shop.platform.place(push=False)
+        down = await poll_channel(shop.channel, shop.api, formats=FORMATS, sleep=_no_sleep)
+        after_outage = await ChannelPoll.get(channel_id=shop.channel.id)
+        assert "unavailable" in down.error and after_outage.watermark == state.watermark
+        assert after_outage.failures == 1 and after_outage.last_error
+
+        shop.platform.faults = Faults()
+        resumed = await poll_channel(shop.channel, shop.api, formats=FORMATS)
+        assert resumed.error == "" and resumed.created == 3
+        assert len(await shop.held()) == 8
+        assert (await ChannelPoll.get(channel_id=shop.channel.id)).failures == 0
+
+
+async def test_a_back_fill_reads_a_past_range_without_moving_the_watermark_back(world, db):
+    async with taobao_shop(world, db, push=False) as shop:
+        long_ago = datetime.now(UTC) - timedelta(days=3)
+        for n in range(6):
+            shop.platform.place(paid_at=long_ago + timedelta(hours=n * 6), push=False)
+        await poll_channel(shop.channel, shop.api, formats=FORMATS)
+        watermark = (await ChannelPoll.get(channel_id=shop.channel.id)).watermark
+        assert len(await shop.held()) == 0  # all older than the first run's look-back
+
+        report = await poll_channel(shop.channel, shop.api, formats=FORMATS, since=long_ago - timedelta(minutes=1),
+                                    until=long_ago + timedelta(days=2))
+        assert report.created == 6 and report.windows >= 2  # Taobao lists at most a day per call
+        assert (await ChannelPoll.get(channel_id=shop.channel.id)).watermark == watermark
+
+
+async def test_the_daily_check_fetches_missing_orders_and_says_which_and_why(world, db):
+    async with taobao_shop(world, db, push=False) as shop:
+        missed = [shop.platform.place(push=False).external_id for _ in range(3)]
+        check = await check_channel(shop.channel, shop.api, formats=FORMATS)
+        assert set(check.missing) == set(missed) and check.recovered == 3
+        assert all("push lost" in why for why in check.missing.values())
+        assert set(await shop.held()) == set(missed)
+        alert = await Alert.get(tenant_id=world.tenant.id, kind__startswith="orders_missed:")
+        assert all(external_id in alert.message for external_id in missed)
+        state = await ChannelPoll.get(channel_id=shop.channel.id)
+        assert state.checked_at is not None and state.check["platform_count"] == 3
+
+        again = await check_channel(shop.channel, shop.api, formats=FORMATS)
+        assert again.missing == {} and again.matches
+
+
+async def test_refused_credentials_stop_the_run_and_the_round_backs_off(world, db):
+    async with taobao_shop(world, db, push=False) as shop:
+        shop.platform.place(push=False)
+        shop.channel.config = {**shop.channel.config, "api": {**shop.channel.config["api"], "app_secret": "wrong"}}
+        await shop.channel.save(update_fields=["config"])
+        rounds = await poll_round(FORMATS.apis, formats=FORMATS, interval=timedelta(seconds=60))
+        ours = [r for r in rounds if r.channel_id == shop.channel.id]
+        assert ours and ours[0].poll is not None and ours[0].poll.error
+        state = await ChannelPoll.get(channel_id=shop.channel.id)
+        assert state.watermark is None and state.failures == 1 and state.next_run_at is not None
+        assert state.next_run_at > datetime.now(UTC) + timedelta(seconds=30)
+        # not due yet: the next round leaves it alone
+        assert not [r for r in await poll_round(FORMATS.apis, formats=FORMATS) if r.channel_id == shop.channel.id]
+        assert len(await shop.held()) == 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -57,8 +58,12 @@ class StandardWebhooksChannel:
     def parse(self, body: bytes, headers: Mapping[str, str], mapping: Mapping[str, str] | None) -> InboundOrder:
         return self.read(json_object(body), mapping)
 
-    def announced(self, body: bytes, headers: Mapping[str, str]) -> str | None:
-        return self.announcement(json_object(body)) if self.announcement else None
+    def announced(self, body: bytes, headers: Mapping[str, str]) -> tuple[str, ...]:
+        found = self.announcement(json_object(body)) if self.announcement else None
+        return (found,) if found else ()
+
+    def acknowledge(self, headers: Mapping[str, str], ok: bool, reason: str) -> tuple[str, bytes] | None:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +84,10 @@ class ShopifyChannel:
             raise PayloadError(f"topic {topic!r} is not an order topic", field="X-Shopify-Topic")
         return shopify.parse_order(json_object(body))
 
-    def announced(self, body: bytes, headers: Mapping[str, str]) -> str | None:
+    def announced(self, body: bytes, headers: Mapping[str, str]) -> tuple[str, ...]:
+        return ()
+
+    def acknowledge(self, headers: Mapping[str, str], ok: bool, reason: str) -> tuple[str, bytes] | None:
         return None
 
 
@@ -96,9 +104,8 @@ class DouyinChannel:
     relays sign the same secret with Standard Webhooks. A push carries no
     timestamp, so a replayed one only announces the same order again (it is
     fetched and applied once). A push is a JSON array of messages
-    ``{"tag", "msg_id", "data": "<JSON with p_id>"}``; the port takes one
-    order id, so the first message naming an order wins: the orders of the
-    others are fetched only when the poller lists them (a known limitation).
+    ``{"tag", "msg_id", "data": "<JSON with p_id>"}``: every order named is
+    fetched and applied, and Douyin's own pushes are answered in its format.
     """
 
     relay: StandardWebhooksChannel
@@ -119,12 +126,13 @@ class DouyinChannel:
     def parse(self, body: bytes, headers: Mapping[str, str], mapping: Mapping[str, str] | None) -> InboundOrder:
         return self.relay.parse(body, headers, mapping)
 
-    def announced(self, body: bytes, headers: Mapping[str, str]) -> str | None:
+    def announced(self, body: bytes, headers: Mapping[str, str]) -> tuple[str, ...]:
         payload = wire.load_json(body)
         if isinstance(payload, dict) and {"tag", "msg_id", "data"} <= payload.keys():
             payload = [payload]
         if not isinstance(payload, list):
-            return None  # a whole order
+            return ()  # a whole order
+        found: dict[str, None] = {}
         tags = []
         for index, message in enumerate(payload):
             if not isinstance(message, dict) or not isinstance(message.get("data"), str):
@@ -132,10 +140,20 @@ class DouyinChannel:
             data = wire.load_json(message["data"])
             order_id = data.get("p_id") if isinstance(data, dict) else None
             if not isinstance(order_id, bool) and isinstance(order_id, (int, str)) and str(order_id).strip():
-                return str(order_id).strip()
-            tags.append(str(message.get("tag", "?"))[:10])
-        raise PayloadError(f"Douyin message tags {', '.join(tags) or 'none'} name no order (data.p_id)",
-                           field="$[0].data.p_id")
+                found[str(order_id).strip()] = None
+            else:
+                tags.append(str(message.get("tag", "?"))[:10])
+        if not found:
+            raise PayloadError(f"Douyin message tags {', '.join(tags) or 'none'} name no order (data.p_id)",
+                               field="$[0].data.p_id")
+        return tuple(found)
+
+    def acknowledge(self, headers: Mapping[str, str], ok: bool, reason: str) -> tuple[str, bytes] | None:
+        """Douyin's own pushes want ``{"code": 0, "msg": "success"}``; anything else makes it push again."""
+        if DOUYIN_SIGN_HEADER not in headers:
+            return None
+        answer = {"code": 0, "msg": "success"} if ok else {"code": 40000, "msg": reason[:200]}
+        return "application/json", json.dumps(answer, ensure_ascii=False).encode()
 
 
 def _native(parse: Callable[[dict[str, Any]], InboundOrder]) -> Reader:

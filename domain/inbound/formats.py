@@ -40,9 +40,14 @@ class ChannelFormat(Protocol):
         """The order the body describes; ``mapping`` is the channel's field mapping, where the kind uses one."""
         ...
 
-    def announced(self, body: bytes, headers: Mapping[str, str]) -> str | None:
-        """The platform's order id when the body only announces a change (Taobao TMC, Douyin, WeChat messages):
-        the whole order must then be fetched through the channel's API. ``None`` for a whole order."""
+    def announced(self, body: bytes, headers: Mapping[str, str]) -> tuple[str, ...]:
+        """The platform's order ids when the body only announces changes (Taobao TMC, Douyin, WeChat messages):
+        the whole orders must then be fetched through the channel's API. Empty for a whole order."""
+        ...
+
+    def acknowledge(self, headers: Mapping[str, str], ok: bool, reason: str) -> tuple[str, bytes] | None:
+        """The answer in the sender's own format, where it expects one (Douyin's ``{"code": 0}``): ``(content
+        type, body)``; ``None`` for OrderGraph's JSON answer."""
         ...
 
 

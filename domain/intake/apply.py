@@ -216,7 +216,7 @@ async def apply_in_transaction(
     if order_id is None:
         plan = plan_new_order(inbound, reading, channel_id=channel.id, source=inbound.source,
                               payload_sha256=arrival.payload_sha256, received_at=datetime.now(UTC), aliases=aliases)
-        order = await insert_order(actor, channel.id, plan, arrival.ref)
+        order = await insert_order(actor, channel.id, plan, arrival.ref, arrival.via)
         return IntakeResult(Outcome.CREATED, order.id, order.status, plan.notes)
     order = await Order.get(id=order_id)
     state = await ChannelOrderState.filter(order_id=order.id).first()
@@ -277,7 +277,8 @@ async def _same_time_conflict(
     return IntakeResult(Outcome.CONFLICT, order.id, order.status, [reason])
 
 
-async def insert_order(actor: Actor, channel_id: int, plan: OrderPlan, payload_ref: str | None) -> Order:
+async def insert_order(actor: Actor, channel_id: int, plan: OrderPlan, payload_ref: str | None,
+                       via: str = "") -> Order:
     """Write a planned first-seen order: order, then its other rows and lineage in one round trip, then alerts."""
     customer_id = await customer_for(actor.tenant_id, plan.customer)
     order = await Order.create(
@@ -285,7 +286,7 @@ async def insert_order(actor: Actor, channel_id: int, plan: OrderPlan, payload_r
         status_before_hold=plan.status_before_hold, hold_reasons=plan.hold_reasons, **plan.order_fields,
     )
     await fast_insert.insert_all(plan_rows(actor, order, order.id, plan, payload_ref=payload_ref,
-                                           reason=f"channel reports {plan.state['status_code']}"))
+                                           reason=f"channel reports {plan.state['status_code']}", via=via))
     await raise_plan_alerts(actor, order.id, plan)
     await reserve_if_policy_says(actor, order)
     return order

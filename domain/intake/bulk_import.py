@@ -223,7 +223,7 @@ class _Importer:
             # The same rows and lineage as a webhook's first-seen order (``rows.plan_rows``), all in one batch.
             rows += plan_rows(self.actor, built[plan.external_id], ids[plan.external_id], plan,
                               payload_ref=self._arrival(group).ref,
-                              reason=f"imported: channel reports {plan.state['status_code']}")
+                              reason=f"imported: channel reports {plan.state['status_code']}", via="import")
         await fast_insert.insert_all(rows)
         for _, plan in fresh:
             order_id = ids[plan.external_id]

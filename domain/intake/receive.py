@@ -13,15 +13,14 @@ retry is applied.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from domain.inbound import payloads, quarantine
-from domain.inbound.formats import BadMapping, Formats
+from domain.inbound.formats import BadMapping, ChannelFormat, Formats
 from domain.inbound.normalized import InboundOrder, PayloadError
 from domain.inbound.pipeline import Answer, Replay, quarantined
 from domain.intake.apply import Arrival, apply_order, channel_actor
 from domain.intake.sources import channel_mapping
-from domain.inbound.channel_api import ApiRefused, ApiUnavailable, Throttled
+from domain.intake.announcements import receive_announced
 from models import Channel, QuarantinedPayload
 from models.order import order_no
 
@@ -91,40 +90,58 @@ async def receive_channel(
     via = "replay" if replay else ("poller" if pulled or headers.get("x-delivery-via") == "poller" else "webhook")
     wire_format = formats.channels.get(channel.kind)
     try:
-        announced = wire_format.announced(body, headers) if wire_format else None
+        announced = wire_format.announced(body, headers) if wire_format else ()
     except PayloadError as error:
-        return await _refused_payload(tenant_id, channel, body, headers, error, replay)
-    applied_body = body
-    if announced is not None:
-        fetched = await fetch_announced(formats, channel, announced)
-        if isinstance(fetched, Refusal):
-            if fetched.retry:
-                return Answer(503, {"status": "retry", "error": fetched.code, "reason": fetched.reason}, fetched.code)
-            return await quarantined(tenant_id, "channel", channel.code, body, headers, fetched.code, fetched.reason,
-                                     "content", 422, True, replay)
-        applied_body = fetched
-        via = "replay" if replay else "announced"
+        return _acknowledged(wire_format, headers, await _refused_payload(tenant_id, channel, body, headers, error, replay))
+    if announced:
+        return _acknowledged(wire_format, headers, await receive_announced(
+            tenant_id, channel, announced, body, headers, formats=formats, replay=replay,
+            apply=lambda fetched: apply_body(tenant_id, channel, fetched, headers, formats=formats,
+                                             via="replay" if replay else "announced", replay=replay,
+                                             mapping_max_age=mapping_max_age, resolve=False),
+            resolve=resolve_replay))
+    return await apply_body(tenant_id, channel, body, headers, formats=formats, via=via, replay=replay,
+                            mapping_max_age=mapping_max_age)
+
+
+async def apply_body(tenant_id: int, channel: Channel, body: bytes, headers: Mapping[str, str], *, formats: Formats,
+                     via: str, replay: Replay | None, mapping_max_age: float, resolve: bool = True) -> Answer:
+    """Parse a whole order and apply it; what does not fit is quarantined with its reason."""
+    wire_format = formats.channels.get(channel.kind)
     try:
-        inbound = parse_channel_order(formats, channel, applied_body, headers)
+        inbound = parse_channel_order(formats, channel, body, headers)
         # The body is kept inside the applying transaction (with the delivery id, one round trip).
         result = await apply_order(
             channel_actor(tenant_id, channel.code, via), channel, inbound,
-            Arrival(payload_sha256=payloads.sha256_hex(applied_body),
+            Arrival(payload_sha256=payloads.sha256_hex(body),
                     delivery_id=(wire_format.delivery_id(headers) if wire_format else "")[:128],
-                    via=via, body=applied_body, headers=dict(headers)),
+                    via=via, body=body, headers=dict(headers)),
             mapping_max_age=mapping_max_age,
         )
     except BadMapping as error:
-        return await quarantined(tenant_id, "channel", channel.code, applied_body, headers, "bad_mapping", str(error),
+        return await quarantined(tenant_id, "channel", channel.code, body, headers, "bad_mapping", str(error),
                                  "mapping", 422, True, replay)
     except PayloadError as error:
-        return await _refused_payload(tenant_id, channel, applied_body, headers, error, replay)
+        return await _refused_payload(tenant_id, channel, body, headers, error, replay)
     answer = {"status": result.outcome.value, "order": order_no(result.order_id) if result.order_id else None,
               "orderStatus": result.status}
-    if replay:
-        actor = replay.actor or channel_actor(replay.row.tenant_id, replay.row.source, "replay")  # type: ignore[attr-defined]
-        await quarantine.resolve(actor, replay.row, {"order_id": result.order_id, "outcome": result.outcome.value})
+    if replay and resolve:
+        await resolve_replay(replay, {"order_id": result.order_id, "outcome": result.outcome.value})
     return Answer(200, answer, result.outcome.value, order_ids=[result.order_id] if result.order_id else [])
+
+
+async def resolve_replay(replay: Replay, outcome: dict[str, object]) -> None:
+    actor = replay.actor or channel_actor(replay.row.tenant_id, replay.row.source, "replay")  # type: ignore[attr-defined]
+    await quarantine.resolve(actor, replay.row, outcome)
+
+
+def _acknowledged(wire_format: ChannelFormat | None, headers: Mapping[str, str], answer: Answer) -> Answer:
+    """The answer in the sender's own format where it wants one (the HTTP status is kept)."""
+    reply = wire_format.acknowledge(headers, answer.http_status == 200, str(answer.body.get("reason", ""))) \
+        if wire_format else None
+    if reply is not None:
+        answer.content_type, answer.raw = reply
+    return answer
 
 
 async def _refused_payload(tenant_id: int, channel: Channel, body: bytes, headers: Mapping[str, str],
@@ -134,31 +151,6 @@ async def _refused_payload(tenant_id: int, channel: Channel, body: bytes, header
     return await quarantined(tenant_id, "channel", channel.code, body, headers,
                              "malformed" if malformed else "invalid_payload", error.reason, error.field,
                              400 if malformed else 422, True, replay)
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """Why an announced order could not be fetched; ``retry``: ask the platform to send the message again."""
-
-    code: str
-    reason: str
-    retry: bool
-
-
-async def fetch_announced(formats: Formats, channel: Channel, external_id: str) -> bytes | Refusal:
-    """The whole order a message announced, from the channel's API (as the poller fetches it)."""
-    api_config = (channel.config or {}).get("api") or {}
-    try:
-        api = formats.apis.for_channel(channel.kind, api_config) if formats.apis and api_config else None
-        if api is None:
-            return Refusal("announcement_unfetched",
-                           f"the message only announces order {external_id}: connect the channel's platform API "
-                           "account (updateChannel apiAccount), then replay it", False)
-        return await api.fetch(external_id)
-    except (Throttled, ApiUnavailable) as error:
-        return Refusal("fetch_failed", f"order {external_id} could not be fetched: {error.message}", True)
-    except ApiRefused as error:
-        return Refusal("fetch_refused", f"the platform refused to give order {external_id}: {error.message}", False)
 
 
 async def replay_channel(row: QuarantinedPayload, formats: Formats, replay: Replay) -> Answer:

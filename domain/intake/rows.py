@@ -19,9 +19,12 @@ from domain.snapshots import order_state
 from models import ChannelOrderState, Order, OrderEvent, OrderLine, OrderTag, Payment, SealedContact
 
 
-def created_after(order: Order, plan: OrderPlan) -> dict[str, Any]:
-    """The ``order.created`` lineage picture (no personal data: lineage is readable by every role)."""
-    return {
+def created_after(order: Order, plan: OrderPlan, via: str = "") -> dict[str, Any]:
+    """The ``order.created`` lineage picture (no personal data: lineage is readable by every role).
+
+    ``via``: the path that brought the order (webhook, poller, announced, import), when known.
+    """
+    picture: dict[str, Any] = {
         **order_state(order),
         "lines": len(plan.lines),
         "total": str(plan.order_fields["total_amount"]),
@@ -33,10 +36,13 @@ def created_after(order: Order, plan: OrderPlan) -> dict[str, Any]:
         "waybills": [f"{waybill.carrier} {waybill.tracking_no}" for waybill in plan.waybills],
         "sealed_contact": plan.sealed is not None,
     }
+    if via:
+        picture["via"] = via
+    return picture
 
 
 def plan_rows(actor: Actor, order: Order, order_id: int, plan: OrderPlan, *, payload_ref: str | None,
-              reason: str) -> list[Model]:
+              reason: str, via: str = "") -> list[Model]:
     """Lines, tags, payment, channel state, sealed contact, waybills and their lineage for order ``order_id``."""
     rows: list[Model] = [OrderLine(order_id=order_id, **line) for line in plan.lines]
     rows += [OrderTag(order_id=order_id, tag=tag) for tag in plan.tags]
@@ -50,7 +56,7 @@ def plan_rows(actor: Actor, order: Order, order_id: int, plan: OrderPlan, *, pay
     rows += [shipment_row(order_id, waybill) for waybill in plan.waybills]
     # Lineage rows as events.log.append writes them, in the same round trip as the rest.
     rows.append(OrderEvent(tenant_id=actor.tenant_id, order_id=order_id, type="order.created", actor=actor.name,
-                           source=actor.source, reason=reason[:500], before=None, after=created_after(order, plan),
+                           source=actor.source, reason=reason[:500], before=None, after=created_after(order, plan, via),
                            payload_ref=payload_ref))
     rows += [lineage_row(actor, order_id, waybill, payload_ref) for waybill in plan.waybills]
     return rows

@@ -37,7 +37,7 @@ from api.idempotency import IdempotencyMiddleware
 from api.intake_tasks import IntakeMaintenance
 from api.live import build_live, url_policy
 from api.logging import configure_logging
-from api.poll_tasks import PollWatch
+from api.poll_tasks import PollWatch, refresh_poll_gauges
 from api.settings import Settings
 from public_tracking import TrackingSite, tracking_routes
 from resolvers.federation_loaders import Runtime, cache_for
@@ -59,6 +59,7 @@ async def healthz(request: Request) -> Response:
 async def metrics(request: Request) -> Response:
     await backlog_metrics.refresh()
     await refresh_failure_gauge()
+    await refresh_poll_gauges()
     return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -25,6 +25,8 @@ from resolvers import stock as stock_resolvers
 from resolvers.loaders import NOT_LOADED, ready
 from resolvers.pagination import BadPageSize
 from schema import federation_read as federated
+from schema.polling import ChannelPulling
+from schema.polling import pulling as channel_pulling
 from schema.enums import (
     MovementKind,
     OrderSortField,
@@ -79,10 +81,16 @@ class Channel(Node):
     kind: str
     name: str
     pk: strawberry.Private[int]
+    config: strawberry.Private[dict[str, Any]]
 
     @classmethod
     def from_row(cls, row: Any) -> Channel:
-        return cls(id=strawberry.ID(ids.encode("Channel", row.id)), code=row.code, kind=row.kind, name=row.name, pk=row.id)
+        return cls(id=strawberry.ID(ids.encode("Channel", row.id)), code=row.code, kind=row.kind, name=row.name, pk=row.id,
+                   config=row.config or {})
+
+    @strawberry.field(description="How far the poller has read this channel's platform API, and its daily check.")
+    async def pulling(self) -> ChannelPulling:
+        return await channel_pulling(self.pk, self.config)
 
     @strawberry.field(description="This channel's orders, newest first.")
     async def orders(self, info: Info, first: int = 20, after: str | None = None) -> OrderConnection:

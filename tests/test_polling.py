@@ -133,3 +133,23 @@ async def test_refused_credentials_stop_the_run_and_the_round_backs_off(world, d
         # not due yet: the next round leaves it alone
         assert not [r for r in await poll_round(FORMATS.apis, formats=FORMATS) if r.channel_id == shop.channel.id]
         assert len(await shop.held()) == 0
+
+
+async def test_operators_see_how_far_each_channel_was_read_and_what_the_check_found(world, db, gql):
+    async with taobao_shop(world, db, push=False) as shop:
+        missed = shop.platform.place(push=False).external_id
+        await check_channel(shop.channel, shop.api, formats=FORMATS)
+        await poll_channel(shop.channel, shop.api, formats=FORMATS)
+    query = ("{ channels { code pulling { enabled watermark lagSeconds failures ordersRead ordersCreated lastError "
+             "lastCheck { platformCount heldCount matches recovered missing { externalId reason } } } } }")
+    channels = {c["code"]: c["pulling"] for c in (await gql(world.keys["ops"], query))["channels"]}
+    pulled, plain = channels["tb-pull"], channels["tmall"]
+    assert pulled["enabled"] and pulled["watermark"] and 0 <= pulled["lagSeconds"] < 60
+    assert (pulled["failures"], pulled["lastError"], pulled["ordersCreated"]) == (0, "", 0)  # the check had brought it
+    assert pulled["lastCheck"]["missing"] == [{"externalId": missed, "reason": pulled["lastCheck"]["missing"][0]["reason"]}]
+    assert "push lost" in pulled["lastCheck"]["missing"][0]["reason"] and pulled["lastCheck"]["recovered"] == 1
+    assert plain == {"enabled": False, "watermark": None, "lagSeconds": None, "failures": 0, "ordersRead": 0,
+                     "ordersCreated": 0, "lastError": "", "lastCheck": None}
+    metrics = (await gql.http.get("/metrics")).text
+    assert 'ordergraph_channel_poll_lag_seconds{channel="tb-pull",tenant="acme"}' in metrics
+    assert 'ordergraph_channel_missed_orders{channel="tb-pull",tenant="acme"} 1.0' in metrics

@@ -9,14 +9,17 @@ import asyncio
 import base64
 import binascii
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from adapters.channels import generic
+from adapters.channels.api import CHANNEL_APIS
 from adapters.formats import FORMATS
 from adapters.systems import SYSTEMS
 from domain.actor import Actor, Role
 from domain.errors import NotFound, ValidationFailed
 from domain.federation.wms_callbacks import replay_wms
+from domain.inbound.channel_api import ApiRefused
 from domain.inbound import quarantine
 from domain.inbound import status_mapping as mapping_tables
 from domain.inbound.pipeline import Answer, Replay
@@ -67,11 +70,19 @@ async def register_channel(ctx: Context, code: str, kind: str, name: str, secret
                                                  check=generic.check_mapping)
 
 
+def check_api_account(kind: str, account: Mapping[str, Any]) -> None:
+    """``ValueError`` when the platform's client cannot be built from ``account`` (a missing or bad key)."""
+    try:
+        CHANNEL_APIS.for_channel(kind, dict(account))
+    except ApiRefused as refused:
+        raise ValueError(refused.message) from None
+
+
 async def update_channel(ctx: Context, code: str, name: str | None, secret: str | None, mapping: Any,
-                         import_mapping: Any, api_account: Any = None) -> Channel:
+                         import_mapping: Any, api_account: Any = None, polling: bool | None = None) -> Channel:
     return await intake_sources.update_channel(admin(ctx), code, name=name, secret=secret, mapping=mapping,
                                                import_mapping=import_mapping, check=generic.check_mapping,
-                                               api=api_account)
+                                               api=api_account, api_check=check_api_account, polling=polling)
 
 
 async def carrier_accounts(ctx: Context) -> list[CarrierAccount]:

@@ -231,9 +231,14 @@ class UpdateChannelInput:
     mapping: JSON | None = None
     import_mapping: JSON | None = strawberry.field(default=None, description="Mapping for CSV/XLSX imports, if different.")
     api_account: JSON | None = strawberry.field(default=None, description=(
-        "The platform API account (write-only): app_key, app_secret, and session (Taobao) or access_token "
-        "(Pinduoduo, Douyin); optional base_url, sign_method, timeout_seconds, scene. Used to decrypt sealed "
-        "receiver contacts for roles that may see them. Replaces the stored account; never returned."))
+        "The platform API account (write-only): Taobao app_key, app_secret, session; Pinduoduo and Douyin "
+        "app_key, app_secret, access_token; WeChat Channels app_id, app_secret; Amazon client_id, client_secret, "
+        "refresh_token, marketplace_ids; Shopify base_url, access_token. Optional base_url, sign_method, "
+        "timeout_seconds, scene, page_size, token_url, api_version. Used to poll the platform, fetch orders "
+        "its messages announce and decrypt sealed receivers. Checked, then replaces the stored account; never "
+        "returned."))
+    polling: bool | None = strawberry.field(default=None, description=(
+        "false stops polling this channel's platform API (announced orders are still fetched); true resumes."))
 
 
 @strawberry.input
@@ -370,7 +375,8 @@ class IntakeMutation:
     @strawberry.mutation(description="Change a channel's name, secret or mappings (admin).")
     async def update_channel(self, info: Info, input: UpdateChannelInput) -> IntakeChannelPayload:
         row, errors = await attempt(lambda: intake_resolvers.update_channel(
-            info.context, input.code, input.name, input.secret, input.mapping, input.import_mapping, input.api_account))
+            info.context, input.code, input.name, input.secret, input.mapping, input.import_mapping, input.api_account,
+            input.polling))
         return IntakeChannelPayload(channel=IntakeChannel.from_row(row, await _slug(info)) if row else None, errors=errors)
 
     @strawberry.mutation(description="Create or replace the account of a tracking provider (admin).")

@@ -153,3 +153,28 @@ async def test_operators_see_how_far_each_channel_was_read_and_what_the_check_fo
     metrics = (await gql.http.get("/metrics")).text
     assert 'ordergraph_channel_poll_lag_seconds{channel="tb-pull",tenant="acme"}' in metrics
     assert 'ordergraph_channel_missed_orders{channel="tb-pull",tenant="acme"} 1.0' in metrics
+
+
+UPDATE = ("mutation($input: UpdateChannelInput!) { updateChannel(input: $input) { "
+          "channel { code } errors { field message } } }")
+
+
+async def test_an_admin_connects_the_api_account_checked_and_can_turn_polling_off(world, db, gql):
+    async with taobao_shop(world, db, push=False) as shop:
+        account = dict(shop.channel.config["api"])
+        incomplete = {k: v for k, v in account.items() if k != "session"}
+        refused = await gql(world.keys["admin"], UPDATE, {"input": {"code": "tb-pull", "apiAccount": incomplete}})
+        error = refused["updateChannel"]["errors"][0]
+        assert error["field"] == "apiAccount" and "session" in error["message"]
+        saved = await gql(world.keys["admin"], UPDATE, {"input": {"code": "tb-pull", "apiAccount":
+                                                                  {**account, "timeout_seconds": 3}, "polling": False}})
+        assert saved["updateChannel"]["errors"] == []
+        shop.platform.place(push=False)
+        rounds = await poll_round(FORMATS.apis, formats=FORMATS)
+        assert not [r for r in rounds if r.channel_id == shop.channel.id]
+        pulling = (await gql(world.keys["ops"], "{ channels { code pulling { enabled } } }"))["channels"]
+        assert {"code": "tb-pull", "pulling": {"enabled": False}} in pulling
+        await gql(world.keys["admin"], UPDATE, {"input": {"code": "tb-pull", "polling": True}})
+        rounds = await poll_round(FORMATS.apis, formats=FORMATS)
+        ours = [r for r in rounds if r.channel_id == shop.channel.id]
+        assert ours and ours[0].poll is not None and ours[0].poll.created == 1 and ours[0].poll.error == ""

@@ -80,9 +80,13 @@ async def register_channel(
     return channel
 
 
-#: Keys of a channel's platform API account (``config["api"]``), used to fetch or decrypt what webhooks do not carry.
+#: Keys of a channel's platform API account (``config["api"]``), used to poll, fetch what messages announce and
+#: decrypt receivers (each platform's module in ``adapters.channels.api`` says which it needs).
 API_KEYS = frozenset({"app_key", "app_secret", "session", "access_token", "base_url", "sign_method",
-                      "timeout_seconds", "scene"})
+                      "timeout_seconds", "scene", "page_size", "app_id", "client_id", "client_secret",
+                      "refresh_token", "marketplace_ids", "token_url", "api_version"})
+#: Checks an API account for a channel kind (builds the platform client); raises ``ValueError`` naming the problem.
+ApiCheck = Callable[[str, Mapping[str, Any]], None]
 
 
 def _check_api(api: Mapping[str, Any] | None) -> None:
@@ -102,12 +106,14 @@ def _check_api(api: Mapping[str, Any] | None) -> None:
 async def update_channel(
     actor: Actor, code: str, *, name: str | None = None, secret: str | None = None,
     mapping: Mapping[str, str] | None = None, import_mapping: Mapping[str, str] | None = None, check: MappingCheck,
-    api: Mapping[str, Any] | None = None,
+    api: Mapping[str, Any] | None = None, api_check: ApiCheck | None = None, polling: bool | None = None,
 ) -> Channel:
-    """Change a channel's name, secret (rotation), mappings or platform API account; unspecified fields stay.
+    """Change a channel's name, secret (rotation), mappings, platform API account or polling; unspecified fields stay.
 
     The API account (``app_key``, ``app_secret``, ``session``/``access_token`` …) is write-only: lineage
-    records which keys changed, never their values, and no query returns it.
+    records which keys changed, never their values, and no query returns it. ``api_check`` refuses an
+    account the platform's client cannot be built from (a missing key), before anything is saved.
+    ``polling=False`` stops the poller for this channel (announcements are still fetched).
     """
     require_admin(actor)
     _check_secret(secret)
@@ -118,6 +124,11 @@ async def update_channel(
             raise NotFound(f"no channel {code}", field="code")
         _check_mapping(channel.kind, mapping, check, required=False)
         _check_mapping(channel.kind, import_mapping, check, required=False)
+        if api is not None and api_check is not None:
+            try:
+                api_check(channel.kind, api)
+            except ValueError as error:
+                raise ValidationFailed(str(error)[:300], field="apiAccount") from None
         config = dict(channel.config or {})
         before = {"name": channel.name, "mapping": config.get("mapping"), "import_mapping": config.get("import_mapping")}
         if name is not None:
@@ -127,7 +138,9 @@ async def update_channel(
         if import_mapping is not None:
             config["import_mapping"] = dict(import_mapping)
         if api is not None:
-            config["api"] = {key: str(value) for key, value in api.items()}
+            config["api"] = dict(api)  # strings and numbers, as checked (a timeout stays a number)
+        if polling is not None:
+            config["poll"] = polling
         channel.config = config
         if secret is not None:
             channel.secret = secret
@@ -136,7 +149,8 @@ async def update_channel(
                          source=actor.source, reason=f"channel {code} updated", before=before,
                          after={"name": channel.name, "mapping": config.get("mapping"),
                                 "import_mapping": config.get("import_mapping"), "secret_changed": secret is not None,
-                                "api_keys_set": sorted(api) if api is not None else None})
+                                "api_keys_set": sorted(api) if api is not None else None,
+                                "polling": config.get("poll") is not False})
     _changed()
     return channel
 

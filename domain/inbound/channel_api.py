@@ -80,6 +80,7 @@ class ChannelApi(Protocol):
     #: The platform's name for logs and alerts ("taobao", "amazon", …).
     kind: str
     #: The longest window one list call may ask for (Taobao: 1 day; Pinduoduo: 30 minutes; …).
+    #: A client may also set ``lag``: how far behind now a window must end (SP-API: 2 minutes); default none.
     max_window: timedelta
 
     async def list_updated(self, window: Window, page: str | None) -> Page:

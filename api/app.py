@@ -38,6 +38,7 @@ from api.intake_tasks import IntakeMaintenance
 from api.live import build_live, url_policy
 from api.logging import configure_logging
 from api.poll_tasks import PollWatch, refresh_poll_gauges
+from api.tracking_tasks import TrackingWatch
 from api.settings import Settings
 from public_tracking import TrackingSite, tracking_routes
 from resolvers.federation_loaders import Runtime, cache_for
@@ -108,6 +109,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         live.leadership.jobs.append(DriftWatch(settings, SYSTEMS).run)  # only the leader compares ERP and WMS stock
     if settings.poll_seconds > 0:
         live.leadership.jobs.append(PollWatch(settings).run)  # only the leader reads the platforms' pull APIs
+    if settings.tracking_round_seconds > 0:
+        live.leadership.jobs.append(TrackingWatch(settings).run)  # and subscribes parcels at the tracking providers
     tracking = TrackingSite(settings, sms=sms_sender(settings.sms_gateway_url, settings.sms_gateway_token))
     guarded_graphql = GraphQLBodyGuard(
         IdempotencyMiddleware(graphql, keys=graphql.keys, ttl_hours=settings.idempotency_ttl_hours,

@@ -17,7 +17,8 @@
     ordergraph catalog import FILE --tenant SLUG   upsert catalogue items from CSV/XLSX (re-run: unchanged)
     ordergraph stock import FILE --tenant SLUG     opening stock or receipts per row from CSV/XLSX
     ordergraph check-tracking [--tenant SLUG] [--hours H]
-                                               "shipped but not moving" alerts, parked tracking retries
+                                               "shipped but not moving" alerts, parked tracking retries, and a
+                                               tracking round (subscribe, query silent parcels, stalled alerts)
     ordergraph sim decrypt [--port 9100] [--latency-ms N] [--error-rate R] [--expired]
                                                local Taobao/Pinduoduo/Douyin receiver-decryption APIs
     ordergraph sim erp [--port 9200] [--profile FILE]
@@ -28,6 +29,7 @@
                                                back-fill a channel from its platform API, or run its daily check
     ordergraph sim channel --kind taobao|pinduoduo|douyin|wechat_channels|amazon|shopify [--port 9400] [--orders N]
                                                a local sales platform (its order API and pushes), with faults
+    ordergraph sim carrier [--port 9500]       local Kuaidi100, Kdniao and AfterShip subscribe/query APIs
 """
 
 from __future__ import annotations
@@ -387,7 +389,10 @@ def cmd_stock_import(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_check_tracking(settings: Settings, args: argparse.Namespace) -> None:
     from dataclasses import replace
 
+    from adapters.carriers.api import PROVIDER_APIS
     from api.intake_tasks import run_once
+    from api.tracking_tasks import round_settings
+    from domain.tracking.subscriptions import tracking_round
     from models import Tenant
 
     async def work() -> None:
@@ -398,6 +403,8 @@ def cmd_check_tracking(settings: Settings, args: argparse.Namespace) -> None:
                 raise DomainError(f"no tenant {args.tenant}")
         hours = args.hours if args.hours is not None else settings.pickup_alert_hours
         print(await run_once(replace(settings, pickup_alert_hours=hours), tenant_id))
+        report = await tracking_round(PROVIDER_APIS, settings=round_settings(settings), tenant_id=tenant_id)
+        print(report.as_dict())
 
     asyncio.run(_with_db(settings, work))
 

@@ -1,8 +1,9 @@
-"""``ordergraph poll`` (a back-fill or the daily check, by hand) and ``ordergraph sim channel``.
+"""The second path by hand: ``ordergraph poll`` (a back-fill, the daily check), ``ordergraph sim channel|carrier``.
 
     ordergraph poll tmall --tenant acme --since 2026-11-01 [--until 2026-11-02T12:00+08:00]
     ordergraph poll tmall --tenant acme --check        # the daily count-and-checksum check, now
     ordergraph sim channel --kind taobao --port 9400 --orders 200 [--push URL --secret S] [--faults JSON]
+    ordergraph sim carrier --port 9500                 # Kuaidi100, Kdniao and AfterShip subscribe/query APIs
 """
 
 from __future__ import annotations
@@ -109,6 +110,21 @@ def cmd_sim_channel(settings: Settings, args: argparse.Namespace) -> None:
     run(args.host, args.port, platform)
 
 
+def cmd_sim_carrier(settings: Settings, args: argparse.Namespace) -> None:
+    """Serve the three tracking providers' subscribe and query APIs; print the accounts that point at them."""
+    from adapters.carriers.sim import TrackingSimulator, account_config, account_secret, run
+
+    base = f"http://{args.host}:{args.port}"
+    print(f"tracking-provider simulator on {base} (add a scan: POST {base}/_sim/scan "
+          '{"number": "SF1234567890", "status": "IN_TRANSIT"}; faults: PUT /_sim/faults)')
+    for provider in ("kuaidi100", "kdniao", "aftership"):
+        print(f"  saveCarrierAccount provider {provider}: secret {account_secret(provider)!r}, "
+              f"config {json.dumps(account_config(provider, base))}")
+    print(f"  Kdniao and AfterShip push to the URL set with PUT {base}/_sim/push "
+          '{"provider": "kdniao", "url": "http://127.0.0.1:8000/hooks/<tenant>/carrier/kdniao"}')
+    run(args.host, args.port, TrackingSimulator())
+
+
 def add_commands(sub: argparse._SubParsersAction, sims: argparse._SubParsersAction) -> None:
     from adapters.channels.sim import KINDS
 
@@ -129,3 +145,7 @@ def add_commands(sub: argparse._SubParsersAction, sims: argparse._SubParsersActi
     channel.add_argument("--secret", help="the channel's webhook secret (signs the pushes)")
     channel.add_argument("--faults", help='JSON, e.g. {"drop_push": 0.05, "rate_per_s": 10, "page_size_max": 20}')
     channel.set_defaults(func=cmd_sim_channel)
+    carrier = sims.add_parser("carrier", help="Kuaidi100, Kdniao and AfterShip subscribe/query APIs that push scans")
+    carrier.add_argument("--host", default="127.0.0.1")
+    carrier.add_argument("--port", type=int, default=9500)
+    carrier.set_defaults(func=cmd_sim_carrier)

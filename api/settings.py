@@ -54,6 +54,14 @@ The second path (pull APIs, see ``domain.polling``; run by the leader):
 
     ORDERGRAPH_POLL_SECONDS               period of the channel pollers, 0 = off (60)
     ORDERGRAPH_POLL_OVERLAP_SECONDS       each run re-reads this far before its watermark (300)
+
+Carrier subscriptions (see ``domain.tracking.subscriptions``; run by the leader):
+
+    ORDERGRAPH_TRACKING_ROUND_SECONDS     period of subscribe / query silent parcels / detect stalls, 0 = off (300)
+    ORDERGRAPH_TRACKING_CALLBACK_BASE     the URL tracking providers push to (default ORDERGRAPH_PUBLIC_URL)
+    ORDERGRAPH_TRACKING_QUERY_AFTER_HOURS a subscribed parcel with no scan this long is queried directly (12)
+    ORDERGRAPH_STALLED_HOURS              "stalled in transit" after this long without a scan, per carrier (SF=24,JD=24)
+    ORDERGRAPH_STALLED_DEFAULT_HOURS      the same for every other carrier (48)
 """
 
 from __future__ import annotations
@@ -71,6 +79,18 @@ DEV_TRACKING_SECRET = "dev-only-tracking-secret-change-me"
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value else default
+
+
+def _hours_by_carrier(text: str) -> dict[str, float]:
+    """``"SF=24,JD=24"`` -> ``{"SF": 24.0, "JD": 24.0}``; a bad entry is a ``ValueError`` naming it."""
+    hours: dict[str, float] = {}
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        carrier, _, value = entry.partition("=")
+        try:
+            hours[carrier.strip().upper()] = float(value)
+        except ValueError:
+            raise ValueError(f"ORDERGRAPH_STALLED_HOURS: {entry!r} is not CARRIER=HOURS") from None
+    return hours
 
 
 def _float(name: str, default: float) -> float:
@@ -131,6 +151,11 @@ class Settings:
     drift_check_seconds: float = 600.0
     poll_seconds: float = 60.0
     poll_overlap_seconds: float = 300.0
+    tracking_round_seconds: float = 300.0
+    tracking_callback_base: str = ""
+    tracking_query_after_hours: float = 12.0
+    stalled_hours: dict[str, float] = field(default_factory=lambda: {"SF": 24.0, "JD": 24.0})
+    stalled_default_hours: float = 48.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -210,4 +235,10 @@ class Settings:
             drift_check_seconds=_float("ORDERGRAPH_DRIFT_CHECK_SECONDS", 600.0),
             poll_seconds=_float("ORDERGRAPH_POLL_SECONDS", 60.0),
             poll_overlap_seconds=_float("ORDERGRAPH_POLL_OVERLAP_SECONDS", 300.0),
+            tracking_round_seconds=_float("ORDERGRAPH_TRACKING_ROUND_SECONDS", 300.0),
+            tracking_callback_base=(os.environ.get("ORDERGRAPH_TRACKING_CALLBACK_BASE")
+                                    or os.environ.get("ORDERGRAPH_PUBLIC_URL") or ""),
+            tracking_query_after_hours=_float("ORDERGRAPH_TRACKING_QUERY_AFTER_HOURS", 12.0),
+            stalled_hours=_hours_by_carrier(os.environ.get("ORDERGRAPH_STALLED_HOURS", "SF=24,JD=24")),
+            stalled_default_hours=_float("ORDERGRAPH_STALLED_DEFAULT_HOURS", 48.0),
         )

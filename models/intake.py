@@ -7,7 +7,7 @@ not) it changes an order, so lineage can point at exactly what arrived.
 from tortoise import fields
 from tortoise.models import Model
 
-from models.sealing import SealedTextField
+from models.sealing import SealedJSONField, SealedTextField
 
 
 class InboundPayload(Model):
@@ -152,13 +152,16 @@ class QuarantinedPayload(Model):
 
 
 class CarrierAccount(Model):
-    """A tenant account with a tracking provider: the secret its pushes are signed with."""
+    """A tenant account with a tracking provider: the secret its pushes are signed with.
+
+    ``config`` holds the provider's API credentials (``adapters.carriers.api``), so it is sealed as a whole.
+    """
 
     id = fields.IntField(primary_key=True)
     tenant = fields.ForeignKeyField("models.Tenant", related_name="carrier_accounts", on_delete=fields.CASCADE)
     provider = fields.CharField(max_length=32)
     secret = SealedTextField()
-    config = fields.JSONField(default=dict)
+    config = SealedJSONField()
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -21,7 +21,7 @@ class ChannelPoll(Model):
     last_success_at = fields.DatetimeField(null=True)
     #: Why the last run stopped early ("" when it read up to now).
     last_error = fields.TextField(default="")
-    #: Runs in a row that stopped early; the next run waits longer after each.
+    #: Runs in a row that stopped early (the next run waits longer after each).
     failures = fields.IntField(default=0)
     next_run_at = fields.DatetimeField(null=True)
     #: Orders read from the platform, and of those how many were new to OrderGraph (totals since the start).

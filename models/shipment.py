@@ -8,6 +8,8 @@ class Shipment(Model):
     """A parcel. Its status comes only from carrier tracking once handed over.
 
     ``carrier`` is a normalised code (``SF``, ``ZTO``, ``JD``, …: ``domain.inbound.carrier_codes``).
+    The subscription columns say whether the tenant's tracking provider was asked to push its scans
+    (``domain.tracking.subscriptions``).
     """
 
     id = fields.IntField(primary_key=True)
@@ -23,12 +25,25 @@ class Shipment(Model):
     shipped_at = fields.DatetimeField(null=True)
     delivered_at = fields.DatetimeField(null=True)
     estimated_delivery = fields.DatetimeField(null=True)
+    #: Whether the tracking provider pushes this waybill: "", pending, subscribed, failed or unsupported.
+    subscription = fields.CharField(max_length=16, default="", db_default="")
+    subscribed_at = fields.DatetimeField(null=True)
+    #: Why the last subscription attempt failed ("" when it did not).
+    subscription_error = fields.CharField(max_length=500, default="", db_default="")
+    subscription_attempts = fields.IntField(default=0, db_default=0)
+    #: When the subscription is asked for again: a failed one's backoff, or the lease of a pending one.
+    subscription_retry_at = fields.DatetimeField(null=True)
+    #: The time of the newest carrier scan, kept as scans are applied (the stalled-parcel check reads it).
+    last_scan_at = fields.DatetimeField(null=True)
+    #: When the tracking provider was last asked directly for this waybill's scans.
+    queried_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "shipment"
-        indexes = (("carrier", "tracking_no"), ("order_id",))
+        indexes = (("carrier", "tracking_no"), ("order_id",), ("subscription", "subscription_retry_at"),
+                   ("status", "last_scan_at"))
 
 
 class TrackingEvent(Model):

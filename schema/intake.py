@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from domain import statuses
+from domain.inbound.tracking_api import redacted
 from resolvers import ids
 from resolvers import intake as intake_resolvers
 from schema.enums import OrderStatus, PaymentStatus, ShipmentStatus
@@ -323,7 +324,7 @@ class IntakeQuery:
     async def carrier_accounts(self, info: Info) -> list[CarrierAccount]:
         rows = await intake_resolvers.carrier_accounts(info.context)
         slug = await _slug(info)
-        return [CarrierAccount(provider=r.provider, config=r.config, has_secret=bool(r.secret),
+        return [CarrierAccount(provider=r.provider, config=redacted(r.config), has_secret=bool(r.secret),
                                hook_path=f"/hooks/{slug}/carrier/{r.provider}") for r in rows]
 
     @strawberry.field(description="Names of the status mapping tables (shipped and your own).")
@@ -385,7 +386,7 @@ class IntakeMutation:
             info.context, input.provider, input.secret, input.config))
         account = None
         if row is not None:
-            account = CarrierAccount(provider=row.provider, config=row.config, has_secret=True,
+            account = CarrierAccount(provider=row.provider, config=redacted(row.config), has_secret=True,
                                      hook_path=f"/hooks/{await _slug(info)}/carrier/{row.provider}")
         return CarrierAccountPayload(account=account, errors=errors)
 

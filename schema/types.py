@@ -297,6 +297,12 @@ class Shipment(Node):
     delivered_at: datetime | None
     estimated_delivery: datetime | None
     source: str = strawberry.field(description="Who reported the parcel: `ops` (shipOrder), `channel` (the platform's waybill) or `wms`.")
+    tracking_subscription: str = strawberry.field(description=(
+        "Whether the tenant's tracking provider pushes this parcel's scans: `` (not yet), `pending`, `subscribed`, "
+        "`failed` (retried later, see subscriptionError) or `unsupported` (the provider does not know the carrier)."))
+    subscription_error: str = strawberry.field(description="Why the last subscription attempt failed.")
+    subscribed_at: datetime | None
+    last_scan_at: datetime | None = strawberry.field(description="Time of the newest carrier scan (stalls are counted from it).")
     pk: strawberry.Private[int]
     warehouse_pk: strawberry.Private[int | None]
 
@@ -311,6 +317,10 @@ class Shipment(Node):
             delivered_at=row.delivered_at,
             estimated_delivery=row.estimated_delivery,
             source=row.source,
+            tracking_subscription=row.subscription,
+            subscription_error=row.subscription_error,
+            subscribed_at=row.subscribed_at,
+            last_scan_at=row.last_scan_at,
             pk=row.id,
             warehouse_pk=row.warehouse_id,
         )

@@ -83,3 +83,14 @@ async def test_import_runs_listing(world, gql):
     assert data == {"importRuns": []}
     denied = await gql.post(world.keys["auditor"], "{ importRuns { id } }")
     assert denied.json()["errors"][0]["message"] == "only an admin may manage intake"
+
+
+async def test_a_tracking_provider_api_key_is_never_shown_or_written_to_lineage(world, gql):
+    saved = await gql(world.keys["admin"], """mutation { saveCarrierAccount(input: {provider: "kuaidi100",
+        secret: "salt-0123456789", config: {key: "kd100-api-key-SECRET", customer: "CUST01"}})
+        { account { config } errors { message } } }""")
+    assert saved["saveCarrierAccount"]["account"]["config"] == {"key": "***", "customer": "CUST01"}
+    listed = await gql(world.keys["admin"], "{ carrierAccounts { provider config } }")
+    assert listed["carrierAccounts"] == [{"provider": "kuaidi100", "config": {"key": "***", "customer": "CUST01"}}]
+    lineage = await OrderEvent.filter(tenant_id=world.tenant.id).values_list("after", flat=True)
+    assert lineage and "kd100-api-key-SECRET" not in json.dumps(lineage)

@@ -95,3 +95,54 @@ async def test_an_upgrade_keeps_secrets_written_in_clear_and_seals_them(empty_da
         assert (channel.secret, channel.config) == ("plain-secret-0123456789", {"mapping": {"a": "b"}})
     finally:
         await database.close_db()
+
+
+async def test_an_upgrade_seals_carrier_configs_and_keeps_the_newest_scan_of_each_shipment(empty_database: str):
+    """A database at 0006 with a carrier account's config in clear and a parcel with scans: after 0007 and the reseal
+    step the config reads back the same but is stored sealed, and the parcel knows its newest scan."""
+    from datetime import UTC, datetime, timedelta
+
+    from tortoise import connections
+    from tortoise.migrations.api.migrate import migrate as tortoise_migrate
+
+    from domain.tenants.secrets import reseal_all
+    from models import CarrierAccount, Order, Shipment, TrackingEvent
+
+    EXECUTOR_CACHE.clear()
+    await tortoise_migrate(config=database.tortoise_config(empty_database), target="models.0006_channel_polling")
+    await Tortoise.close_connections()
+    await database.init_db(empty_database)
+    scanned = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
+    try:
+        conn = connections.get("default")
+        await conn.execute_script("INSERT INTO tenant (slug, name, accent_color, created_at) VALUES ('old', 'Old', '#e4393c', CURRENT_TIMESTAMP)")
+        await conn.execute_script(
+            "INSERT INTO channel (tenant_id, code, kind, name, secret, config, created_at) VALUES "
+            "(1, 'tm', 'taobao', 'Tmall', 'plain-secret-0123456789', '{}', CURRENT_TIMESTAMP)")
+        await conn.execute_script(
+            "INSERT INTO carrier_account (tenant_id, provider, secret, config, created_at, updated_at) VALUES "
+            """(1, 'kuaidi100', 'salt-0123456789', '{"key": "k100-key", "customer": "C1"}', CURRENT_TIMESTAMP, """
+            "CURRENT_TIMESTAMP)")
+        order = await Order.create(tenant_id=1, channel_id=1, external_id="T-OLD", status="SHIPPED", total_amount=10,
+                                   placed_at=scanned)
+        await conn.execute_script(
+            "INSERT INTO shipment (order_id, carrier, tracking_no, status, source, created_at, updated_at) VALUES "
+            f"({order.id}, 'SF', 'SF100', 'IN_TRANSIT', 'ops', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
+        for hours in (0, 5, 2):
+            await TrackingEvent.create(shipment_id=1, status="IN_TRANSIT", occurred_at=scanned + timedelta(hours=hours))
+    finally:
+        await database.close_db()
+    await database.migrate(empty_database)
+    await database.init_db(empty_database)
+    try:
+        account = await CarrierAccount.get(provider="kuaidi100")
+        assert account.config == {"key": "k100-key", "customer": "C1"}
+        await reseal_all()
+        raw = await connections.get("default").execute_query_dict("SELECT config FROM carrier_account")
+        assert str(raw[0]["config"]).startswith("gAAAAA") and "k100-key" not in str(raw[0]["config"])
+        assert (await CarrierAccount.get(provider="kuaidi100")).config == {"key": "k100-key", "customer": "C1"}
+        shipment = await Shipment.get(tracking_no="SF100")
+        assert (shipment.last_scan_at, shipment.subscription, shipment.subscription_attempts) == (
+            scanned + timedelta(hours=5), "", 0)
+    finally:
+        await database.close_db()

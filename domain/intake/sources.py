@@ -16,6 +16,7 @@ from domain.actor import Actor
 from domain.catalog import setup as catalog
 from domain.errors import Duplicate, NotFound, ValidationFailed
 from domain.inbound.quarantine import require_admin
+from domain.inbound.tracking_api import redacted
 from domain.unit_of_work import unit_of_work
 from events import log
 from models import CarrierAccount, Channel
@@ -174,7 +175,7 @@ async def set_carrier_account(actor: Actor, provider: str, secret: str, config: 
             await account.save()
         await log.append(tenant_id=actor.tenant_id, order_id=None, type="carrier_account.saved", actor=actor.name,
                          source=actor.source, reason=f"{provider} account saved",
-                         after={"provider": provider, "config": account.config, "secret_changed": True})
+                         after={"provider": provider, "config": redacted(account.config), "secret_changed": True})
     _changed()
     return account
 

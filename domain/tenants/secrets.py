@@ -14,7 +14,7 @@ from domain.unit_of_work import unit_of_work
 from models import CarrierAccount, Channel, SystemConnection, WebhookSecret
 
 #: Every model with sealed columns, and those columns.
-SEALED = ((Channel, ("secret", "config")), (CarrierAccount, ("secret",)), (WebhookSecret, ("secret",)),
+SEALED = ((Channel, ("secret", "config")), (CarrierAccount, ("secret", "config")), (WebhookSecret, ("secret",)),
           (SystemConnection, ("config",)))
 
 

@@ -30,6 +30,9 @@ Times: a scan whose local time was placed in a zone by the parser
 (``time_inferred``) is stored so, and the lineage row of the update says how
 many scan times were inferred and in which zones.
 
+Each application keeps ``Shipment.last_scan_at`` (the newest scan held) and
+clears a "stalled in transit" alert when a newer scan arrives.
+
 "Shipped but not moving": :func:`check_not_moving` alerts on shipments still
 without a carrier scan past pick-up ``hours`` after they were handed over,
 and on channel-shipped orders for which no carrier tracking exists at all.
@@ -63,6 +66,8 @@ from models import Order, Shipment, TrackingEvent
 S = ShipmentStatus
 _FINAL = frozenset({S.DELIVERED, S.RETURNED, S.EXPIRED})
 NOT_MOVING = "shipment.not_moving"
+#: A parcel on its way whose newest scan is too old (``domain.tracking.stalled``); cleared by the next scan.
+STALLED = "shipment.stalled"
 
 
 def carrier_key(name: str) -> str:
@@ -192,6 +197,11 @@ async def _apply(
     if tracking.estimated_delivery and current and shipment.estimated_delivery != tracking.estimated_delivery:
         await Shipment.filter(id=shipment.id).update(estimated_delivery=tracking.estimated_delivery)
     shipment = await Shipment.get(id=shipment.id)
+    newest_scan = max((when for when in (latest, newest_in_push, shipment.last_scan_at) if when), default=None)
+    if newest_scan is not None and newest_scan != shipment.last_scan_at:
+        await Shipment.filter(id=shipment.id).update(last_scan_at=newest_scan)
+    if forward:
+        await clear_alerts(tenant_id=actor.tenant_id, order_id=order_id, kind=STALLED, actor=actor.name)
     if shipment.status != S.LABEL_CREATED:
         await clear_alerts(tenant_id=actor.tenant_id, order_id=order_id, kind=NOT_MOVING, actor=actor.name)
     await _side_alerts(actor, order_id, tracking, unmapped)

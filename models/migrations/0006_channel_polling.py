@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
                 ('last_run_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('last_success_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('last_error', fields.TextField(default='', description='Why the last run stopped early ("" when it read up to now).', unique=False)),
-                ('failures', fields.IntField(default=0, description='Runs in a row that stopped early; the next run waits longer after each.')),
+                ('failures', fields.IntField(default=0, description='Runs in a row that stopped early (the next run waits longer after each).')),
                 ('next_run_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('orders_read', fields.BigIntField(default=0, description='Orders read from the platform, and of those how many were new to OrderGraph (totals since the start).')),
                 ('orders_created', fields.BigIntField(default=0)),

@@ -215,13 +215,17 @@ def test_an_incomplete_account_is_refused_naming_the_key(config: dict[str, Any])
 
 def test_the_index_pages_like_a_sort_of_the_truth_after_places_and_touches() -> None:
     platform = shop(300, step=timedelta(seconds=3))
-    index = sim.ModifiedIndex(platform)
+    index = platform.index
     start, end = BASE + timedelta(seconds=100), BASE + timedelta(seconds=700)
+    span = (int(start.timestamp()), int(end.timestamp()))
     for round_ in range(5):
-        truth = sorted(platform.window(start, end), key=lambda o: (o.updated_at, o.seq), reverse=True)
-        total, first = index.page(start, end, 1, 25)
-        _, third = index.page(start, end, 3, 25)
+        inside = [o for o in platform.orders.values() if start <= o.updated_at <= end]
+        truth = sorted(inside, key=lambda o: (o.updated_at, o.seq), reverse=True)
+        first = index.slice(*span, offset=0, size=25, descending=True)
+        third = index.slice(*span, offset=50, size=25, descending=True)
+        total = index.count(*span)
         assert total == len(truth) and first == truth[:25] and third == truth[50:75]
+        assert platform.window(start, end) == truth[::-1]
         ids = list(platform.orders)
         for external_id in ids[round_ * 40:round_ * 40 + 40:3]:
             platform.touch(external_id, at=BASE + timedelta(seconds=round_ * 150), push=False)

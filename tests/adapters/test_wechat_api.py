@@ -147,10 +147,10 @@ def test_an_order_message_announces_its_order_and_is_signed_with_standard_webhoo
     assert (message["MsgType"], message["Event"], message["order_info"]["order_id"]) == (
         "event", "channels_ec_order_pay", int(order.external_id))
     assert FORMAT.verify("whsec_c2ltLXNlY3JldA==", push.body, push.headers, tolerance=300) is None
-    assert FORMAT.announced(push.body, push.headers) == order.external_id
+    assert FORMAT.announced(push.body, push.headers) == (order.external_id,)
     platform.touch(order.external_id, status="30", push=False)
     assert json.loads(protocol.push(order, "s").body)["Event"] == "channels_ec_order_deliver"
-    assert FORMAT.announced(json.dumps(protocol.render(order)).encode(), {}) is None  # a whole order is not a message
+    assert FORMAT.announced(json.dumps(protocol.render(order)).encode(), {}) == ()  # a whole order is not a message
     with pytest.raises(PayloadError):
         FORMAT.announced(b'{"MsgType": "event", "Event": "channels_ec_order_pay", "order_info": {}}', {})
 

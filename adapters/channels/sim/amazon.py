@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters import wire
-from adapters.channels.sim import timeline
+from adapters.channels.sim import order_index
 from adapters.channels.sim.core import Platform, Protocol, Push, SimOrder
 from domain.inbound.normalized import PayloadError
 
@@ -139,8 +139,6 @@ class AmazonProtocol:
     # ------------------------------------------------------------------ HTTP
 
     def routes(self, platform: Platform) -> list[Route]:
-        index = timeline.attach(platform)
-
         async def refused(request: Request, operation: str) -> Response | None:
             verdict = await platform.gate(operation)
             if verdict == "throttled":
@@ -184,7 +182,7 @@ class AmazonProtocol:
             if not marketplaces:
                 return _errors(400, "InvalidInput", "Missing required 'MarketplaceIds'.")
             if query.get("NextToken"):
-                read = timeline.read_cursor(query["NextToken"])
+                read = order_index.read_cursor(query["NextToken"])
                 if read is None:
                     return _errors(400, "InvalidInput", "Invalid NextToken.")
                 start, end, after = read
@@ -203,14 +201,13 @@ class AmazonProtocol:
                                                         "at least 2 minutes before the time of the request.")
                 if not size_text.isdigit() or not 1 <= int(size_text) <= 100:
                     return _errors(400, "InvalidInput", "MaxResultsPerPage must be between 1 and 100.")
-                start, end, after, size = int(since.timestamp()), int(until.timestamp()), None, int(size_text)
-                size = platform.page_size(size)
-            orders, more = index.page(since, until, after=after, size=size) if MARKETPLACE in marketplaces \
+                (start, end), after, size = order_index.seconds(since, until), None, platform.page_size(int(size_text))
+            orders, more = platform.index.page(start, end, after=after, size=size) if MARKETPLACE in marketplaces \
                 else ([], False)
             payload: dict[str, Any] = {"Orders": [self.render_order(o) for o in orders],
                                        "LastUpdatedBefore": _iso(until)}
             if more:
-                payload["NextToken"] = timeline.cursor(start, end, index.key(orders[-1]))
+                payload["NextToken"] = order_index.cursor(start, end, order_index.key(orders[-1]))
             platform.after_page(since, until)  # after the page is rendered: a touched order moves on, the cursor stays
             return answer(payload, "getOrders")
 

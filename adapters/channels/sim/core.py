@@ -11,6 +11,9 @@ with its signing and paging, and builds its push (an announcement or the
 whole order) — see :class:`Protocol`. The core keeps the truth: every order
 ever placed with its current state and modification time, which pushes were
 sent and which were dropped, and how many API calls were made and refused.
+``platform.index`` (:mod:`~adapters.channels.sim.order_index`) keeps the
+orders sorted by modification time as ``place`` and ``touch`` change them:
+every protocol's list call counts and pages over it in O(log n + page).
 
 Faults (``PUT /_sim/faults``, JSON; all optional):
 
@@ -48,6 +51,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from adapters.channels.sim.order_index import OrderIndex, key, seconds
 
 
 @dataclass
@@ -115,6 +120,13 @@ class TokenBucket:
             return 0.0
         return (1 - self.tokens) / self.rate
 
+    def wait(self) -> float:
+        """What :meth:`take` would answer now, without taking a token: 0 when a call may go ahead."""
+        if self.rate <= 0:
+            return 0.0
+        tokens = min(self.burst, self.tokens + (time.monotonic() - self.at) * self.rate)
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+
 
 @dataclass(frozen=True, slots=True)
 class Push:
@@ -157,6 +169,8 @@ class Platform:
                  push_url: str = "", push_secret: str = "") -> None:
         self.protocol = protocol
         self.orders: dict[str, SimOrder] = {}
+        #: The orders by modification time (kept by ``place`` and ``touch``): every list API pages over it.
+        self.index: OrderIndex[SimOrder] = OrderIndex(self.orders)
         self.rng = random.Random(seed)
         self.push_url, self.push_secret = push_url, push_secret
         self.calls: Counter[str] = Counter()
@@ -195,7 +209,8 @@ class Platform:
         return None
 
     def retry_after(self) -> float:
-        return max(self.bucket.take(), 1.0 / self.faults.rate_per_s if self.faults.rate_per_s else 1.0)
+        """Seconds until the next call may go ahead (at least one token's time); it takes no token."""
+        return max(self.bucket.wait(), 1.0 / self.faults.rate_per_s if self.faults.rate_per_s else 1.0)
 
     # ------------------------------------------------------------------ the truth
 
@@ -207,6 +222,7 @@ class Platform:
         order = SimOrder(external_id, seq, when, when, when, self.protocol.initial_status(),
                          self.protocol.new_detail(seq, external_id, self.rng))
         self.orders[external_id] = order
+        self.index.added(order)
         if push:
             self.announce(order)
         return order
@@ -215,17 +231,18 @@ class Platform:
               push: bool = True) -> SimOrder:
         """The order changes (its status, or only its modification time)."""
         order = self.orders[external_id]
+        before = key(order)
         order.updated_at = max((at or datetime.now(UTC)).replace(microsecond=0), order.updated_at + timedelta(seconds=1))
+        self.index.moved(order, before)
         if status:
             order.status = status
         if push:
             self.announce(order)
         return order
 
-    def window(self, start: datetime, end: datetime, *, by: str = "updated_at") -> list[SimOrder]:
-        """Orders whose ``by`` time is in ``[start, end]``, oldest first (ties by placement)."""
-        return sorted((o for o in self.orders.values() if start <= getattr(o, by) <= end),
-                      key=lambda o: (getattr(o, by), o.seq))
+    def window(self, start: datetime, end: datetime) -> list[SimOrder]:
+        """Orders modified within ``[start, end]``, oldest first (ties by placement)."""
+        return self.index.slice(*seconds(start, end), offset=0, size=len(self.orders))
 
     def page_size(self, asked: int) -> int:
         return max(1, min(asked, self.faults.page_size_max))
@@ -233,10 +250,11 @@ class Platform:
     def after_page(self, start: datetime, end: datetime) -> None:
         """The ``touch_while_paging`` fault: one order of the window changes between two pages."""
         if self.faults.touch_while_paging and self.rng.random() < self.faults.touch_while_paging:
-            inside = self.window(start, end)
-            if inside:
-                self.touch(self.rng.choice(inside).external_id, at=max(end, datetime.now(UTC)) + timedelta(seconds=1),
-                           push=False)
+            first, last = seconds(start, end)
+            inside = self.index.count(first, last)
+            chosen = self.index.slice(first, last, offset=self.rng.randrange(inside), size=1) if inside else []
+            if chosen:
+                self.touch(chosen[0].external_id, at=max(end, datetime.now(UTC)) + timedelta(seconds=1), push=False)
                 self.calls["touched_while_paging"] += 1
 
     # ------------------------------------------------------------------ pushes

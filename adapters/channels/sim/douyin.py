@@ -12,8 +12,8 @@ method against the path (70000), ``sign`` (40003 ``isv.signature-invalid``),
 window, page or size is 40004 ``isv.parameter-invalid``; Douyin documents no
 longest update window, so none is enforced. Past the rate fault it answers
 ``code`` 60000; an ``error`` fault is HTTP 500. Lists are ordered by
-``update_time`` (ascending with ``order_asc=true``) through the Pinduoduo
-simulator's :class:`~adapters.channels.sim.pinduoduo.UpdateIndex`.
+``update_time`` (ascending with ``order_asc=true``), paged by offset over the
+core's ``platform.index``.
 
 Orders look like ``tests/adapters/samples/douyin_order.json``: fen amounts
 that add up, sku orders of merchant codes ``SKU-A``..``SKU-E``, ciphertext
@@ -48,7 +48,7 @@ from adapters.channels.decryption import sealing
 from adapters.channels.decryption.simulator import DEFAULT_APPS
 from adapters.channels.platform_signing import DOUYIN_SIGN_METHODS, douyin_sign, same
 from adapters.channels.sim import core
-from adapters.channels.sim.pinduoduo import CATALOG, MAX_SKEW_SECONDS, Draw, UpdateIndex
+from adapters.channels.sim.pinduoduo import CATALOG, MAX_SKEW_SECONDS, Draw
 from domain.inbound.normalized import PayloadError
 
 APP = DEFAULT_APPS["douyin"]
@@ -143,8 +143,6 @@ class DouyinProtocol:
         return info
 
     def routes(self, platform: core.Platform) -> list[Route]:
-        index = UpdateIndex(platform)
-
         def endpoint(method: str) -> core.Handler:
             async def serve(request: Request) -> Response:
                 query = dict(request.query_params)
@@ -164,7 +162,7 @@ class DouyinProtocol:
                 except PayloadError:
                     return _invalid("isv.parameter-format-invalid", "业务参数json解析失败")
                 if method == api.LIST_METHOD:
-                    return self._list(platform, index, params)
+                    return self._list(platform, params)
                 order = platform.orders.get(str(params.get("shop_order_id", "")))
                 if order is None:
                     return _invalid("isv.parameter-invalid", "订单不存在")
@@ -174,18 +172,19 @@ class DouyinProtocol:
 
         return [Route("/" + method.replace(".", "/"), endpoint(method), methods=["POST", "GET"]) for method in _METHODS]
 
-    def _list(self, platform: core.Platform, index: UpdateIndex, params: dict[str, Any]) -> Response:
+    def _list(self, platform: core.Platform, params: dict[str, Any]) -> Response:
         start, end = params.get("update_time_start"), params.get("update_time_end")
         page, size = params.get("page", 0), params.get("size", 10)
         numbers = (start, end, page, size)
         if not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers) or end < start or page < 0 \
                 or not 1 <= size:
             return _invalid("isv.parameter-invalid", "update_time_start/update_time_end/page/size不合法")
-        bounds, size = index.window(start, end), platform.page_size(size)
-        ascending = params.get("order_by") == "update_time" and params.get("order_asc") is True
-        orders = [self.render(order) for order in index.page(bounds, page * size, size, ascending=ascending)]
+        size = platform.page_size(size)
+        descending = not (params.get("order_by") == "update_time" and params.get("order_asc") is True)
+        chosen = platform.index.slice(start, end, offset=page * size, size=size, descending=descending)
+        orders, total = [self.render(order) for order in chosen], platform.index.count(start, end)
         platform.after_page(datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC))
-        return _envelope(api.SUCCESS, "success", data={"shop_order_list": orders, "total": bounds[1] - bounds[0],
+        return _envelope(api.SUCCESS, "success", data={"shop_order_list": orders, "total": total,
                                                         "page": page, "size": size})
 
     def push(self, order: core.SimOrder, secret: str) -> core.Push:

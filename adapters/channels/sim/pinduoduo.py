@@ -16,8 +16,8 @@ merchant SKUs ``SKU-A``..``SKU-E``, yuan amounts that add up (goods -
 seller and platform discounts + postage), receivers as ciphertext sealed
 with the decryption simulator's key (it opens them) and PDD's masks; status
 ``1`` to ship, ``2`` shipped (with a waybill), ``3`` signed. The list is ordered by
-``updated_at``; :class:`UpdateIndex` keeps that order so a call costs
-O(log n + page) over 100,000 orders.
+``updated_at``, paged by offset over the core's ``platform.index``, so a call
+costs O(log n + page) over 100,000 orders.
 
 Pinduoduo pushes no orders to a URL of ours (its message service is a
 long-lived connection an ERP keeps open), so :meth:`PinduoduoProtocol.push` is ``None``.
@@ -26,8 +26,7 @@ long-lived connection an ERP keeps open), so :meth:`PinduoduoProtocol.push` is `
 from __future__ import annotations
 
 import random
-from bisect import bisect_left, insort
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -89,76 +88,6 @@ class Draw:
                 "town": town}
 
 
-class UpdateIndex:
-    """The shop's orders sorted by (modified second, placement): a window's count and one page in O(log n + page).
-
-    New orders are picked up at the next read (they are the newest entries of
-    ``platform.orders``); modifications through ``Platform.touch`` (control
-    API, faults, tests) are followed by wrapping it.
-    """
-
-    def __init__(self, platform: core.Platform) -> None:
-        self.platform = platform
-        self.entries: list[tuple[int, int, str]] = []
-        self.keys: dict[str, tuple[int, int, str]] = {}
-        original = platform.touch
-
-        def touch(external_id: str, **changes: Any) -> core.SimOrder:
-            self.sync()
-            order = original(external_id, **changes)
-            self._move(order)
-            return order
-
-        platform.touch = touch  # type: ignore[method-assign]
-
-    @staticmethod
-    def key(order: core.SimOrder) -> tuple[int, int, str]:
-        return int(order.updated_at.timestamp()), order.seq, order.external_id
-
-    def _move(self, order: core.SimOrder) -> None:
-        old, new = self.keys.get(order.external_id), self.key(order)
-        if old == new:
-            return
-        if old is not None:
-            del self.entries[bisect_left(self.entries, old)]
-        insort(self.entries, new)
-        self.keys[order.external_id] = new
-
-    def sync(self) -> None:
-        """Index the orders placed since the last read (a suffix of ``platform.orders``)."""
-        orders = self.platform.orders
-        if len(orders) == len(self.keys):
-            return
-        fresh = []
-        for order in reversed(orders.values()):
-            if order.external_id in self.keys:
-                break
-            fresh.append(self.key(order))
-        for entry in fresh:
-            self.keys[entry[2]] = entry
-        if len(fresh) > 64:
-            self.entries.extend(fresh)
-            self.entries.sort()
-        else:
-            for entry in fresh:
-                insort(self.entries, entry)
-
-    def window(self, start: int, end: int) -> tuple[int, int]:
-        """The index range of the orders modified within ``[start, end]`` (unix seconds)."""
-        self.sync()
-        return bisect_left(self.entries, (start,)), bisect_left(self.entries, (end + 1,))
-
-    def page(self, bounds: tuple[int, int], offset: int, size: int, *, ascending: bool = True) -> list[core.SimOrder]:
-        """``size`` orders from ``offset`` within ``bounds``, oldest first (or newest first)."""
-        low, high = bounds
-        if ascending:
-            chosen: Iterable[tuple[int, int, str]] = self.entries[low + offset:min(high, low + offset + size)]
-        else:
-            top = high - offset
-            chosen = reversed(self.entries[max(low, top - size):max(low, top)])
-        return [self.platform.orders[entry[2]] for entry in chosen]
-
-
 class PinduoduoProtocol:
     """Pinduoduo's POP gateway over the core's orders."""
 
@@ -214,8 +143,6 @@ class PinduoduoProtocol:
         return info
 
     def routes(self, platform: core.Platform) -> list[Route]:
-        index = UpdateIndex(platform)
-
         async def router(request: Request) -> Response:
             params = dict(request.query_params)
             try:
@@ -231,7 +158,7 @@ class PinduoduoProtocol:
             if refusal is not None:
                 return refusal
             if params["type"] == api.LIST_TYPE:
-                return self._list(platform, index, params)
+                return self._list(platform, params)
             order = platform.orders.get(params.get("order_sn", ""))
             if order is None:
                 return _error(21001, "订单不存在或不属于该店铺")
@@ -239,7 +166,7 @@ class PinduoduoProtocol:
 
         return [Route(api.PATH, router, methods=["POST"])]
 
-    def _list(self, platform: core.Platform, index: UpdateIndex, params: dict[str, str]) -> Response:
+    def _list(self, platform: core.Platform, params: dict[str, str]) -> Response:
         try:
             start, end = int(params["start_updated_at"]), int(params["end_updated_at"])
             number, asked = int(params.get("page") or 1), int(params.get("page_size") or 100)
@@ -247,13 +174,15 @@ class PinduoduoProtocol:
             return _error(21001, "请求参数错误: start_updated_at/end_updated_at/page/page_size")
         if end < start or end - start > api.MAX_WINDOW.total_seconds() or number < 1 or asked < 1:
             return _error(21001, "请求参数错误: 开始时间结束时间间距不超过30分钟")
-        bounds, size = index.window(start, end), platform.page_size(asked)
-        orders = [self.render(order) for order in index.page(bounds, (number - 1) * size, size)]
+        size = platform.page_size(asked)
+        chosen = platform.index.slice(start, end, offset=(number - 1) * size, size=size)
+        orders = [self.render(order) for order in chosen]
+        total = platform.index.count(start, end)
         answer: dict[str, Any] = {"order_sn_list": orders, "request_id": _request_id()}
         if params.get("use_has_next") == "true":
-            answer["has_next"] = bounds[0] + number * size < bounds[1]
+            answer["has_next"] = number * size < total
         else:
-            answer["total_count"] = bounds[1] - bounds[0]
+            answer["total_count"] = total
         platform.after_page(datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC))
         return _json({"order_sn_increment_get_response": answer})
 

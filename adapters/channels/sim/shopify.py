@@ -35,7 +35,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters import signing, wire
-from adapters.channels.sim import timeline
+from adapters.channels.sim import order_index
 from adapters.channels.sim.core import Platform, Protocol, Push, SimOrder
 from domain.inbound.normalized import PayloadError
 
@@ -138,8 +138,6 @@ class ShopifyProtocol:
     # ------------------------------------------------------------------ HTTP
 
     def routes(self, platform: Platform) -> list[Route]:
-        index = timeline.attach(platform)
-
         def call_limit() -> str:
             """``X-Shopify-Shop-Api-Call-Limit``: calls in the bucket / its size (the fault's bucket, else 1/40)."""
             bucket = platform.bucket
@@ -173,7 +171,7 @@ class ShopifyProtocol:
             if not limit.isdigit() or not 1 <= int(limit) <= 250:
                 return JSONResponse({"errors": {"limit": ["must be between 1 and 250"]}}, status_code=400)
             if "page_info" in query:
-                read = timeline.read_cursor(query["page_info"])
+                read = order_index.read_cursor(query["page_info"])
                 extra = set(query) - {"page_info", "limit", "fields"}
                 if read is None or extra:
                     return JSONResponse({"errors": {"page_info": [
@@ -184,12 +182,12 @@ class ShopifyProtocol:
             else:
                 since = _when(query.get("updated_at_min")) or datetime(2000, 1, 1, tzinfo=timezone.utc)
                 until = _when(query.get("updated_at_max")) or datetime.now(timezone.utc) + timedelta(days=1)
-                start, end, after = int(since.timestamp()), int(until.timestamp()), None
-            orders, more = index.page(since, until, after=after, size=platform.page_size(int(limit)))
+                (start, end), after = order_index.seconds(since, until), None
+            orders, more = platform.index.page(start, end, after=after, size=platform.page_size(int(limit)))
             body = {"orders": [self.render(o) for o in orders]}
             headers = {}
             if more:
-                page_info = timeline.cursor(start, end, index.key(orders[-1]))
+                page_info = order_index.cursor(start, end, order_index.key(orders[-1]))
                 url = request.url.replace(query=f"limit={limit}&page_info={page_info}")
                 headers["Link"] = f'<{url}>; rel="next"'
             platform.after_page(since, until)  # after the page is rendered: a touched order moves on, the cursor stays

@@ -20,9 +20,8 @@ and counts ``total_results`` unless ``use_has_next=true`` (then only
 ``page_size_max``; the list gives trade-level fields only (tid, status,
 modified, …), the detail always the whole trade.
 
-The list answers in O(page): :class:`ModifiedIndex` keeps the orders sorted
-by modification time (told of changes by ``Platform.touch``) and finds a
-window by bisection, so 100,000 orders list as fast as 100.
+The list answers in O(log n + page) over the core's ``platform.index`` (the
+orders sorted by modification time), so 100,000 orders list as fast as 100.
 
 Pushes are TMC trade messages (``taobao_trade_TradeBuyerPay`` for a new paid
 trade, ``…TradeSellerShip``, ``…TradePartlySellerShip``, ``…TradeSuccess``,
@@ -37,7 +36,6 @@ import itertools
 import json
 import random
 import time
-from bisect import bisect_left, insort
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -51,6 +49,7 @@ from adapters.channels.api.taobao import FULLINFO_METHOD, LIST_METHOD, MAX_PAGE_
 from adapters.channels.decryption.taobao import PATH
 from adapters.channels.platform_signing import TOP_SIGN_METHODS, same, top_sign
 from adapters.channels.sim.core import Platform, Push, SimOrder
+from adapters.channels.sim.order_index import seconds
 from domain.inbound.normalized import PayloadError
 
 APP_KEY, APP_SECRET, SESSION = "12345678", "sim-taobao-app-secret", "sim-taobao-session"
@@ -80,58 +79,6 @@ def account_config(base_url: str) -> dict[str, Any]:
 
 def yuan(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d}"
-
-
-class ModifiedIndex:
-    """The platform's orders sorted by (modified, placement): a window is two bisections, a page one slice.
-
-    It learns of new orders by their count and of modified ones through ``platform.touch`` (which it wraps),
-    so a call costs O(page), not O(orders). A served order whose time changed some other way (an
-    assignment to ``updated_at``) is noticed on its page and the index is rebuilt.
-    """
-
-    def __init__(self, platform: Platform) -> None:
-        self.orders = platform.orders
-        self.keys: list[tuple[int, int, str]] = []
-        touch = platform.touch
-
-        def touch_and_move(external_id: str, **changes: Any) -> SimOrder:
-            before = self.orders[external_id].updated_at
-            order = touch(external_id, **changes)
-            if order.seq <= self.indexed and order.updated_at != before:
-                del self.keys[bisect_left(self.keys, _key(order, before))]
-                insort(self.keys, _key(order))
-            return order
-
-        platform.touch = touch_and_move  # type: ignore[method-assign]
-
-    @property
-    def indexed(self) -> int:
-        return len(self.keys)
-
-    def page(self, start: datetime, end: datetime, page_no: int, size: int) -> tuple[int, list[SimOrder]]:
-        """How many orders ``[start, end]`` holds and page ``page_no`` of them, newest first."""
-        for attempt in range(2):
-            self._add_new()
-            low = bisect_left(self.keys, (int(start.timestamp()),))
-            high = bisect_left(self.keys, (int(end.timestamp()) + 1,))
-            top = high - (page_no - 1) * size
-            chosen = self.keys[max(low, top - size):max(low, top)]
-            if attempt or all(_key(self.orders[key[2]]) == key for key in chosen):
-                break
-            self.keys = []  # an order changed behind touch(): index everything again
-        return high - low, [self.orders[key[2]] for key in reversed(chosen)]
-
-    def _add_new(self) -> None:
-        """Orders placed since the last call (they are the last ones of the platform's dict)."""
-        new = len(self.orders) - len(self.keys)
-        if new > 0:
-            self.keys.extend(_key(order) for order in itertools.islice(reversed(self.orders.values()), new))
-            self.keys.sort()
-
-
-def _key(order: SimOrder, at: datetime | None = None) -> tuple[int, int, str]:
-    return int((at or order.updated_at).timestamp()), order.seq, order.external_id
 
 
 class TaobaoProtocol:
@@ -225,8 +172,6 @@ class TaobaoProtocol:
     # ------------------------------------------------------------------ the router
 
     def routes(self, platform: Platform) -> list[Route]:
-        index = ModifiedIndex(platform)
-
         async def router(request: Request) -> Response:
             params = dict(request.query_params)
             try:
@@ -245,7 +190,7 @@ class TaobaoProtocol:
             if problem is not None:
                 return problem
             if method == LIST_METHOD:
-                return self.listing(platform, index, params)
+                return self.listing(platform, params)
             order = platform.orders.get(params.get("tid", "").strip())
             if order is None:
                 return _error(15, "Remote service error", "isv.trade-not-exist", "交易不存在 (no such trade)") \
@@ -284,7 +229,7 @@ class TaobaoProtocol:
             return _error(27, "Invalid session", "invalid-sessionkey", "SessionKey非法")
         return None
 
-    def listing(self, platform: Platform, index: ModifiedIndex, params: Mapping[str, str]) -> Response:
+    def listing(self, platform: Platform, params: Mapping[str, str]) -> Response:
         try:
             start = wire.china_time(params.get("start_modified", ""), "start_modified")
             end = wire.china_time(params.get("end_modified", ""), "end_modified")
@@ -302,7 +247,9 @@ class TaobaoProtocol:
                 return _error(41, f"Invalid arguments:{name}")
             numbers[name] = int(raw)
         size = platform.page_size(numbers["page_size"])
-        total, orders = index.page(start, end, numbers["page_no"], size)
+        first, last = seconds(start, end)
+        orders = platform.index.slice(first, last, offset=(numbers["page_no"] - 1) * size, size=size, descending=True)
+        total = platform.index.count(first, last)
         fields = [name.strip() for name in params.get("fields", "tid").split(",") if name.strip()]
         trades = [{k: v for k, v in self.summary(o).items() if k in fields} for o in orders]
         answer: dict[str, Any] = {"request_id": _request_id()}

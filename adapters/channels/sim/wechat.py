@@ -37,7 +37,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters import standard_webhooks
-from adapters.channels.sim import timeline
+from adapters.channels.sim import order_index
 from adapters.channels.sim.core import Platform, Protocol, Push, SimOrder
 
 APP_ID = "wx5f3c9a1d2e4b6a70"
@@ -154,8 +154,6 @@ class WeChatProtocol:
     # ------------------------------------------------------------------ HTTP
 
     def routes(self, platform: Platform) -> list[Route]:
-        index = timeline.attach(platform)
-
         async def admitted(request: Request, operation: str) -> Response | dict[str, Any]:
             """The request's JSON body, or WeChat's answer refusing the call (faults first, then the token)."""
             verdict = await platform.gate(operation)
@@ -206,13 +204,13 @@ class WeChatProtocol:
                 return _wx(PARAM_ERROR, "invalid param: page_size must be 1 to 100")
             after = None
             if key:
-                read = timeline.read_cursor(key) if isinstance(key, str) else None
+                read = order_index.read_cursor(key) if isinstance(key, str) else None
                 if read is None or read[:2] != (start, end):
                     return _wx(PARAM_ERROR, "invalid param: next_key")
                 after = read[2]
+            orders, more = platform.index.page(start, end, after=after, size=platform.page_size(size))
+            next_key = order_index.cursor(start, end, order_index.key(orders[-1])) if orders else key
             since, until = datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
-            orders, more = index.page(since, until, after=after, size=platform.page_size(size))
-            next_key = timeline.cursor(start, end, index.key(orders[-1])) if orders else key
             platform.after_page(since, until)  # after the cursor is taken: a touched order moves on, the cursor stays
             return _wx(0, "ok", order_id_list=[o.external_id for o in orders], next_key=next_key, has_more=more)
 

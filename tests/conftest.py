@@ -165,6 +165,9 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
         # keep reading what this process wrote.
         overrides.setdefault("phone_hash_key", masking.DEV_PHONE_KEY.decode())
         overrides.setdefault("data_keys", (sealing.DEV_KEY,))
+    # The leader's pollers and tracking rounds are driven by the tests that prove them, not by a clock.
+    overrides.setdefault("poll_seconds", 0)
+    overrides.setdefault("tracking_round_seconds", 0)
     return Settings(database_url=database_url, poll_interval=0.05, key_cache_seconds=0, **overrides)
 
 

@@ -42,11 +42,14 @@ class Shop:
 
 @contextlib.asynccontextmanager
 async def taobao_shop(world: World, db: str, *, faults: Faults | None = None, push: bool = True,
-                      code: str = "tb-pull") -> AsyncIterator[Shop]:
-    """A Taobao shop simulator pointed at a served app's hook, and a channel with its API account."""
+                      code: str = "tb-pull", poll_seconds: float = 0) -> AsyncIterator[Shop]:
+    """A Taobao shop simulator pointed at a served app's hook, and a channel with its API account.
+
+    ``poll_seconds``: the served app's leader polls on its own at this period (0: the test drives the poller).
+    """
     platform = Platform(taobao_sim.protocol(), faults=faults or Faults(), push_secret=SECRET)
     channel = await add_channel(world, code, "taobao")
-    app = create_app(settings_for(db, poll_seconds=0), manage_database=False)
+    app = create_app(settings_for(db, poll_seconds=poll_seconds), manage_database=False)
     try:
         async with serve_asgi(platform.app()) as sim_url, serve_asgi(app) as app_url:
             channel.config = {**(channel.config or {}), "api": taobao_sim.account_config(sim_url)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from adapters.channels.sim.core import Faults
@@ -178,3 +179,15 @@ async def test_an_admin_connects_the_api_account_checked_and_can_turn_polling_of
         rounds = await poll_round(FORMATS.apis, formats=FORMATS)
         ours = [r for r in rounds if r.channel_id == shop.channel.id]
         assert ours and ours[0].poll is not None and ours[0].poll.created == 1 and ours[0].poll.error == ""
+
+
+async def test_the_leader_polls_on_its_own_and_finds_an_order_whose_push_was_lost(world, db):
+    async with taobao_shop(world, db, faults=Faults(drop_push=1.0), poll_seconds=0.5) as shop:
+        lost = shop.platform.place().external_id
+        assert shop.platform.dropped == [lost]
+        deadline = asyncio.get_running_loop().time() + 15
+        while lost not in await shop.held():
+            assert asyncio.get_running_loop().time() < deadline, "the leader's poller never found the order"
+            await asyncio.sleep(0.1)
+        created = await OrderEvent.get(tenant_id=world.tenant.id, type="order.created")
+        assert created.after["via"] == "poller"

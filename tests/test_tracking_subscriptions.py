@@ -38,14 +38,14 @@ class Served:
 
 
 @contextlib.asynccontextmanager
-async def served(db: str, *, app: bool = True) -> AsyncIterator[Served]:
+async def served(db: str, *, app: bool = True, **settings: Any) -> AsyncIterator[Served]:
     simulator = carrier_sim.TrackingSimulator()
     async with serve_asgi(simulator.app()) as sim_url:
         try:
             if not app:
                 yield Served(simulator, sim_url, "")
                 return
-            async with live_server(db) as (app_url, _app):
+            async with live_server(db, **settings) as (app_url, _app):
                 simulator.push_urls = {p: f"{app_url}/hooks/acme/carrier/{p}" for p in ("kdniao", "aftership")}
                 yield Served(simulator, sim_url, app_url)
                 await simulator.drain()
@@ -243,3 +243,16 @@ async def test_the_config_is_sealed_and_resealed(world, db) -> None:
     assert str(raw[0]["config"]).startswith("gAAAAA") and "asat_" not in str(raw[0]["config"])
     assert await reseal_all() >= 1
     assert (await CarrierAccount.get(provider="aftership")).config["api_key"] == carrier_sim.AFTERSHIP["api_key"]
+
+
+async def test_the_leader_subscribes_parcels_on_its_own(world, db) -> None:
+    async with served(db, tracking_round_seconds=0.3, tracking_callback_base="http://og.test") as env:
+        await connect(world, "kuaidi100", env.sim_url)
+        shipment = await parcel(world, "SF1500000999")
+
+        async def subscribed() -> bool:
+            return (await Shipment.get(id=shipment.id)).subscription == "subscribed"
+
+        await wait_for(subscribed)
+        [subscription] = env.sim.listing()
+        assert subscription["callback_url"] == "http://og.test/hooks/acme/carrier/kuaidi100"

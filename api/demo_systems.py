@@ -1,9 +1,15 @@
-"""The demo's ERP and WMS: simulators started beside `ordergraph demo`, connected to the demo tenant.
+"""The demo's other systems: simulators started beside `ordergraph demo`, connected to the demo tenant.
 
-    systems = start_simulators(api_port=8000)      # a Qimen WMS and a Kingdee ERP, each its own process
-    await connect_demo("demo", systems)            # registers both, links warehouse SH to the WMS, mirrors stock
+    systems = start_simulators(api_port=8000)      # a Qimen WMS, a Kingdee ERP and a Taobao shop, each a process
+    await connect_demo("demo", systems)            # registers them, links warehouse SH to the WMS, mirrors stock
     ...
     systems.stop()
+
+The Taobao shop is the demo's ``tmall-flagship`` channel: ``POST
+<shop>/_sim/orders {"count": 3}`` places paid orders there, a TMC message for
+each is posted to OrderGraph (one in five is dropped, as at a peak) and the
+leader's poller finds the dropped ones within a minute. Its items (SKU-A…E)
+are aliased to demo teas.
 
 Warehouse SH then runs on the simulated WMS: an order allocated there is pushed
 as a delivery order, ``POST <wms>/_sim/ship {"code": "OG…-SH"}`` ships it and
@@ -23,15 +29,24 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from adapters.channels import generic
+from adapters.channels.sim import taobao as taobao_shop
 from adapters.erp.simulator import kingdee_config
 from adapters.systems import SYSTEMS
 from adapters.wms.simulator import account_config
 from domain.actor import Actor, Role
+from domain.catalog.aliases import set_alias
 from domain.federation.connections import link_warehouse, save_connection
+from domain.intake.sources import update_channel
 from models import Stock, Tenant, Warehouse
 
-WMS_PORT, ERP_PORT = 9300, 9200
+WMS_PORT, ERP_PORT, SHOP_PORT = 9300, 9200, 9400
 DEMO_WAREHOUSE = "SH"
+DEMO_SHOP = "tmall-flagship"
+#: Signs the simulated shop's TMC messages (a Standard Webhooks secret, as a TMC relay uses).
+DEMO_SHOP_SECRET = "whsec_ZGVtby10bWFsbC1zaG9wLXNlY3JldC0wMTIzNDU2Nzg="
+#: The simulated shop's items, as the demo's catalogue knows them.
+DEMO_SHOP_ALIASES = {"SKU-A": "TEA-010", "SKU-B": "TEA-021", "SKU-C": "TEA-032", "SKU-D": "WARE-01", "SKU-E": "WARE-06"}
 
 
 def _port(preferred: int) -> int:
@@ -49,6 +64,7 @@ def _port(preferred: int) -> int:
 class DemoSystems:
     wms_url: str
     erp_url: str
+    shop_url: str
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def stop(self) -> None:
@@ -63,18 +79,23 @@ class DemoSystems:
 
 def start_simulators(api_port: int, tenant: str = "demo") -> DemoSystems:
     """Start both simulators as child processes and wait until they answer."""
-    wms_port, erp_port = _port(WMS_PORT), _port(ERP_PORT)
+    wms_port, erp_port, shop_port = _port(WMS_PORT), _port(ERP_PORT), _port(SHOP_PORT)
     callback = f"http://127.0.0.1:{api_port}/hooks/{tenant}/wms/{DEMO_WAREHOUSE}"
     commands = [
         [sys.executable, "-m", "api.cli", "sim", "wms", "--port", str(wms_port), "--callback", callback],
         [sys.executable, "-m", "api.cli", "sim", "erp", "--port", str(erp_port)],
+        [sys.executable, "-m", "api.cli", "sim", "channel", "--kind", "taobao", "--port", str(shop_port),
+         "--orders", "0", "--push", f"http://127.0.0.1:{api_port}/hooks/{tenant}/{DEMO_SHOP}",
+         "--secret", DEMO_SHOP_SECRET, "--faults", '{"drop_push": 0.2}'],
     ]
-    systems = DemoSystems(f"http://127.0.0.1:{wms_port}", f"http://127.0.0.1:{erp_port}")
+    systems = DemoSystems(f"http://127.0.0.1:{wms_port}", f"http://127.0.0.1:{erp_port}",
+                          f"http://127.0.0.1:{shop_port}")
     for command in commands:
         systems.processes.append(subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.DEVNULL,
                                                   stderr=subprocess.DEVNULL))
     deadline = time.monotonic() + 20
-    for url, probe in ((systems.wms_url, "/_sim/profile"), (systems.erp_url, "/_sim/calls")):
+    for url, probe in ((systems.wms_url, "/_sim/profile"), (systems.erp_url, "/_sim/calls"),
+                       (systems.shop_url, "/_sim/stats")):
         while True:
             try:
                 httpx.get(url + probe, timeout=1)
@@ -103,5 +124,9 @@ async def connect_demo(tenant_slug: str, systems: DemoSystems) -> None:
     async with httpx.AsyncClient(timeout=10) as client:
         await client.put(f"{systems.wms_url}/_sim/inventory", json={"warehouse": DEMO_WAREHOUSE, "levels": levels})
         await client.put(f"{systems.erp_url}/_sim/stock", json={"warehouse": DEMO_WAREHOUSE, "on_hand": levels})
+    await update_channel(admin, DEMO_SHOP, secret=DEMO_SHOP_SECRET, api=taobao_shop.account_config(systems.shop_url),
+                         check=generic.check_mapping)
+    for alias, sku in DEMO_SHOP_ALIASES.items():
+        await set_alias(admin, DEMO_SHOP, alias, sku)
 
 

@@ -3,7 +3,9 @@
 The database drivers' query logs carry parameter values (phones, names), so
 they are pinned at INFO whatever the root level. A signed tracking link
 (``/track/t/<token>``) opens an order's page for whoever holds it, so the
-access log keeps the path and drops the token.
+access log keeps the path and drops the token. The HTTP client's request log
+prints whole URLs, and some platforms take their access token in the query
+string (WeChat, Douyin, Pinduoduo's router): it is pinned at WARNING.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from api.settings import Settings
 
 #: Loggers that print SQL with its parameters at DEBUG.
 QUERY_LOGGERS = ("tortoise.db_client", "aiosqlite")
+#: Loggers that print request URLs (with their query strings) at INFO or DEBUG.
+URL_LOGGERS = ("httpx", "httpcore")
 
 _TRACKING_TOKEN = re.compile(r"(/track(?:/[^/?\s]+)*/t/)[^/?\s]+")
 
@@ -37,6 +41,8 @@ def configure_logging(settings: Settings) -> None:
     )
     for name in QUERY_LOGGERS:
         logging.getLogger(name).setLevel(logging.INFO)
+    for name in URL_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactTrackingTokens) for f in access.filters):
         access.addFilter(RedactTrackingTokens())

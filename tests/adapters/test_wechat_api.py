@@ -165,3 +165,21 @@ async def test_a_shop_of_100000_orders_answers_each_page_fast() -> None:
         await client.list_updated(window, None)  # the token and the index are built once
         listed = await walk(client, window)
     assert len(listed) == 721  # one order every 5 s over an inclusive hour
+
+
+async def test_the_access_token_in_the_query_string_never_reaches_the_logs(caplog) -> None:
+    import logging
+
+    from api.logging import configure_logging
+    from api.settings import Settings
+
+    configure_logging(Settings())
+    caplog.set_level(logging.DEBUG)
+    platform = shop()
+    async with serve_asgi(platform.app()) as base:
+        client = api.client(sim.account_config(base))
+        await walk(client, WINDOW)
+    tokens = [token for token, _ in api._TOKENS.values()] if api._TOKENS else []
+    assert tokens, "the call must have used an access token"
+    assert "order/list/get" not in caplog.text  # no request line at all
+    assert not any(token in caplog.text for token in tokens)

@@ -58,6 +58,7 @@ from domain.polling.poll import poll_channel  # noqa: E402
 from domain.tenants.accounts import create_tenant  # noqa: E402
 
 SECRET = "whsec_YmVuY2gtcG9sbC1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg=="
+CONCURRENCY = int(os.environ.get("BENCH_POLL_CONCURRENCY", "16"))
 
 
 def figure(name: str, value: float, unit: str) -> None:
@@ -171,7 +172,7 @@ async def backfill(orders: int) -> None:
         now = datetime.now(UTC)
         started = time.perf_counter()
         report = await poll_channel(channel, api, formats=FORMATS, now=now, since=now - timedelta(hours=1, minutes=5),
-                                    until=now, concurrency=16)
+                                    until=now, concurrency=CONCURRENCY)
         elapsed = time.perf_counter() - started
         held = set(await Order.filter(channel_id=channel_id).values_list("external_id", flat=True))
         created_events = await OrderEvent.filter(type="order.created").count()

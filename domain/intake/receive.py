@@ -89,8 +89,8 @@ async def receive_channel(
             return Answer(401, {"status": "unauthorized", "reason": problem}, "unauthorized")
     via = "replay" if replay else ("poller" if pulled or headers.get("x-delivery-via") == "poller" else "webhook")
     wire_format = formats.channels.get(channel.kind)
-    try:
-        announced = wire_format.announced(body, headers) if wire_format else ()
+    try:  # a body the poller fetched is a whole order, never a message announcing one
+        announced = wire_format.announced(body, headers) if wire_format and not pulled else ()
     except PayloadError as error:
         return _acknowledged(wire_format, headers, await _refused_payload(tenant_id, channel, body, headers, error, replay))
     if announced:

@@ -86,7 +86,8 @@ class Clients:
             client = httpx.AsyncClient(
                 base_url=base_url,
                 timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
-                limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+                # keep every connection alive: a poller at concurrency 16 would otherwise reconnect on each call
+                limits=httpx.Limits(max_connections=20, max_keepalive_connections=20),
                 follow_redirects=False,
                 headers={"user-agent": "OrderGraph/0.1"},
             )

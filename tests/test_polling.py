@@ -5,13 +5,20 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from httpx import ASGITransport, AsyncClient
+
 from adapters.channels.sim.core import Faults
 from adapters.formats import FORMATS
+from api.app import create_app
+from domain.allocation import policy as allocation_policy
 from domain.polling.daily_check import check_channel
 from domain.polling.poll import poll_channel
 from domain.polling.rounds import poll_round
-from models import Alert, ChannelPoll, OrderEvent
+from models import Alert, ChannelOrderState, ChannelPoll, InboundPayload, Order, OrderEvent, OrderLine, Payment
+from tests.conftest import settings_for
+from tests.intake_support import post
 from tests.polling_support import taobao_shop
+from tests.stock_fixtures import stock_up
 
 
 async def _no_sleep(_seconds: float) -> None:
@@ -190,4 +197,38 @@ async def test_the_leader_polls_on_its_own_and_finds_an_order_whose_push_was_los
             assert asyncio.get_running_loop().time() < deadline, "the leader's poller never found the order"
             await asyncio.sleep(0.1)
         created = await OrderEvent.get(tenant_id=world.tenant.id, type="order.created")
+        assert created.after["via"] == "poller"
+
+
+async def test_a_page_of_new_orders_is_written_whole_as_a_webhook_would_write_each(world, db):
+    await stock_up(world, {sku: 50 for sku in ("SKU-A", "SKU-B", "SKU-C", "SKU-D", "SKU-E")})
+    await allocation_policy.save_policy(world.actor(), {"strategy": "priority", "allow_split": True, "auto_allocate": True})
+    async with taobao_shop(world, db, push=False) as shop:
+        polled = [shop.platform.place(push=False).external_id for _ in range(6)]
+        report = await poll_channel(shop.channel, shop.api, formats=FORMATS)
+        assert (report.created, report.error) == (6, "")
+        # the same kind of order through the webhook path (a TMC message, fetched), for comparison
+        pushed = shop.platform.place(push=False)
+        message = shop.platform.protocol.push(pushed, shop.platform.push_secret)
+        app = create_app(settings_for(db), manage_database=False)
+        async with app.router.lifespan_context(app), AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as http:
+            assert (await post(http, f"/hooks/acme/{shop.channel.code}", message.body, message.headers)).status_code == 200
+
+    async def picture(external_id: str) -> dict[str, object]:
+        order = await Order.get(channel_id=shop.channel.id, external_id=external_id)
+        created = await OrderEvent.get(order_id=order.id, type="order.created")
+        payload_ref = created.payload_ref or ""
+        kept = await InboundPayload.filter(sha256=payload_ref.removeprefix("sha256:")).first()
+        return {"status": order.status, "customer": order.customer_id is not None,
+                "lines": await OrderLine.filter(order_id=order.id).count() > 0,
+                "payment": await Payment.filter(order_id=order.id).count(),
+                "state": await ChannelOrderState.filter(order_id=order.id).count(),
+                "kept": kept is not None and b'"trade_fullinfo_get_response"' in bytes(kept.body),
+                "lineage": sorted(k for k in created.after if k != "via"), "actor": created.actor}
+
+    webhook = await picture(pushed.external_id)
+    assert webhook["status"] == "ALLOCATED" and webhook["kept"] and webhook["payment"] == 1
+    for external_id in polled:
+        assert await picture(external_id) == webhook
+        created = await OrderEvent.get(order__external_id=external_id, type="order.created")
         assert created.after["via"] == "poller"

@@ -15,7 +15,7 @@ from typing import Any
 
 from tortoise import connections
 
-from domain.sql import insert_ignoring_conflict
+from domain.sql import dialect_sql, insert_ignoring_conflict
 from models import InboundPayload
 
 #: Lineage ``payload_ref`` prefix for a stored body: ``sha256:<hex>``.
@@ -43,6 +43,21 @@ async def store(
     if new_id is None:
         new_id = await InboundPayload.filter(tenant_id=tenant_id, sha256=digest).first().values_list("id", flat=True)
     return int(new_id), digest  # type: ignore[arg-type]
+
+
+async def store_many(tenant_id: int, kind: str, source: str, bodies: Sequence[bytes]) -> list[str]:
+    """Keep each body once (one statement for all); their SHA-256s, in order."""
+    digests = [sha256_hex(body) for body in bodies]
+    if not bodies:
+        return digests
+    now = datetime.now(UTC)
+    rows = [(tenant_id, digest, kind, source[:64], "application/json", "{}", body, len(body), now)
+            for digest, body in zip(digests, bodies)]
+    marks = ", ".join("(" + ", ".join("?" for _ in _PAYLOAD_COLUMNS) + ")" for _ in rows)
+    sql = f'INSERT INTO "inbound_payload" ({_names(_PAYLOAD_COLUMNS)}) VALUES {marks} ON CONFLICT DO NOTHING'
+    values = [value for row in rows for value in row]
+    await connections.get("default").execute_query(dialect_sql(sql, len(values)), values)
+    return digests
 
 
 async def record_arrival(

@@ -23,12 +23,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from domain.actor import Actor
-from domain.allocation import order_stock
 from domain.allocation.policy import policy_for
 from domain.errors import NotFound, ValidationFailed
 from domain.inbound import payloads
@@ -36,18 +34,14 @@ from domain.inbound import status_mapping as mapping_tables
 from domain.inbound.formats import OrderFiles, ParsedGroup
 from domain.inbound.normalized import PayloadError
 from domain.inbound.quarantine import require_admin
-from domain.intake import fast_insert
 from domain.intake.apply import Arrival, Outcome, apply_in_transaction, channel_actor
+from domain.intake.first_seen import insert_first_seen
 from domain.intake.lookup import aliases_for
 from domain.intake.plan import OrderPlan, check_storable, plan_new_order
 from domain.intake.reading import read, tables_for
-from domain.intake.rows import plan_rows, raise_plan_alerts
 from domain.intake.sources import channel_mapping
-from domain.masking import phone_hash
-from domain.sql import dialect_sql
-from domain.statuses import OrderStatus
 from domain.unit_of_work import unit_of_work
-from models import Channel, Customer, ImportRowError, ImportRun, Order
+from models import Channel, ImportRowError, ImportRun, Order
 
 MAX_REPORTED_ERRORS = 10_000
 
@@ -207,78 +201,9 @@ class _Importer:
 
     async def _insert(self, fresh: list[tuple[ParsedGroup, OrderPlan]]) -> None:
         """First-seen orders with a handful of multi-row inserts instead of several statements per order."""
-        tenant_id = self.actor.tenant_id
-        customers = await self._customers([plan for _, plan in fresh])
-        built = {
-            plan.external_id: Order(tenant_id=tenant_id, channel_id=self.channel.id, customer_id=customers.get(id(plan)),
-                                    status=plan.status, status_before_hold=plan.status_before_hold,
-                                    hold_reasons=plan.hold_reasons, **plan.order_fields)
-            for _, plan in fresh
-        }
-        await fast_insert.insert_all(list(built.values()))
-        ids = dict(await Order.filter(tenant_id=tenant_id, channel_id=self.channel.id, external_id__in=list(built))
-                   .values_list("external_id", "id"))
-        rows = []
-        for group, plan in fresh:
-            # The same rows and lineage as a webhook's first-seen order (``rows.plan_rows``), all in one batch.
-            rows += plan_rows(self.actor, built[plan.external_id], ids[plan.external_id], plan,
-                              payload_ref=self._arrival(group).ref,
-                              reason=f"imported: channel reports {plan.state['status_code']}", via="import")
-        await fast_insert.insert_all(rows)
-        for _, plan in fresh:
-            order_id = ids[plan.external_id]
-            await raise_plan_alerts(self.actor, order_id, plan)
-            if self.auto_allocate and plan.status in (OrderStatus.PAID, OrderStatus.DEPOSIT_PAID):
-                await order_stock.on_created(self.actor, await Order.get(id=order_id))
-
-    async def _customers(self, plans: list[OrderPlan]) -> dict[int, int]:
-        """Customer id per plan (keyed by ``id(plan)``): matched by phone hash, created in bulk when new."""
-        tenant_id = self.actor.tenant_id
-        by_hash: dict[str, list[OrderPlan]] = {}
-        result: dict[int, int] = {}
-        for plan in plans:
-            customer = plan.customer
-            if customer is None:
-                continue
-            if customer.phone:
-                by_hash.setdefault(phone_hash(customer.phone), []).append(plan)
-            else:
-                created = await Customer.create(tenant_id=tenant_id, name=customer.name, email=customer.email)
-                result[id(plan)] = created.id
-        if by_hash:
-            known = dict(await Customer.filter(tenant_id=tenant_id, phone_hash__in=list(by_hash))
-                         .values_list("phone_hash", "id"))
-            missing = [h for h in by_hash if h not in known]
-            if missing:
-                await Customer.bulk_create([
-                    Customer(tenant_id=tenant_id, name=by_hash[h][0].customer.name,  # type: ignore[union-attr]
-                             phone=by_hash[h][0].customer.phone, phone_hash=h, email=_email(by_hash[h]))  # type: ignore[union-attr]
-                    for h in missing
-                ])
-                known.update(await Customer.filter(tenant_id=tenant_id, phone_hash__in=missing).values_list("phone_hash", "id"))
-            for digest, group in by_hash.items():
-                for plan in group:
-                    result[id(plan)] = known[digest]
-            emails = {known[h]: _email(by_hash[h]) for h in by_hash if h not in missing}
-            await _fill_emails({customer_id: email for customer_id, email in emails.items() if email})
-        return result
-
-
-def _email(plans: list[OrderPlan]) -> str | None:
-    """The first email one buyer's orders in this batch state."""
-    return next((plan.customer.email for plan in plans if plan.customer and plan.customer.email), None)
-
-
-async def _fill_emails(emails: dict[int, str]) -> None:
-    """Give known customers without an email the one this batch states, in one statement."""
-    if not emails:
-        return
-    cases = " ".join("WHEN ? THEN ?" for _ in emails)
-    params: list[Any] = [value for pair in emails.items() for value in pair]
-    ids = list(emails)
-    sql = (f'UPDATE "customer" SET "email" = CASE "id" {cases} END '
-           f'WHERE "id" IN ({", ".join("?" for _ in ids)}) AND ("email" IS NULL OR "email" = \'\')')
-    await connections.get("default").execute_query(dialect_sql(sql, len(params) + len(ids)), [*params, *ids])
+        await insert_first_seen(self.actor, self.channel.id, [(plan, self._arrival(group).ref) for group, plan in fresh],
+                                via="import", reason="imported: channel reports {status_code}",
+                                auto_allocate=self.auto_allocate)
 
 
 async def row_errors(run_id: int, first: int = 100, after_row: int = 0) -> list[ImportRowError]:

@@ -34,6 +34,7 @@ from typing import TypeVar
 
 from domain.inbound.channel_api import ApiUnavailable, ChannelApi, Listed, Throttled, Window
 from domain.inbound.formats import Formats
+from domain.intake.pulled_pages import apply_first_seen
 from domain.intake.receive import receive_channel
 from domain.polling.windows import windows
 from models import Channel, ChannelPoll, Order
@@ -196,25 +197,40 @@ async def _list_pass(channel: Channel, api: ChannelApi, window: Window, formats:
 
 async def take(channel: Channel, api: ChannelApi, listed: Sequence[Listed], formats: Formats, pace: _Pace,
                limit: asyncio.Semaphore) -> None:
-    """Apply the listed orders not already held at their listed version, a few at a time."""
-    held = await held_versions(channel, [item.external_id for item in listed if item.updated_at is not None])
-
-    async def one(item: Listed) -> None:
+    """Apply the listed orders not already held at their listed version: the new ones of the page together,
+    the rest one by one through the webhook path (a few at a time)."""
+    held = await held_versions(channel, [item.external_id for item in listed])
+    wanted = []
+    for item in listed:
         stored = held.get(item.external_id)
         if stored is not None and item.updated_at is not None and stored >= item.updated_at:
             pace.report.skipped += 1
-            return
+        else:
+            wanted.append(item)
+
+    async def body_of(item: Listed) -> bytes:
+        if item.body is not None:
+            return item.body
         async with limit:
-            body = item.body
-            if body is None:
-                body = await pace.ask(lambda: api.fetch(item.external_id))
-                pace.report.fetched += 1
+            body = await pace.ask(lambda: api.fetch(item.external_id))
+        pace.report.fetched += 1
+        return body
+
+    bodies = await _all([body_of(item) for item in wanted])
+    external_ids = {id(body): item.external_id for item, body in zip(wanted, bodies)}
+    new = [body for item, body in zip(wanted, bodies) if item.external_id not in held]
+    created, rest = await apply_first_seen(channel, new, formats=formats) if new else ([], [])
+    pace.report.created += len(created)
+    pace.report.created_ids.extend(created)
+
+    async def one(body: bytes) -> None:
+        async with limit:
             answer = await receive_channel(channel.tenant_id, channel.code, channel, body, {},  # type: ignore[attr-defined]
                                            formats=formats, pulled=True)
         outcome = _APPLIED.get(answer.outcome)
         if outcome == "created":
             pace.report.created += 1
-            pace.report.created_ids.append(item.external_id)
+            pace.report.created_ids.append(external_ids[id(body)])
         elif outcome == "updated":
             pace.report.updated += 1
         elif answer.quarantine_id is not None:
@@ -222,9 +238,16 @@ async def take(channel: Channel, api: ChannelApi, listed: Sequence[Listed], form
         else:
             pace.report.unchanged += 1
 
-    failures = [r for r in await asyncio.gather(*(one(item) for item in listed), return_exceptions=True) if r]
+    await _all([one(body) for body in rest + [body for item, body in zip(wanted, bodies) if item.external_id in held]])
+
+
+async def _all(calls: Sequence[Awaitable[T]]) -> list[T]:
+    """Every call's result; the first failure raised once all have ended (none is left running)."""
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    failures = [result for result in results if isinstance(result, BaseException)]
     if failures:
         raise failures[0]
+    return results  # type: ignore[return-value]
 
 
 async def held_versions(channel: Channel, external_ids: Sequence[str]) -> dict[str, datetime]:

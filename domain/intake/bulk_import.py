@@ -36,12 +36,12 @@ from domain.inbound.normalized import PayloadError
 from domain.inbound.quarantine import require_admin
 from domain.intake.apply import Arrival, Outcome, apply_in_transaction, channel_actor
 from domain.intake.first_seen import insert_first_seen
-from domain.intake.lookup import aliases_for
+from domain.intake.lookup import aliases_for, by_external_ids
 from domain.intake.plan import OrderPlan, check_storable, plan_new_order
 from domain.intake.reading import read, tables_for
 from domain.intake.sources import channel_mapping
 from domain.unit_of_work import unit_of_work
-from models import Channel, ImportRowError, ImportRun, Order
+from models import Channel, ImportRowError, ImportRun
 
 MAX_REPORTED_ERRORS = 10_000
 
@@ -148,8 +148,7 @@ class _Importer:
             refused.append(group)
         errors = [self._error(group) for group in refused]
         ids = [group.inbound.external_id for group in valid]  # type: ignore[union-attr]
-        existing = set(await Order.filter(tenant_id=self.actor.tenant_id, channel_id=self.channel.id,
-                                          external_id__in=ids).values_list("external_id", flat=True)) if ids else set()
+        existing = {row[0] for row in await by_external_ids(self.actor.tenant_id, self.channel.id, ids)}
         # The channel's SKU aliases, once for the whole batch.
         aliases = await aliases_for(self.actor.tenant_id, self.channel.id,
                                     (line.sku for group in valid for line in group.inbound.lines))  # type: ignore[union-attr]

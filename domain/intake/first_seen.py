@@ -21,6 +21,7 @@ from tortoise import connections
 from domain.actor import Actor
 from domain.allocation import order_stock
 from domain.intake import fast_insert
+from domain.intake.lookup import by_external_ids
 from domain.intake.plan import OrderPlan
 from domain.intake.rows import plan_rows, raise_plan_alerts
 from domain.masking import phone_hash
@@ -45,8 +46,7 @@ async def insert_first_seen(actor: Actor, channel_id: int, fresh: Sequence[tuple
         for plan, _ in fresh
     }
     await fast_insert.insert_all(list(built.values()))
-    ids = dict(await Order.filter(tenant_id=tenant_id, channel_id=channel_id, external_id__in=list(built))
-               .values_list("external_id", "id"))
+    ids = {external_id: order_id for external_id, order_id in await by_external_ids(tenant_id, channel_id, built, "id")}
     rows = []
     for plan, payload_ref in fresh:
         rows += plan_rows(actor, built[plan.external_id], ids[plan.external_id], plan, payload_ref=payload_ref,

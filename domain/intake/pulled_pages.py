@@ -29,12 +29,12 @@ from domain.inbound.formats import BadMapping, Formats
 from domain.inbound.normalized import InboundOrder, PayloadError
 from domain.intake.apply import channel_actor
 from domain.intake.first_seen import insert_first_seen
-from domain.intake.lookup import aliases_for
+from domain.intake.lookup import aliases_for, by_external_ids
 from domain.intake.plan import check_storable, plan_new_order
 from domain.intake.reading import read, tables_for
 from domain.intake.receive import parse_channel_order
 from domain.unit_of_work import unit_of_work
-from models import Channel, Order
+from models import Channel
 
 
 async def apply_first_seen(channel: Channel, bodies: Sequence[bytes], *,
@@ -59,8 +59,7 @@ async def apply_first_seen(channel: Channel, bodies: Sequence[bytes], *,
     policy = await policy_for(tenant_id, channel.id)
     try:
         async with unit_of_work():
-            held = set(await Order.filter(tenant_id=tenant_id, channel_id=channel.id, external_id__in=list(parsed))
-                       .values_list("external_id", flat=True))
+            held = {row[0] for row in await by_external_ids(tenant_id, channel.id, parsed)}
             fresh = [(inbound, body) for external_id, (inbound, body) in parsed.items() if external_id not in held]
             if fresh:
                 await _insert(channel, fresh, auto_allocate=policy.auto_allocate)

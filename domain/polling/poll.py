@@ -34,10 +34,11 @@ from typing import TypeVar
 
 from domain.inbound.channel_api import ApiUnavailable, ChannelApi, Listed, Throttled, Window
 from domain.inbound.formats import Formats
+from domain.intake.lookup import by_external_ids
 from domain.intake.pulled_pages import apply_first_seen
 from domain.intake.receive import receive_channel
 from domain.polling.windows import windows
-from models import Channel, ChannelPoll, Order
+from models import Channel, ChannelPoll
 
 T = TypeVar("T")
 
@@ -254,7 +255,5 @@ async def held_versions(channel: Channel, external_ids: Sequence[str]) -> dict[s
     """The platform modification time each of these orders is held at (orders not held are absent)."""
     if not external_ids:
         return {}
-    rows = await Order.filter(tenant_id=channel.tenant_id, channel_id=channel.id,  # type: ignore[attr-defined]
-                              external_id__in=list(external_ids), source_updated_at__isnull=False
-                              ).values_list("external_id", "source_updated_at")
-    return {external_id: updated for external_id, updated in rows}
+    rows = await by_external_ids(channel.tenant_id, channel.id, external_ids, "source_updated_at")  # type: ignore[attr-defined]
+    return {external_id: updated for external_id, updated in rows if updated is not None}

@@ -19,7 +19,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from domain.inbound.channel_api import ApiRefused, Listed, Page
+from domain.inbound.channel_api import ApiRefused, Listed, Page, Window
+
+
+def seconds(window: Window) -> tuple[int, int]:
+    """The whole seconds inside ``window`` (platform times are whole seconds): never wider than asked."""
+    return math.ceil(window.start.timestamp()), math.floor(window.end.timestamp())
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,14 +32,13 @@ optional ``sign_method`` (``hmac-sha256`` or ``md5``), ``base_url``
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 from adapters import wire
 from adapters.channels.api import exact, http
-from adapters.channels.api.backward import Cursor
+from adapters.channels.api.backward import Cursor, seconds
 from adapters.channels.decryption.transport import Account
 from adapters.channels.platform_signing import DOUYIN_SIGN_METHODS, DOUYIN_VERSION, douyin_param_json, douyin_sign
 from adapters.reader import Reader
@@ -69,11 +68,6 @@ def refused(answer: Mapping[str, Any]) -> NoReturn:
     if number in PLATFORM_FAILURE_CODES:
         raise ApiUnavailable(message, code=code)
     raise ApiRefused(message, code=code)
-
-
-def seconds(window: Window) -> tuple[int, int]:
-    """The whole seconds inside ``window`` (platform times are whole seconds): never wider than asked."""
-    return math.ceil(window.start.timestamp()), math.floor(window.end.timestamp())
 
 
 def bad_answer(error: PayloadError) -> ApiUnavailable:

@@ -34,14 +34,13 @@ Channel ``config["api"]``: ``app_key`` (the POP ``client_id``),
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 from adapters import wire
 from adapters.channels.api import exact, http
-from adapters.channels.api.backward import Cursor
+from adapters.channels.api.backward import Cursor, seconds
 from adapters.channels.decryption.transport import Account
 from adapters.channels.platform_signing import pdd_sign
 from adapters.reader import Reader
@@ -57,11 +56,6 @@ PAGE_SIZE = 100
 MAX_WINDOW = timedelta(minutes=30)
 THROTTLING_CODES = frozenset({"52101", "52102", "52103", "70031"})
 PLATFORM_FAILURE_CODES = frozenset({"50000", "50001", "50002", "52001", "52002"})
-
-
-def seconds(window: Window) -> tuple[int, int]:
-    """The whole seconds inside ``window`` (platform times are whole seconds): never wider than asked."""
-    return math.ceil(window.start.timestamp()), math.floor(window.end.timestamp())
 
 
 def refused(error: Mapping[str, Any]) -> NoReturn:

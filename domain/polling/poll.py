@@ -161,7 +161,9 @@ async def _record(state: ChannelPoll, report: PollReport, now: datetime) -> None
     else:
         state.failures = 0
         state.last_success_at = now
-    await state.save()
+    # not the watermark: it was saved window by window (a back-fill beside the leader must not write an old one)
+    await state.save(update_fields=["last_error", "orders_read", "orders_created", "failures", "last_success_at",
+                                    "last_run_at", "updated_at"])
 
 
 async def _read_window(channel: Channel, api: ChannelApi, window: Window, formats: Formats, pace: _Pace,

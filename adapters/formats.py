@@ -99,9 +99,10 @@ DOUYIN_APP_HEADER, DOUYIN_SIGN_HEADER = "app-id", "event-sign"
 class DouyinChannel:
     """Douyin shop: its own signed message push, which only announces orders, or whole orders relayed by us.
 
-    The channel's ``secret`` is the Douyin app's ``app_secret``: Douyin signs a
-    push with ``event-sign`` = MD5(``app-id`` + body + app secret), and our
-    relays sign the same secret with Standard Webhooks. A push carries no
+    A channel Douyin pushes to has the app's ``app_secret`` as its ``secret``:
+    Douyin signs a push with ``event-sign`` = MD5(``app-id`` + body + app
+    secret). A body without ``event-sign`` is a relay's, checked with Standard
+    Webhooks (a relay channel's secret is a ``whsec_`` key). A push carries no
     timestamp, so a replayed one only announces the same order again (it is
     fetched and applied once). A push is a JSON array of messages
     ``{"tag", "msg_id", "data": "<JSON with p_id>"}``: every order named is

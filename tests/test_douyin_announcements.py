@@ -14,7 +14,7 @@ from adapters.channels.sim import core
 from adapters.channels.sim import douyin as sim
 from adapters.formats import CHANNELS
 from models import Channel, InboundPayload, Order, OrderLine, QuarantinedPayload
-from tests.intake_support import add_channel, post
+from tests.intake_support import add_channel, post, standard_headers
 from tests.live_fixtures import serve_asgi
 
 PAID = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
@@ -95,3 +95,19 @@ async def test_a_push_naming_two_orders_creates_both(world, gql):
     assert (response.status_code, response.json()) == (200, {"code": 0, "msg": "success"})
     assert platform.calls["order.orderDetail"] == 2
     assert {o.external_id for o in await Order.filter(tenant_id=world.tenant.id)} == {first.external_id, second.external_id}
+
+
+async def test_a_relayed_message_naming_two_orders_applies_both_under_one_delivery_id(world, gql):
+    async with douyin_shop(world) as (platform, channel):
+        relay = await add_channel(world, "dy-relay", "douyin")  # our relay signs with a Standard Webhooks secret
+        relay.config = {**(relay.config or {}), "api": channel.config["api"]}
+        await relay.save()
+        first, second = (platform.orders[sim.protocol().new_id(n)] for n in (1, 2))
+        body = json.dumps([json.loads(platform.protocol.push(order, sim.APP.app_secret).body)[0]
+                           for order in (first, second)]).encode()
+        response = await post(gql.http, "/hooks/acme/dy-relay", body, standard_headers(body, msg_id="msg_relay_1"))
+        again = await post(gql.http, "/hooks/acme/dy-relay", body, standard_headers(body, msg_id="msg_relay_1"))
+    assert response.status_code == 200, response.text
+    assert [o["status"] for o in response.json()["orders"]] == ["created", "created"]
+    assert [o["status"] for o in again.json()["orders"]] == ["duplicate", "duplicate"]
+    assert await Order.filter(tenant_id=world.tenant.id).count() == 2

@@ -49,11 +49,11 @@ async def fetch_announced(formats: Formats, channel: Channel, external_id: str) 
 
 async def receive_announced(tenant_id: int, channel: Channel, external_ids: Sequence[str], body: bytes,
                             headers: Mapping[str, str], *, formats: Formats, replay: Replay | None,
-                            apply: Callable[[bytes], Awaitable[Answer]],
+                            apply: Callable[[str, bytes], Awaitable[Answer]],
                             resolve: Callable[[Replay, dict[str, object]], Awaitable[None]]) -> Answer:
     """Fetch and apply every announced order; one answer for the message (see the module docstring).
 
-    ``apply`` applies one fetched order; ``resolve`` closes the quarantined message of a successful replay.
+    ``apply(external_id, body)`` applies one fetched order; ``resolve`` closes the quarantined message of a successful replay.
     """
     answers: list[Answer] = []
     for external_id in external_ids:
@@ -63,7 +63,7 @@ async def receive_announced(tenant_id: int, channel: Channel, external_ids: Sequ
                 return Answer(503, {"status": "retry", "error": fetched.code, "reason": fetched.reason}, fetched.code)
             return await quarantined(tenant_id, "channel", channel.code, body, headers, fetched.code, fetched.reason,
                                      "content", 422, True, replay)
-        answers.append(await apply(fetched))
+        answers.append(await apply(external_id, fetched))
     if replay and all(answer.http_status == 200 for answer in answers):
         await resolve(replay, {"orders": [answer.body.get("order") for answer in answers]})
     if len(answers) == 1:

@@ -96,25 +96,33 @@ async def receive_channel(
     if announced:
         return _acknowledged(wire_format, headers, await receive_announced(
             tenant_id, channel, announced, body, headers, formats=formats, replay=replay,
-            apply=lambda fetched: apply_body(tenant_id, channel, fetched, headers, formats=formats,
-                                             via="replay" if replay else "announced", replay=replay,
-                                             mapping_max_age=mapping_max_age, resolve=False),
+            apply=lambda external_id, fetched: apply_body(
+                tenant_id, channel, fetched, headers, formats=formats, via="replay" if replay else "announced",
+                replay=replay, mapping_max_age=mapping_max_age, resolve=False, one_of=external_id),
             resolve=resolve_replay))
     return await apply_body(tenant_id, channel, body, headers, formats=formats, via=via, replay=replay,
                             mapping_max_age=mapping_max_age)
 
 
 async def apply_body(tenant_id: int, channel: Channel, body: bytes, headers: Mapping[str, str], *, formats: Formats,
-                     via: str, replay: Replay | None, mapping_max_age: float, resolve: bool = True) -> Answer:
-    """Parse a whole order and apply it; what does not fit is quarantined with its reason."""
+                     via: str, replay: Replay | None, mapping_max_age: float, resolve: bool = True,
+                     one_of: str = "") -> Answer:
+    """Parse a whole order and apply it; what does not fit is quarantined with its reason.
+
+    ``one_of``: the order is one of several a message announced: its delivery id is the message's and the
+    order's together (each order of the message is applied once, not only the first).
+    """
     wire_format = formats.channels.get(channel.kind)
+    delivery_id = wire_format.delivery_id(headers) if wire_format else ""
+    if delivery_id and one_of:
+        delivery_id = f"{delivery_id}#{one_of}"
     try:
         inbound = parse_channel_order(formats, channel, body, headers)
         # The body is kept inside the applying transaction (with the delivery id, one round trip).
         result = await apply_order(
             channel_actor(tenant_id, channel.code, via), channel, inbound,
             Arrival(payload_sha256=payloads.sha256_hex(body),
-                    delivery_id=(wire_format.delivery_id(headers) if wire_format else "")[:128],
+                    delivery_id=delivery_id[:128],
                     via=via, body=body, headers=dict(headers)),
             mapping_max_age=mapping_max_age,
         )

@@ -1,8 +1,9 @@
 """What a tracking provider's API must offer, whatever its protocol: subscribe a waybill, ask for its scans now.
 
-The port of :mod:`domain.tracking.provider_api`, kept here beside the
-channel port so the adapters that implement it may see it (they see
-``domain.inbound``'s types, never ``domain.tracking``).
+The port ``domain.tracking``'s subscriptions, silent-parcel queries and
+provider accounts use, kept beside the channel port so the adapters that
+implement it may see it (they see ``domain.inbound``'s types, never
+``domain.tracking``).
 
     api = apis.for_account(account.provider, account.config)   # adapters.carriers.api: kuaidi100, kdniao, aftership
     await api.subscribe("SF", "SF1234567890", callback_url=".../hooks/acme/carrier/kuaidi100", phone_tail="5678")

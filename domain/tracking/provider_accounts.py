@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.tracking.provider_api import ApiRefused, TrackingProviderApi, TrackingProviderApis
+from domain.inbound.tracking_api import ApiRefused, TrackingProviderApi, TrackingProviderApis
 from models import CarrierAccount, Order
 
 

@@ -24,7 +24,7 @@ from tortoise.expressions import Q
 from domain.statuses import ShipmentStatus
 from domain.tracking.carrier_pushes import TrackingOutcome, apply_tracking, carrier_actor
 from domain.tracking.provider_accounts import ProviderAccount, phone_tail, provider_accounts
-from domain.tracking.provider_api import (
+from domain.inbound.tracking_api import (
     CREDENTIALS,
     NOT_CONFIGURED,
     ApiRefused,

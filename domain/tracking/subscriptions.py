@@ -39,7 +39,7 @@ from tortoise.expressions import Q
 from domain.alerts.raising import clear_alerts, raise_alert
 from domain.statuses import ShipmentStatus
 from domain.tracking.provider_accounts import ProviderAccount, phone_tail, provider_accounts
-from domain.tracking.provider_api import (
+from domain.inbound.tracking_api import (
     CREDENTIALS,
     NOT_CONFIGURED,
     UNSUPPORTED_CARRIER,

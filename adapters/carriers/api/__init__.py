@@ -1,4 +1,4 @@
-"""The tracking providers' APIs, one module per provider, as the port ``domain.tracking.provider_api`` asks for.
+"""The tracking providers' APIs, one module per provider, as the port ``domain.inbound.tracking_api`` asks for.
 
     from adapters.carriers.api import PROVIDER_APIS
     api = PROVIDER_APIS.for_account(account.provider, account.config, account.secret)

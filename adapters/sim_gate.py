@@ -1,7 +1,7 @@
 """What a simulator does before it answers an API call: count it, delay it, throttle it, fail a share of them.
 
     gate = Gate(random.Random(7), calls)                  # calls: a Counter the simulator reports
-    gate.configure(rate_per_s=10, burst=5, error_rate=0.02, latency_ms=50)
+    gate.configure(faults)                                # anything with rate_per_s, burst, error_rate, latency_ms
     verdict = await gate.admit("order.searchList")       # None: answer; "throttled" or "error": refuse
     gate.retry_after()                                    # seconds until a call may go ahead (takes no token)
 
@@ -15,6 +15,7 @@ import asyncio
 import random
 import time
 from collections import Counter
+from typing import Protocol
 
 
 class TokenBucket:
@@ -45,17 +46,26 @@ class TokenBucket:
         return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
 
 
+class CallFaults(Protocol):
+    """The faults a gate applies (each simulator's own ``Faults`` has these and more)."""
+
+    rate_per_s: float
+    burst: int
+    error_rate: float
+    latency_ms: int
+
+
 class Gate:
     """Counts calls per operation (and ``throttled``, ``errors``) and applies latency, rate and error faults."""
 
     def __init__(self, rng: random.Random, calls: Counter[str]) -> None:
         self.rng, self.calls = rng, calls
-        self.configure()
+        self.bucket = TokenBucket(0.0, 1)
+        self.error_rate, self.latency_ms = 0.0, 0
 
-    def configure(self, *, rate_per_s: float = 0.0, burst: int = 10, error_rate: float = 0.0,
-                  latency_ms: int = 0) -> None:
-        self.bucket = TokenBucket(rate_per_s, burst)
-        self.error_rate, self.latency_ms = error_rate, latency_ms
+    def configure(self, faults: CallFaults) -> None:
+        self.bucket = TokenBucket(faults.rate_per_s, faults.burst)
+        self.error_rate, self.latency_ms = faults.error_rate, faults.latency_ms
 
     async def admit(self, operation: str) -> str | None:
         self.calls[operation] += 1

@@ -15,9 +15,11 @@ import httpx
 import pytest
 
 from adapters.sms import HttpSmsSender, SmsError
+from adapters.sms.simulator import SmsGatewaySimulator
 from domain.tracking import customer as tracking
 from domain.tracking.links import mint_order_link, mint_token, read_token
 from models import OrderEvent, OtpChallenge
+from tests.live_fixtures import serve_asgi
 from tests.tracking_support import (  # noqa: F401 - fixtures
     PHONE,
     client,
@@ -195,29 +197,30 @@ async def test_nonsense_phone_numbers_are_refused_politely(client, showcase):
 
 
 async def test_the_http_gateway_posts_the_code_with_a_bearer_token():
-    seen: list[httpx.Request] = []
-
-    def gateway(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json={"ok": True})
-
-    sender = HttpSmsSender("https://sms.example/send", "tok", client=httpx.AsyncClient(transport=httpx.MockTransport(gateway)))
-    await sender.send_code("+8613812345678", "123456", brand="清茗茶叶", lang="zh")
-    assert seen[0].headers["authorization"] == "Bearer tok"
-    body = seen[0].read().decode()
-    assert '"to":"+8613812345678"' in body.replace(" ", "") and "123456" in body
-    await sender.aclose()
+    gateway = SmsGatewaySimulator(token="tok")
+    async with serve_asgi(gateway.app()) as base:
+        sender = HttpSmsSender(f"{base}/send", "tok")
+        await sender.send_code("+8613812345678", "123456", brand="清茗茶叶", lang="zh")
+        await sender.aclose()
+        wrong = HttpSmsSender(f"{base}/send", "not-the-token")
+        with pytest.raises(SmsError):
+            await wrong.send_code("+8613812345678", "654321", brand="清茗茶叶", lang="zh")
+        await wrong.aclose()
+    [message] = gateway.messages
+    assert (message["to"], message["params"]["code"], message["template"]) == ("+8613812345678", "123456", "otp")
+    assert "123456" in message["text"]
 
 
 async def test_the_http_gateway_reports_refusals_without_the_phone(caplog):
-    def refuse(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(503)
-
-    sender = HttpSmsSender("https://sms.example/send", client=httpx.AsyncClient(transport=httpx.MockTransport(refuse)))
-    with pytest.raises(SmsError):
-        await sender.send_code("+8613812345678", "123456", brand="b", lang="en")
+    gateway = SmsGatewaySimulator()
+    gateway.status = 503
+    async with serve_asgi(gateway.app()) as base:
+        sender = HttpSmsSender(f"{base}/send")
+        with pytest.raises(SmsError):
+            await sender.send_code("+8613812345678", "123456", brand="b", lang="en")
+        await sender.aclose()
     assert "503" in caplog.text and "13812345678" not in caplog.text
-    await sender.aclose()
+    assert gateway.messages == []
 
 
 def _challenge(html: str) -> str:

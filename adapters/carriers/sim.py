@@ -116,8 +116,7 @@ class TrackingSimulator:
     @faults.setter
     def faults(self, faults: Faults) -> None:
         self._faults = faults
-        self._gate.configure(rate_per_s=faults.rate_per_s, burst=faults.burst, error_rate=faults.error_rate,
-                             latency_ms=faults.latency_ms)
+        self._gate.configure(faults)
 
     async def gate(self, operation: str) -> str | None:
         """Count a call and apply the faults: ``None``, ``"throttled"`` or ``"error"``."""

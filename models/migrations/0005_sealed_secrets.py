@@ -10,7 +10,12 @@ from models.sealing import SealedJSONField, SealedTextField
 
 class RetypeAsText(ops.AlterField):
     """The model state gets the sealed field; the column becomes TEXT on PostgreSQL (a token outgrows VARCHAR(100)
-    and is not JSON). SQLite keeps any length in any column already, so nothing changes there."""
+    and is not JSON). SQLite keeps any length in any column already, so nothing changes there.
+
+    Not reversible (Tortoise refuses to migrate back past it): the columns hold sealed tokens an older
+    version cannot read; restore a backup to go back."""
+
+    reversible = False
 
     def __init__(self, model_name: str, name: str, field, table: str) -> None:
         super().__init__(model_name, name, field)
@@ -21,8 +26,6 @@ class RetypeAsText(ops.AlterField):
             await state_editor.client.execute_script(
                 f'ALTER TABLE "{self.table}" ALTER COLUMN "{self.name}" TYPE TEXT USING "{self.name}"::text')
 
-    async def database_backward(self, app_label, old_state, new_state, state_editor=None) -> None:
-        raise NotImplementedError("secrets stay sealed: restore from a backup to go back")
 
 
 class Migration(migrations.Migration):

@@ -163,8 +163,7 @@ class Platform:
     @faults.setter
     def faults(self, faults: Faults) -> None:
         self._faults = faults
-        self._gate.configure(rate_per_s=faults.rate_per_s, burst=faults.burst, error_rate=faults.error_rate,
-                             latency_ms=faults.latency_ms)
+        self._gate.configure(faults)
 
     async def gate(self, operation: str) -> str | None:
         """Count an API call and apply the faults: ``None`` to answer, ``"throttled"`` or ``"error"`` to refuse.

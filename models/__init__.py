@@ -9,6 +9,7 @@ from models.customer import Customer
 from models.event import DispatchCursor, OrderEvent
 from models.federation import DeliveryOrder, SystemConnection, SystemExchange, WarehouseSystems
 from models.feedback import OrderFeedback
+from models.notification import NotificationDelivery, NotificationRoute
 from models.intake import (
     CarrierAccount,
     ChannelOrderState,
@@ -25,6 +26,7 @@ from models.order import Order, OrderLine, OrderTag, SealedContact
 from models.otp import OtpChallenge
 from models.payment import Payment
 from models.polling import ChannelPoll
+from models.rule import Rule, RuleVersion, SkuFreeze
 from models.shipment import Shipment, TrackingEvent
 from models.stock import (
     AllocationDecision,
@@ -60,6 +62,8 @@ __all__ = [
     "ImportRun",
     "InboundDelivery",
     "InboundPayload",
+    "NotificationDelivery",
+    "NotificationRoute",
     "Order",
     "OrderEvent",
     "OrderFeedback",
@@ -70,10 +74,13 @@ __all__ = [
     "Quarantine",
     "QuarantinedPayload",
     "Reservation",
+    "Rule",
+    "RuleVersion",
     "SealedContact",
     "Shipment",
     "Sku",
     "SkuAlias",
+    "SkuFreeze",
     "SkuStockPolicy",
     "StatusMappingTable",
     "StatusMappingVersion",

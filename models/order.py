@@ -55,6 +55,10 @@ class Order(Model):
     priority_rank = fields.IntField(default=50)
     ship_by = fields.DatetimeField(null=True)
     balance_due_at = fields.DatetimeField(null=True)
+    merged_into = fields.ForeignKeyField(
+        "models.Order", related_name="merged_orders", null=True, on_delete=fields.SET_NULL,
+        description="The order this one ships with (合单), null when it ships on its own or leads a merge.",
+    )
 
     class Meta:
         table = "orders"
@@ -73,6 +77,7 @@ class OrderLine(Model):
     unit_price = fields.DecimalField(max_digits=14, decimal_places=2)
     #: The channel's id of this line (Taobao ``oid``, Shopify line item id), for per-line refunds and returns.
     external_line_id = fields.CharField(max_length=64, default="")
+    parcel = fields.IntField(default=1, db_default=1, description="Which of the order's parcels the line ships in (a manual split).")
     #: The SKU as the channel wrote it, when a per-channel alias mapped it onto ``sku``.
     channel_sku = fields.CharField(max_length=64, default="")
     warehouse = fields.ForeignKeyField(

@@ -97,8 +97,8 @@ async def levels_page(ctx: Context, sku: str | None, warehouse: str | None, low_
 
 async def _low_stock_ids(tenant_id: int) -> list[int]:
     """Rows with an open low-stock alert: the alert is the single source of "low"."""
-    kinds = await Alert.filter(tenant_id=tenant_id, kind__startswith="low_stock:", cleared_at__isnull=True).values_list("kind", flat=True)
-    return [int(kind.split(":", 1)[1]) for kind in kinds]
+    subjects = await Alert.filter(tenant_id=tenant_id, kind="low_stock", cleared_at__isnull=True).values_list("subject", flat=True)
+    return [int(subject.split(":", 1)[1]) for subject in subjects]
 
 
 async def level_of(ctx: Context, row: Stock) -> LevelRow:

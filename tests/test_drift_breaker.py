@@ -24,7 +24,7 @@ from domain.actor import Role
 from domain.errors import ValidationFailed
 from domain.federation.breaker_config import breaker_settings
 from domain.federation.connections import save_connection
-from domain.federation.drift_breaker import SYSTEM_ACTOR, alert_kind, check_warehouse, measure
+from domain.federation.drift_breaker import SYSTEM_ACTOR, alert_subject, check_warehouse, measure
 from domain.federation.ports import StockFigure
 from domain.orders import fulfilment
 from domain.statuses import OrderStatus
@@ -114,7 +114,7 @@ async def test_drift_past_the_threshold_pauses_allocation_until_a_person_resets_
         assert [t["sku"] for t in report["top"]] == ["SKU-03", "SKU-07"]
         assert report["top"][0] == {"sku": "SKU-03", "wms": 25, "erp": 30, "difference": -5}
 
-        alert = await Alert.get(tenant_id=world.tenant.id, kind=alert_kind("SH"), cleared_at__isnull=True)
+        alert = await Alert.get(tenant_id=world.tenant.id, kind="stock_drift", subject=alert_subject("SH"), cleared_at__isnull=True)
         assert "SKU-03 (WMS 25, ERP 30)" in alert.message and alert.severity == "critical"
         opened = await OrderEvent.get(tenant_id=world.tenant.id, type="warehouse.breaker_opened")
         assert opened.payload_ref and opened.payload_ref.startswith("exchange:")
@@ -142,7 +142,7 @@ async def test_drift_past_the_threshold_pauses_allocation_until_a_person_resets_
         assert auditor["errors"][0]["code"] == "FORBIDDEN"
         reset = (await gql(key, RESET, {"i": {"warehouse": warehouse, "reason": "counted by hand; ERP corrected"}}))
         assert reset["resetDriftBreaker"]["breaker"]["open"] is False
-        assert await Alert.filter(kind=alert_kind("SH"), cleared_at__isnull=True).count() == 0
+        assert await Alert.filter(kind="stock_drift", subject=alert_subject("SH"), cleared_at__isnull=True).count() == 0
         assert (await OrderEvent.get(type="warehouse.breaker_reset")).reason == "reset by hand: counted by hand; ERP corrected"
         third = await fulfilment.allocate_order(world.actor(), second.id, sh.id, "SH again")
         assert third.warehouse_id == sh.id  # type: ignore[attr-defined]
@@ -169,7 +169,7 @@ async def test_the_breaker_closes_itself_after_the_drift_stayed_under_the_thresh
         assert not (await WarehouseSystems.get(warehouse_id=fed.warehouse_id)).breaker_open
         closed = await OrderEvent.get(type="warehouse.breaker_closed")
         assert closed.actor == "stock-drift check" and "allocation from SH resumes" in closed.reason
-        assert await Alert.filter(kind=alert_kind("SH"), cleared_at__isnull=True).count() == 0
+        assert await Alert.filter(kind="stock_drift", subject=alert_subject("SH"), cleared_at__isnull=True).count() == 0
 
 
 async def test_an_unreachable_system_changes_nothing(world: World) -> None:

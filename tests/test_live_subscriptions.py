@@ -116,9 +116,9 @@ async def test_alerts_are_pushed(world, db):
         task = asyncio.create_task(collect(base, world.keys["ops"], query, 1))
         await _subscribed(app)
         async with unit_of_work():
-            await raise_alert(tenant_id=world.tenant.id, kind="carrier.stuck", message="no scan for 48 h", severity="error")
+            await raise_alert(tenant_id=world.tenant.id, kind="shipment.stalled", message="no scan for 48 h", severity="critical")
         alert = (await asyncio.wait_for(task, 10))[0]["alerts"]
-    assert alert == {"type": "alert.raised", "kind": "carrier.stuck", "message": "no scan for 48 h", "alert": {"severity": "error"}}
+    assert alert == {"type": "alert.raised", "kind": "shipment.stalled", "message": "no scan for 48 h", "alert": {"severity": "critical"}}
 
 
 async def test_stock_levels_snapshot_then_changes_of_the_requested_skus(world, db):

@@ -106,7 +106,7 @@ async def test_an_upgrade_seals_carrier_configs_and_keeps_the_newest_scan_of_eac
     from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 
     from domain.tenants.secrets import reseal_all
-    from models import CarrierAccount, Order, Shipment, TrackingEvent
+    from models import Alert, CarrierAccount, Shipment, TrackingEvent
 
     EXECUTOR_CACHE.clear()
     await tortoise_migrate(config=database.tortoise_config(empty_database), target="models.0006_channel_polling")
@@ -123,11 +123,19 @@ async def test_an_upgrade_seals_carrier_configs_and_keeps_the_newest_scan_of_eac
             "INSERT INTO carrier_account (tenant_id, provider, secret, config, created_at, updated_at) VALUES "
             """(1, 'kuaidi100', 'salt-0123456789', '{"key": "k100-key", "customer": "C1"}', CURRENT_TIMESTAMP, """
             "CURRENT_TIMESTAMP)")
-        order = await Order.create(tenant_id=1, channel_id=1, external_id="T-OLD", status="SHIPPED", total_amount=10,
-                                   placed_at=scanned)
+        await conn.execute_script(
+            "INSERT INTO orders (tenant_id, channel_id, external_id, status, hold_reasons, currency, total_amount, "
+            "ship_name, ship_phone, ship_province, ship_city, ship_district, ship_address, ship_postal_code, "
+            "ship_country_code, ship_company, contact_masked, placed_at, created_at, updated_at, version, priority, "
+            "priority_rank) VALUES (1, 1, 'T-OLD', 'SHIPPED', '[]', 'CNY', 10, '', '', '', '', '', '', '', '', '', '{}', "
+            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1, 'STANDARD', 50)")
         await conn.execute_script(
             "INSERT INTO shipment (order_id, carrier, tracking_no, status, source, created_at, updated_at) VALUES "
-            f"({order.id}, 'SF', 'SF100', 'IN_TRANSIT', 'ops', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
+            "(1, 'SF', 'SF100', 'IN_TRANSIT', 'ops', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
+        for kind, cleared in (("low_stock:7", "NULL"), ("webhook_disabled:3", "CURRENT_TIMESTAMP"), ("allocation_failed", "NULL")):
+            await conn.execute_script(
+                "INSERT INTO alert (tenant_id, kind, severity, message, details, raised_at, cleared_at) VALUES "
+                f"(1, '{kind}', 'warning', 'm', '{{}}', CURRENT_TIMESTAMP, {cleared})")
         for hours in (0, 5, 2):
             await TrackingEvent.create(shipment_id=1, status="IN_TRANSIT", occurred_at=scanned + timedelta(hours=hours))
     finally:
@@ -144,5 +152,9 @@ async def test_an_upgrade_seals_carrier_configs_and_keeps_the_newest_scan_of_eac
         shipment = await Shipment.get(tracking_no="SF100")
         assert (shipment.last_scan_at, shipment.subscription, shipment.subscription_attempts) == (
             scanned + timedelta(hours=5), "", 0)
+        # 0008: kinds that carried an id are split into kind and subject; resolved alerts say so.
+        alerts = await Alert.all().order_by("id").values_list("kind", "subject", "state")
+        assert alerts == [("low_stock", "stock:7", "open"), ("webhook_disabled", "endpoint:3", "resolved"),
+                          ("allocation_failed", "", "open")]
     finally:
         await database.close_db()

@@ -118,7 +118,7 @@ async def test_the_daily_check_fetches_missing_orders_and_says_which_and_why(wor
         assert set(check.missing) == set(missed) and check.recovered == 3
         assert all("push lost" in why for why in check.missing.values())
         assert set(await shop.held()) == set(missed)
-        alert = await Alert.get(tenant_id=world.tenant.id, kind__startswith="orders_missed:")
+        alert = await Alert.get(tenant_id=world.tenant.id, kind="orders_missed")
         assert all(external_id in alert.message for external_id in missed)
         state = await ChannelPoll.get(channel_id=shop.channel.id)
         assert state.checked_at is not None and state.check["platform_count"] == 3

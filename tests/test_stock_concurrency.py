@@ -87,5 +87,5 @@ async def test_concurrent_reservations_never_oversell(world, db):
     assert wanted > supply, "less stock than demand"
     # Low stock is signalled once per row, however many reservations crossed the line.
     for stock in await Stock.filter(tenant_id=world.tenant.id):
-        open_alerts = await Alert.filter(kind=f"low_stock:{stock.id}", cleared_at__isnull=True).count()
+        open_alerts = await Alert.filter(kind="low_stock", subject=f"stock:{stock.id}", cleared_at__isnull=True).count()
         assert open_alerts == (1 if stock.on_hand - stock.reserved <= stock.safety else 0), stock.sku

@@ -89,7 +89,7 @@ async def test_410_gone_disables_the_endpoint_and_raises_an_alert(world, db):
         await paid_order(world.actor(), world.channel.id, "GONE-2")
         await wait_until(lambda: OrderEvent.filter(type="alert.raised").exists(), 10)
     alert = await Alert.get(tenant_id=world.tenant.id)
-    assert alert.kind == f"webhook_disabled:{endpoint.id}" and "410" in alert.message
+    assert (alert.kind, alert.subject) == ("webhook_disabled", f"endpoint:{endpoint.id}") and "410" in alert.message
     assert receiver.received == []
     assert await WebhookDelivery.filter(endpoint_id=endpoint.id).count() == 1  # nothing new for a disabled endpoint
 
@@ -103,9 +103,9 @@ async def test_prolonged_failure_disables_after_the_schedule_runs_out(world, db)
         await wait_until(lambda: _status(endpoint.id, "disabled"), 10)
     delivery = await WebhookDelivery.get(endpoint_id=endpoint.id)
     assert delivery.status == "failed" and delivery.attempt_count == 3
-    assert await Alert.filter(kind=f"webhook_disabled:{endpoint.id}", cleared_at__isnull=True).exists()
+    assert await Alert.filter(kind="webhook_disabled", subject=f"endpoint:{endpoint.id}", cleared_at__isnull=True).exists()
     await webhooks.enable_endpoint(world.actor(Role.ADMIN), endpoint.id)
-    assert not await Alert.filter(kind=f"webhook_disabled:{endpoint.id}", cleared_at__isnull=True).exists()
+    assert not await Alert.filter(kind="webhook_disabled", subject=f"endpoint:{endpoint.id}", cleared_at__isnull=True).exists()
 
 
 async def test_a_failing_event_holds_back_later_events_of_the_same_order_only(world, db):

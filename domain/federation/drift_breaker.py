@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.actor import Actor, Role
+from domain.alerts.kinds import AlertKind
 from domain.alerts.raising import clear_alerts, raise_alert
 from domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from domain.federation import evidence
@@ -45,9 +46,9 @@ MAX_SKUS = 2000
 SYSTEM_ACTOR = Actor(tenant_id=0, role=Role.SERVICE, name="stock-drift check", source="ordergraph")
 
 
-def alert_kind(warehouse_code: str) -> str:
-    """One alert per warehouse (alerts are de-duplicated by kind)."""
-    return f"stock_drift:{warehouse_code}"[:48]
+def alert_subject(warehouse_code: str) -> str:
+    """One drift alert per warehouse."""
+    return f"warehouse:{warehouse_code}"[:64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +189,7 @@ async def _decide(actor: Actor, tenant_id: int, warehouse_id: int, code: str, dr
                              before={"warehouse": code, "breaker_open": False},
                              after={"warehouse": code, "breaker_open": True, **details},
                              payload_ref=evidence.ref(ids[-1]) if ids else None)
-            await raise_alert(tenant_id=tenant_id, kind=alert_kind(code), severity="critical",
+            await raise_alert(tenant_id=tenant_id, kind=AlertKind.STOCK_DRIFT, subject=alert_subject(code), severity="critical",
                               message=f"Allocation from {code} paused: {why}", details={"warehouse": code, **details},
                               actor=name, source=actor.source)
             report.action, report.message = "opened", why
@@ -220,7 +221,7 @@ async def _close(tenant_id: int, link: WarehouseSystems, code: str, actor: str, 
                      before={"warehouse": code, "breaker_open": True, "reason": link.breaker_reason},
                      after={"warehouse": code, "breaker_open": False},
                      payload_ref=evidence.ref(ids[-1]) if ids else None)
-    await clear_alerts(tenant_id=tenant_id, kind=alert_kind(code), actor=actor)
+    await clear_alerts(tenant_id=tenant_id, kind=AlertKind.STOCK_DRIFT, subject=alert_subject(code), actor=actor)
 
 
 async def reset_breaker(actor: Actor, warehouse_id: int, reason: str) -> WarehouseSystems:

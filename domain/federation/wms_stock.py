@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from domain.actor import Actor
+from domain.alerts.kinds import AlertKind
 from domain.alerts.raising import raise_alert
 from domain.errors import InsufficientStock
 from domain.federation.ports import StockChange
@@ -32,7 +33,7 @@ from events import log
 from models import DeliveryOrder, Sku, Stock, StockMovement, Warehouse
 
 APPLIED, DUPLICATE, ACCOUNTED, CONFLICT = "applied", "duplicate", "accounted", "conflict"
-CONFLICT_ALERT = "wms_stock_conflict"
+CONFLICT_ALERT = AlertKind.WMS_STOCK_CONFLICT
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,8 @@ async def _one(actor: Actor, warehouse: Warehouse, item: StockChange, evidence_r
     except InsufficientStock as error:
         await stock.refresh_from_db()
         await raise_alert(
-            tenant_id=actor.tenant_id, kind=f"{CONFLICT_ALERT}:{stock.id}"[:48], severity="critical",
+            tenant_id=actor.tenant_id, kind=CONFLICT_ALERT, subject=f"stock:{stock.id}", severity="critical",
+            warehouse_id=warehouse.id,
             message=f"{error.message}: release or move reservations, then replay the report",
             details={"sku": item.sku, "warehouse": warehouse.code, "quantity": item.quantity,
                      "reference": item.reference, "on_hand": stock.on_hand, "reserved": stock.reserved},

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from domain.alerts.kinds import AlertKind
 from domain.alerts.raising import raise_alert
 from domain.inbound.channel_api import ChannelApi, Listed
 from domain.inbound.formats import Formats
@@ -28,7 +29,7 @@ from domain.polling.windows import windows
 from domain.unit_of_work import unit_of_work
 from models import Channel, ChannelPoll
 
-ALERT_KIND = "orders_missed"
+ALERT_KIND = AlertKind.ORDERS_MISSED
 #: Ids named in the alert message (all of them are in its details, up to this many).
 NAMED = 10
 KEPT = 1000
@@ -123,8 +124,9 @@ async def _alert(channel: Channel, report: CheckReport) -> None:
                f"{named}{more}; {'; '.join(reasons)}")
     async with unit_of_work():
         # One alert per channel and day: tomorrow's misses are not folded into an open one from today.
-        kind = f"{ALERT_KIND}:{channel.code[:22]}:{report.end.date().isoformat()}"  # Alert.kind holds 48
-        await raise_alert(tenant_id=channel.tenant_id, kind=kind,  # type: ignore[attr-defined]
+        subject = f"channel:{channel.code}:{report.end.date().isoformat()}"[:64]
+        await raise_alert(tenant_id=channel.tenant_id, kind=ALERT_KIND, subject=subject,  # type: ignore[attr-defined]
+                          channel_id=channel.id,
                           message=message, severity="warning", source="poller",
                           details={"channel": channel.code, "missing": dict(list(report.missing.items())[:KEPT]),
                                    "window": [report.start.isoformat(), report.end.isoformat()]})

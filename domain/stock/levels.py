@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from domain.actor import Actor, Role
+from domain.alerts.kinds import AlertKind
 from domain.alerts.raising import raise_alert
 from domain.errors import (
     Conflict,
@@ -320,7 +321,9 @@ async def _apply_count(actor: Actor, stock: Stock, counted: int, reason: str) ->
         message = f"counted {counted} of {stock.sku} but {stock.reserved} are reserved for orders"
         await raise_alert(
             tenant_id=actor.tenant_id,
-            kind=f"count_conflict:{stock.id}",
+            kind=AlertKind.STOCK_COUNT_CONFLICT,
+            subject=f"stock:{stock.id}",
+            warehouse_id=stock.warehouse_id,  # type: ignore[attr-defined]
             severity="critical",
             message=f"Stock count conflict: {message}; release or move reservations, then sync again",
             details={"stock_id": stock.id, "sku": stock.sku, "counted": counted, "on_hand": stock.on_hand, "reserved": stock.reserved},

@@ -12,15 +12,14 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+from domain.alerts.kinds import AlertKind
 from domain.alerts.raising import clear_alerts, raise_alert
 from models import SkuStockPolicy, Stock, Warehouse
 
 DEFAULT_FACTOR = Decimal("1")
-KIND_PREFIX = "low_stock:"
-
-
-def alert_kind(stock_id: int) -> str:
-    return f"{KIND_PREFIX}{stock_id}"
+def subject_of(stock_id: int) -> str:
+    """The low-stock alert's subject: one alert per stock row."""
+    return f"stock:{stock_id}"
 
 
 def threshold(safety: int, factor: Decimal) -> int | None:
@@ -40,10 +39,11 @@ async def after_change(
     limit = threshold(safety, factor)
     if limit is None:
         return
-    if available_after <= limit < available_before:
+    if available_after <= limit and available_after != available_before:
+        # Crossing raises; falling further while low keeps the alert's figures current.
         await _raise(stock, actor, available_after, limit, safety)
     elif available_before <= limit < available_after:
-        await clear_alerts(tenant_id=stock.tenant_id, kind=alert_kind(stock.id), actor=actor)  # type: ignore[attr-defined]
+        await clear_alerts(tenant_id=stock.tenant_id, kind=AlertKind.LOW_STOCK, subject=subject_of(stock.id), actor=actor)  # type: ignore[attr-defined]
 
 
 async def after_update(
@@ -68,14 +68,16 @@ async def reevaluate(stock: Stock, actor: str) -> None:
     if limit is not None and available <= limit:
         await _raise(stock, actor, available, limit, stock.safety)
     else:
-        await clear_alerts(tenant_id=stock.tenant_id, kind=alert_kind(stock.id), actor=actor)  # type: ignore[attr-defined]
+        await clear_alerts(tenant_id=stock.tenant_id, kind=AlertKind.LOW_STOCK, subject=subject_of(stock.id), actor=actor)  # type: ignore[attr-defined]
 
 
 async def _raise(stock: Stock, actor: str, available: int, limit: int, safety: int) -> None:
     warehouse = await Warehouse.get(id=stock.warehouse_id)  # type: ignore[attr-defined]
     await raise_alert(
         tenant_id=stock.tenant_id,  # type: ignore[attr-defined]
-        kind=alert_kind(stock.id),
+        kind=AlertKind.LOW_STOCK,
+        subject=subject_of(stock.id),
+        warehouse_id=warehouse.id,
         message=f"Low stock: {stock.sku} in {warehouse.code} has {available} available (threshold {limit}, safety {safety})",
         details={
             "stock_id": stock.id,

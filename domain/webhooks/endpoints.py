@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from tortoise.expressions import Q
 
 from domain.actor import Actor, Role
+from domain.alerts.kinds import AlertKind
 from domain.alerts.raising import clear_alerts, raise_alert
 from domain.errors import Forbidden, NotFound, ValidationFailed
 from domain.unit_of_work import unit_of_work
@@ -229,13 +230,13 @@ async def enable_endpoint(actor: Actor, endpoint_id: int) -> WebhookEndpoint:
         await WebhookEndpoint.filter(id=endpoint.id).update(
             status="active", disabled_reason="", disabled_at=None, failing_since=None
         )
-        await clear_alerts(tenant_id=actor.tenant_id, kind=_alert_kind(endpoint.id), actor=actor.name)
+        await clear_alerts(tenant_id=actor.tenant_id, kind=AlertKind.WEBHOOK_DISABLED, subject=_subject(endpoint.id), actor=actor.name)
     await endpoint.refresh_from_db()
     return endpoint
 
 
-def _alert_kind(endpoint_id: int) -> str:
-    return f"webhook_disabled:{endpoint_id}"
+def _subject(endpoint_id: int) -> str:
+    return f"endpoint:{endpoint_id}"
 
 
 async def disable_by_system(endpoint_id: int, reason: str) -> None:
@@ -250,8 +251,9 @@ async def disable_by_system(endpoint_id: int, reason: str) -> None:
         if changed:
             await raise_alert(
                 tenant_id=endpoint.tenant_id,  # type: ignore[attr-defined]
-                kind=_alert_kind(endpoint_id),
-                severity="error",
+                kind=AlertKind.WEBHOOK_DISABLED,
+                subject=_subject(endpoint_id),
+                severity="critical",
                 message=f"webhook endpoint {endpoint.url} disabled: {reason}",
                 details={"endpoint_id": endpoint_id, "url": endpoint.url, "reason": reason},
                 source="webhooks",

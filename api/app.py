@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
-from adapters import system_http
+from adapters import notify, system_http
 from adapters.channels import decryption
 from adapters.channels.api import http as channel_api_http
 from adapters.sms import sms_sender
@@ -37,6 +37,9 @@ from api.idempotency import IdempotencyMiddleware
 from api.intake_tasks import IntakeMaintenance
 from api.live import build_live, url_policy
 from api.logging import configure_logging
+from api.notify_tasks import notification_jobs
+from api.alert_tasks import SnoozeWatch
+from api.rules_tasks import rule_jobs
 from api.poll_tasks import PollWatch, refresh_poll_gauges
 from api.tracking_tasks import TrackingWatch
 from api.settings import Settings
@@ -111,6 +114,12 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         live.leadership.jobs.append(PollWatch(settings).run)  # only the leader reads the platforms' pull APIs
     if settings.tracking_round_seconds > 0:
         live.leadership.jobs.append(TrackingWatch(settings).run)  # and subscribes parcels at the tracking providers
+    if settings.notify_enabled:
+        live.leadership.jobs.extend(notification_jobs(settings))  # and turns alerts into WeCom/DingTalk/email messages
+    if settings.rules_enabled:
+        live.leadership.jobs.extend(rule_jobs(settings))  # and runs the business rules
+    if settings.alert_wake_seconds > 0:
+        live.leadership.jobs.append(SnoozeWatch(settings).run)  # and puts snoozed alerts back when their time comes
     tracking = TrackingSite(settings, sms=sms_sender(settings.sms_gateway_url, settings.sms_gateway_token))
     guarded_graphql = GraphQLBodyGuard(
         IdempotencyMiddleware(graphql, keys=graphql.keys, ttl_hours=settings.idempotency_ttl_hours,
@@ -140,6 +149,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             await decryption.aclose()
             await federation.cache.aclose()
             await system_http.aclose()
+            await notify.aclose()
             await channel_api_http.aclose()
             await live.stop()
             if manage_database:

@@ -30,6 +30,8 @@
     ordergraph sim channel --kind taobao|pinduoduo|douyin|wechat_channels|amazon|shopify [--port 9400] [--orders N]
                                                a local sales platform (its order API and pushes), with faults
     ordergraph sim carrier [--port 9500]       local Kuaidi100, Kdniao and AfterShip subscribe/query APIs
+    ordergraph sim notify [--port 9600] [--wecom-key K] [--dingtalk TOKEN[:SECRET]]
+                                               local WeCom and DingTalk group robots (signatures checked)
 """
 
 from __future__ import annotations
@@ -473,6 +475,23 @@ def cmd_sim_wms(settings: Settings, args: argparse.Namespace) -> None:
     run(args.host, args.port, WmsSimulator(profile=profile, callback_url=args.callback))
 
 
+def cmd_sim_notify(settings: Settings, args: argparse.Namespace) -> None:
+    """Serve the WeCom and DingTalk robot simulator; print route configs that point at it."""
+    import json
+
+    from adapters.notify.simulator import DingTalkBot, RobotSimulator, run
+
+    bots = {token: DingTalkBot(secret=secret) for token, _, secret in (spec.partition(":") for spec in args.dingtalk)}
+    sim = RobotSimulator(wecom_keys=set(args.wecom_key), dingtalk=bots)
+    base = f"http://{args.host}:{args.port}"
+    print(f"group robot simulator on {base} (messages: {base}/_sim/messages; faults: POST {base}/_sim/faults)")
+    for key in args.wecom_key:
+        print(f"  wecom route config: {json.dumps({'key': key, 'base_url': base})}")
+    for token, bot in bots.items():
+        print(f"  dingtalk route config: {json.dumps({'access_token': token, 'secret': bot.secret, 'base_url': base})}")
+    run(args.host, args.port, sim)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ordergraph", description="OrderGraph order hub")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -544,6 +563,12 @@ def build_parser() -> argparse.ArgumentParser:
                                        "drop_callback_rate, outages, stock_drift")
     wms.add_argument("--callback", help="where callbacks go: http://HOST/hooks/<tenant>/wms/<warehouse code>")
     wms.set_defaults(func=cmd_sim_wms)
+    notify = sims.add_parser("notify", help="WeCom and DingTalk group robots (notifications), with injectable faults")
+    notify.add_argument("--host", default="127.0.0.1")
+    notify.add_argument("--port", type=int, default=9600)
+    notify.add_argument("--wecom-key", action="append", default=[], help="a robot key it accepts (repeatable)")
+    notify.add_argument("--dingtalk", action="append", default=[], help="TOKEN or TOKEN:SECRET of a robot (repeatable)")
+    notify.set_defaults(func=cmd_sim_notify)
     cli_polling.add_commands(sub, sims)
     return parser
 

@@ -62,6 +62,21 @@ Carrier subscriptions (see ``domain.tracking.subscriptions``; run by the leader)
     ORDERGRAPH_TRACKING_QUERY_AFTER_HOURS a subscribed parcel with no scan this long is queried directly (12)
     ORDERGRAPH_STALLED_HOURS              "stalled in transit" after this long without a scan, per carrier (SF=24,JD=24)
     ORDERGRAPH_STALLED_DEFAULT_HOURS      the same for every other carrier (48)
+
+Notifications to WeCom / DingTalk groups and email (see ``domain.notifications``; run by the leader):
+
+    ORDERGRAPH_NOTIFY                     1/0: turn alerts into messages on the notification routes (1)
+    ORDERGRAPH_NOTIFY_RETRY_DELAYS        seconds between attempts, comma-separated (1,5,30,120,600)
+    ORDERGRAPH_NOTIFY_MAX_ATTEMPTS        attempts before a message is given up (6)
+
+Business rules (see ``domain.rules``; run by the leader):
+
+    ORDERGRAPH_RULES                      1/0: evaluate enabled rules on events and schedules (1)
+    ORDERGRAPH_RULES_SCHEDULE_SECONDS     how often scheduled rules are checked for being due, 0 = off (30)
+
+The exception board (see ``domain.alerts.board``; run by the leader):
+
+    ORDERGRAPH_ALERT_WAKE_SECONDS         how often snoozed alerts whose time passed are put back, 0 = off (30)
 """
 
 from __future__ import annotations
@@ -156,6 +171,13 @@ class Settings:
     tracking_query_after_hours: float = 12.0
     stalled_hours: dict[str, float] = field(default_factory=lambda: {"SF": 24.0, "JD": 24.0})
     stalled_default_hours: float = 48.0
+    notify_enabled: bool = True
+    rules_enabled: bool = True
+    rules_schedule_seconds: float = 30.0
+    notify_retry_delays: tuple[float, ...] = (1, 5, 30, 120, 600)
+    notify_max_attempts: int = 6
+    notify_poll_interval: float = 1.0
+    alert_wake_seconds: float = 30.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -241,4 +263,12 @@ class Settings:
             tracking_query_after_hours=_float("ORDERGRAPH_TRACKING_QUERY_AFTER_HOURS", 12.0),
             stalled_hours=_hours_by_carrier(os.environ.get("ORDERGRAPH_STALLED_HOURS", "SF=24,JD=24")),
             stalled_default_hours=_float("ORDERGRAPH_STALLED_DEFAULT_HOURS", 48.0),
+            notify_enabled=os.environ.get("ORDERGRAPH_NOTIFY", "1").lower() in {"1", "true", "yes"},
+            rules_enabled=os.environ.get("ORDERGRAPH_RULES", "1").lower() in {"1", "true", "yes"},
+            rules_schedule_seconds=_float("ORDERGRAPH_RULES_SCHEDULE_SECONDS", 30.0),
+            notify_retry_delays=tuple(
+                float(x) for x in (os.environ.get("ORDERGRAPH_NOTIFY_RETRY_DELAYS") or "1,5,30,120,600").split(",")
+            ),
+            notify_max_attempts=_int("ORDERGRAPH_NOTIFY_MAX_ATTEMPTS", 6),
+            alert_wake_seconds=_float("ORDERGRAPH_ALERT_WAKE_SECONDS", 30.0),
         )

@@ -19,6 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.tools import merge_types
 
+from schema.alerts import AlertBoardMutation, AlertBoardQuery
 from schema.catalog import CatalogMutation, CatalogQuery
 from schema.error_log import log_errors
 from schema.errors import is_client_error, shape
@@ -28,7 +29,9 @@ from schema.intake import IntakeMutation, IntakeQuery
 from schema.limits import DocumentSizeLimit, NoNulStrings, QueryCostLimit
 from schema.metrics import OperationMetrics
 from schema.mutation import Mutation as OrderMutation
+from schema.notifications import NotificationMutation, NotificationQuery
 from schema.query import Query as CoreQuery
+from schema.rules import RuleMutation, RuleQuery
 from schema.stock import STOCK_NODE_TYPES, StockMutation, StockQuery, StockSubscription
 from schema.subscription import Subscription as OrderSubscription
 from schema.types import NODE_TYPES
@@ -40,6 +43,12 @@ QUERIES: tuple[type, ...] = (CoreQuery, CatalogQuery, IntakeQuery, StockQuery, W
 MUTATIONS: tuple[type, ...] = (OrderMutation, CatalogMutation, IntakeMutation, StockMutation, WebhookMutation,
                                FederationMutation, FederationSetupMutation)
 SUBSCRIPTIONS: tuple[type, ...] = (OrderSubscription, StockSubscription)
+QUERIES += (NotificationQuery,)
+MUTATIONS += (NotificationMutation,)
+QUERIES += (RuleQuery,)
+MUTATIONS += (RuleMutation,)
+QUERIES += (AlertBoardQuery,)
+MUTATIONS += (AlertBoardMutation,)
 
 
 class OrderGraphSchema(strawberry.Schema):

@@ -168,6 +168,8 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
     # The leader's pollers and tracking rounds are driven by the tests that prove them, not by a clock.
     overrides.setdefault("poll_seconds", 0)
     overrides.setdefault("tracking_round_seconds", 0)
+    overrides.setdefault("alert_wake_seconds", 0)
+    overrides.setdefault("rules_enabled", False)  # rules fire where a test enables them
     return Settings(database_url=database_url, poll_interval=0.05, key_cache_seconds=0, **overrides)
 
 

@@ -94,6 +94,7 @@ class AlertKind(StrEnum):
     WEBHOOK_DISABLED = "webhook_disabled"
     # Business rules
     RULE = "rule"
+    MERGE_SUGGESTED = "order.merge_suggested"
 
     @property
     def category(self) -> Category:
@@ -133,4 +134,5 @@ _CATEGORY = {
     AlertKind.FEDERATION_ESCALATED: Category.SYSTEMS,
     AlertKind.WEBHOOK_DISABLED: Category.SYSTEMS,
     AlertKind.RULE: Category.RULE,
+    AlertKind.MERGE_SUGGESTED: Category.RULE,
 }

@@ -79,6 +79,7 @@ class NewOrder:
     deposit: bool = False
     tags: list[str] = field(default_factory=list)
     placed_at: datetime | None = None
+    ship_by: datetime | None = None  # the channel's or the merchant's latest hand-over time
     source_updated_at: datetime | None = None
 
 
@@ -88,6 +89,8 @@ def _validate(new: NewOrder) -> Decimal:
         raise ValidationFailed("external id must not be empty", field="externalId")
     if len(new.external_id) > 64:
         raise ValidationFailed("external id is longer than 64 characters", field="externalId")
+    if new.ship_by is not None and new.ship_by.tzinfo is None:
+        raise ValidationFailed("shipBy needs a time zone", field="shipBy")
     if not new.lines:
         raise ValidationFailed("an order needs at least one line", field="lines")
     if len(new.currency) != 3 or not new.currency.isalpha():
@@ -172,6 +175,7 @@ async def create_order(actor: Actor, new: NewOrder, *, payload_ref: str | None =
                 ship_district=address.district,
                 ship_address=address.address,
                 placed_at=new.placed_at or now,
+                ship_by=new.ship_by,
                 source_updated_at=new.source_updated_at,
             )
             await OrderLine.bulk_create(

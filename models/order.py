@@ -63,7 +63,8 @@ class Order(Model):
     class Meta:
         table = "orders"
         unique_together = (("tenant", "channel", "external_id"),)
-        indexes = (("tenant_id", "created_at", "id"), ("tenant_id", "updated_at", "id"), ("tenant_id", "status"), ("customer_id",))
+        indexes = (("tenant_id", "created_at", "id"), ("tenant_id", "updated_at", "id"), ("tenant_id", "status"), ("customer_id",),
+                   ("merged_into_id",))
 
 
 class OrderLine(Model):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -154,6 +154,7 @@ def _new_order(channel_id: int, data: Any) -> NewOrder:
         deposit=bool(data.deposit),
         tags=list(data.tags or []),
         placed_at=data.placed_at,
+        ship_by=data.ship_by,
     )
 
 
@@ -187,11 +188,64 @@ async def allocate(ctx: Context, global_id: str, warehouse_id: str, reason: str)
     )
 
 
-async def ship(ctx: Context, global_id: str, carrier: str, tracking_no: str, estimated_delivery: datetime | None) -> Order:
+async def ship(
+    ctx: Context,
+    global_id: str,
+    carrier: str,
+    tracking_no: str,
+    estimated_delivery: datetime | None,
+    *,
+    warehouse_id: str | None = None,
+    parcel: int | None = None,
+) -> Order:
     actor = actor_of(ctx)
     order_id = pk_of(global_id, "Order")
-    await fulfilment.ship_order(actor, order_id, carrier, tracking_no, estimated_delivery=estimated_delivery)
+    warehouse_pk = None
+    if warehouse_id is not None:
+        try:
+            warehouse_pk = ids.decode(warehouse_id, "Warehouse")[1]
+        except ids.BadId as exc:
+            raise NotFound(str(exc), field="warehouseId") from None
+    await fulfilment.ship_order(actor, order_id, carrier, tracking_no, estimated_delivery=estimated_delivery,
+                                warehouse_id=warehouse_pk, parcel=parcel)
     order = await Order.filter(id=order_id, tenant_id=actor.tenant_id).first()
     if order is None:  # pragma: no cover - ship_order just locked it
         raise ValidationFailed("order vanished")
     return order
+
+
+async def merge(ctx: Context, global_ids: Sequence[str]) -> Order:
+    return await orders.merge_orders(actor_of(ctx), pks_of(global_ids, "Order"))
+
+
+async def unmerge(ctx: Context, global_id: str, reason: str) -> Order:
+    return await orders.unmerge_order(actor_of(ctx), pk_of(global_id, "Order"), reason)
+
+
+async def split(ctx: Context, global_id: str, parcels: Sequence[Sequence[Any]]) -> Order:
+    """``parcels`` is the schema's ``[[ParcelLineInput]]`` (duck-typed: ``line_id``, ``quantity``)."""
+    plan = []
+    for index, parcel in enumerate(parcels):
+        entries = []
+        for position, entry in enumerate(parcel):
+            try:
+                entries.append((ids.decode(entry.line_id, "OrderLine")[1], entry.quantity))
+            except ids.BadId as exc:
+                raise NotFound(str(exc), field=f"parcels.{index}.{position}.lineId") from None
+        plan.append(entries)
+    return await orders.split_order(actor_of(ctx), pk_of(global_id, "Order"), plan)
+
+
+async def merged_orders(ctx: Context, order_pk: int) -> list[Order]:
+    """The orders merged into this one (it leads their parcel), earliest placed first."""
+    return list(await Order.filter(tenant_id=actor_of(ctx).tenant_id, merged_into_id=order_pk).order_by("placed_at", "id"))
+
+
+async def merge_candidates(ctx: Context, order_pk: int, window_minutes: int) -> list[Order]:
+    if not 1 <= window_minutes <= 7 * 24 * 60:
+        raise ValidationFailed("windowMinutes must be between 1 and 10080 (7 days)", field="windowMinutes")
+    return await orders.merge_candidates(actor_of(ctx).tenant_id, order_pk, timedelta(minutes=window_minutes))
+
+
+async def merge_key_label(order: Order) -> str:
+    return (await orders.merge_key(order)).label

@@ -57,6 +57,7 @@ class CreateOrderInput:
     deposit: bool = strawberry.field(default=False, description="Pre-sale: the payment is a deposit.")
     tags: list[str] | None = None
     placed_at: datetime | None = None
+    ship_by: datetime | None = strawberry.field(default=None, description="The latest hand-over to the carrier.")
 
 
 @strawberry.input
@@ -97,3 +98,34 @@ class ShipOrderInput:
     carrier: str
     tracking_no: str
     estimated_delivery: datetime | None = None
+    warehouse_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Ship only what is reserved in this warehouse (an order split over warehouses)."
+    )
+    parcel: int | None = strawberry.field(
+        default=None, description="Ship only this parcel of an order split by hand (`splitOrder`), numbered from 1."
+    )
+
+
+@strawberry.input
+class MergeOrdersInput:
+    ids: list[strawberry.ID] = strawberry.field(description="The orders to ship as one parcel (合单); the earliest placed leads.")
+
+
+@strawberry.input
+class UnmergeOrderInput:
+    id: strawberry.ID = strawberry.field(description="A member leaves its merge; the leader dissolves the whole merge.")
+    reason: str
+
+
+@strawberry.input
+class ParcelLineInput:
+    line_id: strawberry.ID
+    quantity: int
+
+
+@strawberry.input
+class SplitOrderInput:
+    id: strawberry.ID
+    parcels: list[list[ParcelLineInput]] = strawberry.field(
+        description="Parcel 1, parcel 2, …: the lines (and how many of each) in each. Every unshipped unit must be assigned."
+    )

@@ -16,6 +16,7 @@ from schema.inputs import (
     ShipOrderInput,
     TransitionOrderInput,
 )
+from schema.inputs import MergeOrdersInput, SplitOrderInput, UnmergeOrderInput
 from schema.types import Order
 
 
@@ -61,5 +62,19 @@ class Mutation:
     async def ship_order(self, info: Info, input: ShipOrderInput) -> OrderPayload:
         return await _payload(
             info,
-            lambda: order_resolvers.ship(info.context, input.id, input.carrier, input.tracking_no, input.estimated_delivery),
+            lambda: order_resolvers.ship(info.context, input.id, input.carrier, input.tracking_no, input.estimated_delivery,
+                                         warehouse_id=input.warehouse_id, parcel=input.parcel),
         )
+
+    @strawberry.mutation(description="Merge orders to the same receiver into one parcel (合单), before allocation; "
+                         "returns the leader (the earliest placed).")
+    async def merge_orders(self, info: Info, input: MergeOrdersInput) -> OrderPayload:
+        return await _payload(info, lambda: order_resolvers.merge(info.context, input.ids))
+
+    @strawberry.mutation(description="Take an order out of its merge (or dissolve the merge, given its leader) before it ships.")
+    async def unmerge_order(self, info: Info, input: UnmergeOrderInput) -> OrderPayload:
+        return await _payload(info, lambda: order_resolvers.unmerge(info.context, input.id, input.reason))
+
+    @strawberry.mutation(description="Split an order into parcels by hand; a line given to several parcels is split by quantity.")
+    async def split_order(self, info: Info, input: SplitOrderInput) -> OrderPayload:
+        return await _payload(info, lambda: order_resolvers.split(info.context, input.id, input.parcels))

@@ -10,7 +10,7 @@ failed automatic one, is stored with its candidates and reasons.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import Subquery
@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 from domain.actor import Actor
 from domain.alerts.raising import clear_alerts
+from domain.allocation import groups
 from domain.allocation import strategies as allocation
 from domain.allocation.pick_queue import default_ship_by
 from domain.allocation.policy import Policy, policy_for
@@ -45,6 +46,7 @@ from models import (
     Warehouse,
     WarehouseSystems,
 )
+from models.order import order_no
 
 #: Plan-and-reserve rounds before giving up when other orders keep taking the stock.
 ATTEMPTS = 3
@@ -117,24 +119,54 @@ async def place(
     expires_at: datetime | None = None,
     reason: str = "",
 ) -> allocation.Plan:
-    """Plan and reserve the order's unallocated lines (order locked, in a transaction), or raise ``AllocationFailed``."""
+    """Plan and reserve the order's unallocated lines (order locked, in a transaction), or raise ``AllocationFailed``.
+
+    A merge leader's members (``groups``) are planned with it as one parcel (no
+    split, all at one warehouse), each reserved under its own order in the same
+    savepoint, and move to ALLOCATED with it. A member is placed only at the
+    warehouse its leader is reserved at, and refused while the leader has none.
+    """
+    members: list[Order] = []
+    if order.merged_into_id is not None:  # type: ignore[attr-defined]
+        at = await groups.reserved_warehouse([order.merged_into_id])  # type: ignore[attr-defined]
+        if at is None:
+            groups.refuse_member(order, "allocate")
+        warehouse_id = groups.pinned(warehouse_id, at)  # type: ignore[arg-type]
+    else:
+        members = await groups.members_of(order)
+    if members:
+        held = [m for m in members if m.status == OrderStatus.ON_HOLD]
+        if held:
+            raise Conflict(f"{order_no(held[0].id)}, merged into this order, is on hold: release it or unmerge it first", field="id")
+        policy = replace(policy, allow_split=False)
+        at = await groups.reserved_warehouse([order.id, *(m.id for m in members)])
+        if at is not None:
+            warehouse_id = groups.pinned(warehouse_id, at)
     for attempt in range(ATTEMPTS):
-        lines = await unallocated_lines(order)
+        batches = [(owner, await unallocated_lines(owner)) for owner in (order, *members)]
+        lines = [line for _, owned in batches for line in owned]
         if not lines:
             raise Conflict("every line of the order is already allocated", field="id")
         plan, warehouses = await _plan(order, lines, policy, warehouse_id, reason)
         if not plan.ok:
             raise AllocationFailed(plan)
-        claims = [Claim(line, warehouses[plan.assignments[line.id]]) for line in lines]
         try:
             async with in_transaction():  # a savepoint: a lost race undoes only this attempt
-                await reservations.reserve(actor, order, claims, kind=kind, expires_at=expires_at, reason=plan.summary)
+                for owner, owned in batches:
+                    if owned:
+                        claims = [Claim(line, warehouses[plan.assignments[line.id]]) for line in owned]
+                        await reservations.reserve(actor, owner, claims, kind=kind, expires_at=expires_at, reason=plan.summary)
         except InsufficientStock as lost:
             if attempt == ATTEMPTS - 1:
                 plan.outcome, plan.summary = allocation.FAILED, f"{plan.summary}; then lost the stock to other orders: {lost.message}"
                 raise AllocationFailed(plan) from lost
             continue
-        await record_decision(actor, order, plan, policy)
+        for owner, owned in batches:
+            if owned:
+                await record_decision(actor, owner, plan, policy)
+        for member, owned in batches[1:]:
+            if owned and member.status == OrderStatus.PAID:
+                await mark_allocated(actor, member, f"merged into {order_no(order.id)}: {plan.summary}")
         return plan
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -181,10 +213,13 @@ async def allocate_locked(actor: Actor, order: Order, *, warehouse_id: int | Non
 
 
 async def allocate_order(actor: Actor, order_id: int, warehouse_id: int | None = None, reason: str = "") -> Order:
-    """Allocate a paid order: at the given warehouse, or where the tenant's policy says. Nothing changes on failure."""
+    """Allocate a paid order: at the given warehouse, or where the tenant's policy says. Nothing changes on failure.
+
+    A merge leader takes its members along; a member goes where its leader is reserved (``place``).
+    """
     require_writer(actor)
     async with unit_of_work():
-        order = await lock_order(actor, order_id)
+        order = (await groups.lock_group(actor, order_id)).order  # a merged group is locked whole, in id order
         check_transition(OrderStatus(order.status), OrderStatus.ALLOCATED, MoveContext(actor.role, actor.source, reason))
         await allocate_locked(actor, order, warehouse_id=warehouse_id, reason=reason)
     return order

@@ -25,6 +25,7 @@ from domain.alerts.raising import clear_alerts, raise_alert
 from domain.allocation.pick_queue import TIERS, set_priority
 from domain.errors import DomainError
 from domain.orders import hold_order, release_hold
+from domain.notifications.fanout import DOORBELL
 from domain.orders.merge import merge_candidates, merge_orders
 from domain.rules.language import Expression, RuleError, compile_expression
 from domain.unit_of_work import unit_of_work
@@ -277,11 +278,10 @@ async def _notify(action: dict[str, Any], firing: Firing) -> str:
         await NotificationDelivery.create(route_id=route.id, tenant_id=firing.actor.tenant_id, event_id=event.id,
                                           title=f"OrderGraph: {firing.rule_name}"[:200], body=text,
                                           next_attempt_at=now, event_created_at=event.created_at)
-    signals.ring(NOTIFY_TOPIC)
+    signals.ring(DOORBELL)
     return f"notified {route.name}"
 
 
-NOTIFY_TOPIC = "notifications"
 
 
 async def _webhook(action: dict[str, Any], firing: Firing) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from domain.actor import Actor
 from domain.errors import ValidationFailed
@@ -29,6 +30,7 @@ MAX_DAYS = 90
 MAX_EVENTS = 1_000_000
 LISTED = 500
 BATCH = 2000
+KNOWN_LIMIT = 100_000
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ async def dry_run(actor: Actor, spec: RuleInput, days: int = 7) -> DryRunReport:
     started = time.perf_counter()
     hit_orders: set[int] = set()
     timer = Timer()
+    known: dict[int, dict[str, Any]] = {}  # orders' contexts, read once per dry run
     if rule.triggers:
         since = datetime.now(UTC) - timedelta(days=days)
         after = 0
@@ -79,7 +82,9 @@ async def dry_run(actor: Actor, spec: RuleInput, days: int = 7) -> DryRunReport:
                 break
             after = rows[-1].id
             report.events_scanned += len(rows)
-            _collect(report, await on_events(lambda _type: [rule], actor.tenant_id, rows, timer), hit_orders)
+            if len(known) > KNOWN_LIMIT:
+                known.clear()
+            _collect(report, await on_events(lambda _type: [rule], actor.tenant_id, rows, timer, known), hit_orders)
         report.truncated = report.events_scanned >= MAX_EVENTS
     if rule.schedule_seconds:
         ids = list(await Order.filter(tenant_id=actor.tenant_id, status__in=OPEN_STATUSES).order_by("-id").limit(

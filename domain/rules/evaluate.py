@@ -59,11 +59,18 @@ def judge(rule: CompiledRule, context: cel.Context, timer: Timer | None = None) 
             timer.count += 1
 
 
-async def on_events(rules_for: Any, tenant_id: int, rows: Iterable[OrderEvent], timer: Timer | None = None) -> list[Verdict]:
-    """Verdicts of the rules each event triggers (``rules_for(type)`` gives them)."""
+async def on_events(rules_for: Any, tenant_id: int, rows: Iterable[OrderEvent], timer: Timer | None = None,
+                    known: dict[int, dict[str, Any]] | None = None) -> list[Verdict]:
+    """Verdicts of the rules each event triggers (``rules_for(type)`` gives them).
+
+    ``known``: contexts already loaded (a dry run judges orders as they are now, so
+    an order seen in an earlier batch need not be read again); filled as it goes.
+    """
     wanted = [(row, rules_for(row.type)) for row in rows if triggered(row)]
     wanted = [(row, rules) for row, rules in wanted if rules]
-    loaded = await contexts(tenant_id, sorted({row.order_id for row, _ in wanted}))  # type: ignore[attr-defined]
+    loaded = known if known is not None else {}
+    missing = sorted({row.order_id for row, _ in wanted} - loaded.keys())  # type: ignore[attr-defined]
+    loaded.update(await contexts(tenant_id, missing))
     now = datetime.now(UTC)
     verdicts = []
     for row, rules in wanted:

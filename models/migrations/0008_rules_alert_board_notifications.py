@@ -195,6 +195,10 @@ class Migration(migrations.Migration):
             name='merged_into',
             field=fields.ForeignKeyField('models.Order', source_field='merged_into_id', null=True, description='The order this one ships with (合单), null when it ships on its own or leads a merge.', db_constraint=True, to_field='id', related_name='merged_orders', on_delete=OnDelete.SET_NULL),
         ),
+        ops.AddIndex(
+            model_name='Order',
+            index=Index(fields=['merged_into_id']),
+        ),
         ops.AddField(
             model_name='OrderLine',
             name='parcel',

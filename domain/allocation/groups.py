@@ -1,0 +1,123 @@
+"""A merged order group (合单) as stock sees it: the leader's members are reserved and shipped with it, as one parcel.
+
+    async with unit_of_work():
+        group = await lock_group(actor, order_id)      # the order, its leader and every member, locked in id order
+        members = await members_of(group.leader)       # the live (not cancelled) members
+        refuse_member(group.order, "ship")             # a member never ships on its own
+
+``domain.orders.merge`` sets ``Order.merged_into`` on the members; allocating
+the leader reserves every member's lines at the same warehouse
+(``allocate.place``), and shipping the leader ships them all
+(``domain.orders.fulfilment.ship_order``). A member asking for its own
+allocation is sent to the warehouse its leader's parcel is reserved at, or
+refused while the leader has none. This lives in ``domain.allocation`` so the
+allocation use cases can read it without importing ``domain.orders``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+from domain.actor import Actor
+from domain.errors import Conflict, NotFound
+from domain.statuses import OrderStatus
+from models import Order, Reservation
+from models.order import order_no
+
+
+@dataclass(frozen=True, slots=True)
+class LockedGroup:
+    """An order with the rest of its merge group, all locked."""
+
+    order: Order
+    leader: Order
+    #: Every order merged into the leader (cancelled ones too), in id order; empty when nothing is merged.
+    members: list[Order]
+
+
+class _Moved(Exception):
+    """The orders to lock changed between reading and locking them (a merge or unmerge committed meanwhile)."""
+
+
+#: Rounds of read-then-lock before giving up on a group that keeps changing.
+LOCK_ATTEMPTS = 5
+
+
+async def lock_orders(tenant_id: int, closure: Callable[[], Awaitable[set[int]]]) -> dict[int, Order]:
+    """Lock the orders ``closure`` names, in id order and in one statement, so group writers cannot deadlock.
+
+    ``closure`` reads which orders belong together (say, an order with its leader
+    and members); it is read again once they are locked, and if the answer
+    changed meanwhile the savepoint is rolled back, releasing those row locks,
+    and the orders are locked afresh. Locking the one that changed on top of
+    the others would take locks out of id order.
+    """
+    for _ in range(LOCK_ATTEMPTS):
+        try:
+            async with in_transaction():  # a savepoint: rolling it back releases the row locks of a lost race
+                ids = await closure()
+                rows = {row.id: row for row in await Order.filter(tenant_id=tenant_id, id__in=list(ids)).order_by("id").select_for_update()}
+                if await closure() != ids:
+                    raise _Moved
+                return rows
+        except _Moved:
+            continue
+    raise Conflict("the orders' merge kept changing while they were being locked; try again", field="id")
+
+
+async def _closure(tenant_id: int, order_id: int) -> set[int]:
+    """The order, its leader and all the leader's members."""
+    head = await Order.filter(id=order_id, tenant_id=tenant_id).values_list("merged_into_id", flat=True)
+    if not head:
+        return set()
+    leader_id = head[0] or order_id
+    return {order_id, leader_id, *await Order.filter(tenant_id=tenant_id, merged_into_id=leader_id).values_list("id", flat=True)}
+
+
+async def lock_group(actor: Actor, order_id: int) -> LockedGroup:
+    """Lock an order of the caller's tenant with its leader and every member, all in id order."""
+    locked = await lock_orders(actor.tenant_id, lambda: _closure(actor.tenant_id, order_id))
+    order = locked.get(order_id)
+    if order is None:
+        raise NotFound("no such order", field="id")
+    leader = locked[order.merged_into_id] if order.merged_into_id is not None else order  # type: ignore[attr-defined]
+    members = [row for row in locked.values() if row.merged_into_id == leader.id]  # type: ignore[attr-defined]
+    return LockedGroup(order=order, leader=leader, members=sorted(members, key=lambda row: row.id))
+
+
+async def members_of(order: Order) -> list[Order]:
+    """The live (not cancelled) orders merged into ``order``, locked in id order; [] when it leads no merge."""
+    if order.merged_into_id is not None:  # type: ignore[attr-defined]
+        return []
+    return list(
+        await Order.filter(tenant_id=order.tenant_id, merged_into_id=order.id)  # type: ignore[attr-defined]
+        .exclude(status=OrderStatus.CANCELLED).order_by("id").select_for_update()
+    )
+
+
+def refuse_member(order: Order, doing: str) -> None:
+    """Raise ``Conflict`` when ``order`` is merged into another: only its leader may ``doing`` (allocate, ship)."""
+    leader_id = order.merged_into_id  # type: ignore[attr-defined]
+    if leader_id is not None:
+        raise Conflict(
+            f"{order_no(order.id)} is merged into {order_no(leader_id)} and ships in its parcel: "
+            f"{doing} {order_no(leader_id)}, or unmerge {order_no(order.id)} first",
+            field="id",
+        )
+
+
+async def reserved_warehouse(order_ids: Iterable[int]) -> int | None:
+    """The warehouse holding most of these orders' live (active or shipped) reservations, if any."""
+    rows = await Reservation.filter(order_id__in=list(order_ids), line_slot__isnull=False).values_list("warehouse_id", flat=True)
+    return Counter(rows).most_common(1)[0][0] if rows else None
+
+
+def pinned(warehouse_id: int | None, group_warehouse: int) -> int:
+    """The group's warehouse, refusing another one an operator asked for: a merged group ships as one parcel."""
+    if warehouse_id is not None and warehouse_id != group_warehouse:
+        raise Conflict("the merged orders are reserved at another warehouse, and they ship as one parcel", field="warehouseId")
+    return group_warehouse

@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
 from domain import orders
 from domain.actor import Role
+from domain.allocation.allocate import AllocationFailed
 from domain.orders.create import NewLine, NewOrder
-from domain.rules import store
+from domain.orders.fulfilment import allocate_order
+from domain.rules import freezes, store
 from domain.rules.runner import RulesConsumer, Schedule
 from domain.stock import levels
 from models import Alert, Order, OrderEvent, OrderTag, Rule, SkuFreeze
@@ -199,3 +203,23 @@ async def test_rules_of_one_tenant_never_see_another_tenants_orders(world, other
     await paid_order(other_world.actor(Role.OPS), other_world.channel.id, "THEIRS")
     await drain(consumer)
     assert await OrderTag.filter(tag="seen").values_list("order_id", flat=True) == [mine.id]
+
+
+async def test_an_allocation_freeze_keeps_orders_of_that_sku_unallocated_until_lifted(world):
+    actor = world.actor()
+    await stock_up(actor, [world.warehouses[0].id], "TEA-001", 50)
+    consumer = RulesConsumer()
+    await consumer.start_position()
+    rule = await store.save_rule(actor, store.RuleInput(
+        name="stop tea", condition='lines.exists(l, l.sku == "TEA-001") && order.total_amount >= 999',
+        triggers=["order.created"], actions=[{"type": "freeze_sku", "scope": "allocation", "all_channels": True}]))
+    await store.set_enabled(actor, rule.id, True)
+    await order_of(world, "TRIGGER", "999.00")
+    await drain(consumer)
+    freeze = await SkuFreeze.get(sku="TEA-001", scope="allocation")
+    waiting = await paid_order(actor, world.channel.id, "WAITS")
+    with pytest.raises(AllocationFailed, match="allocation of TEA-001 is frozen"):
+        await allocate_order(actor, waiting.id)
+    assert (await Order.get(id=waiting.id)).status == "PAID"
+    await freezes.lift(actor, freeze.id, "buyer confirmed stock")
+    assert (await allocate_order(actor, waiting.id)).status == "ALLOCATED"

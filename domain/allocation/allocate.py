@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 from domain.actor import Actor
 from domain.alerts.raising import clear_alerts
 from domain.allocation import groups
+from domain.allocation.freezes import frozen_skus
 from domain.allocation import strategies as allocation
 from domain.allocation.pick_queue import default_ship_by
 from domain.allocation.policy import Policy, policy_for
@@ -147,6 +148,10 @@ async def place(
         lines = [line for _, owned in batches for line in owned]
         if not lines:
             raise Conflict("every line of the order is already allocated", field="id")
+        frozen = await frozen_skus(order.tenant_id, order.channel_id, (line.sku for line in lines))  # type: ignore[attr-defined]
+        if frozen:
+            raise AllocationFailed(allocation.Plan(policy.strategy, allocation.FAILED,
+                                                   f"allocation of {', '.join(frozen)} is frozen", []))
         plan, warehouses = await _plan(order, lines, policy, warehouse_id, reason)
         if not plan.ok:
             raise AllocationFailed(plan)

@@ -35,9 +35,3 @@ async def lift(actor: Actor, freeze_id: int, reason: str) -> SkuFreeze:
                            subject=f"sku:{freeze.scope}:{freeze.sku}", actor=actor.name, reason=reason or "lifted")
     return freeze
 
-
-async def allocation_frozen(tenant_id: int, channel_id: int, skus: list[str]) -> list[str]:
-    """The SKUs among ``skus`` whose allocation is frozen for this channel (or for all)."""
-    rows = await SkuFreeze.filter(tenant_id=tenant_id, scope="allocation", sku__in=skus,
-                                  lifted_at__isnull=True).values_list("sku", "channel_id")
-    return sorted({sku for sku, channel in rows if channel is None or channel == channel_id})

@@ -27,18 +27,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import json
 import logging
-import socket
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from tortoise import Tortoise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +44,8 @@ from adapters.notify.simulator import DingTalkBot, RobotSimulator  # noqa: E402
 from api.app import create_app  # noqa: E402
 from api.database import tortoise_config  # noqa: E402
 from api.settings import Settings  # noqa: E402
+from bench.federation import served  # noqa: E402
+from bench.live import emit, percentile  # noqa: E402
 from domain.actor import Actor, Role  # noqa: E402
 from domain.alerts.raising import raise_alert  # noqa: E402
 from domain.catalog import setup as catalog  # noqa: E402
@@ -58,37 +55,6 @@ from domain.unit_of_work import unit_of_work  # noqa: E402
 
 SECRET = "SECbench0123456789abcdef0123456789abcdef0123456789abcdef01234567"
 TARGETS = ("dingtalk", "wecom", "email")
-
-
-def emit(name: str, value: float, unit: str = "ms") -> None:
-    print(json.dumps({"name": name, "value": round(value, 3), "unit": unit}), flush=True)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.asynccontextmanager
-async def served(app: Any) -> AsyncIterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def _routes(admin: Actor, robots_url: str, box: Mailbox) -> None:

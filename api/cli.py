@@ -201,7 +201,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _start_demo_systems(settings: Settings) -> str:
-    """A simulated Qimen WMS (running warehouse SH), Kingdee ERP and Taobao shop beside the demo; the banner lines.
+    """A simulated Qimen WMS (running warehouse SH), Kingdee ERP, Taobao shop and DingTalk group; the banner lines.
 
     ``ORDERGRAPH_DEMO_SIMULATORS=0`` leaves them out.
     """
@@ -224,7 +224,9 @@ def _start_demo_systems(settings: Settings) -> str:
             f"  Simulated Taobao shop (channel tmall-flagship): {systems.shop_url}\n"
             f"    place paid orders; their TMC messages reach OrderGraph (1 in 5 dropped: the poller finds those):\n"
             f"    curl -X POST {systems.shop_url}/_sim/orders -d '{{\"count\": 5}}'\n"
-            f"    then ask: {{ channels {{ code pulling {{ watermark lagSeconds ordersCreated }} }} }}\n")
+            f"    then ask: {{ channels {{ code pulling {{ watermark lagSeconds ordersCreated }} }} }}\n"
+            f"  Simulated DingTalk group (alerts, warning and up; rules urgent_tier and held_too_long are on):\n"
+            f"    what the group read: curl {systems.robots_url}/_sim/messages   rules: {{ rules {{ name enabled }} }}\n")
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> None:

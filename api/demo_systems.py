@@ -16,6 +16,11 @@ as a delivery order, ``POST <wms>/_sim/ship {"code": "OG…-SH"}`` ships it and
 calls OrderGraph back, and ``order { wms erp diagnosis }`` asks both systems.
 Both start with the demo's own stock for SH, so the drift breaker stays closed
 until someone changes one side.
+
+A DingTalk group robot simulator receives the demo's alerts (route ``运营群``,
+warning and up) and the urgent-tier rule's messages (route ``warehouse``);
+``GET <robots>/_sim/messages`` shows what the group would have read. The six
+rule templates are saved; ``urgent_tier`` and ``held_too_long`` are enabled.
 """
 
 from __future__ import annotations
@@ -38,9 +43,15 @@ from domain.actor import Actor, Role
 from domain.catalog.aliases import set_alias
 from domain.federation.connections import link_warehouse, save_connection
 from domain.intake.sources import update_channel
-from models import Stock, Tenant, Warehouse
+from domain.notifications import routes
+from domain.rules import store as rules
+from domain.rules.templates import TEMPLATES
+from models import NotificationRoute, Rule, Stock, Tenant, Warehouse
 
-WMS_PORT, ERP_PORT, SHOP_PORT = 9300, 9200, 9400
+WMS_PORT, ERP_PORT, SHOP_PORT, ROBOTS_PORT = 9300, 9200, 9400, 9600
+DEMO_ROBOT_TOKEN = "demo-ops"
+DEMO_ROBOT_SECRET = "SECdemo0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
+DEMO_RULES_ENABLED = ("urgent_tier", "held_too_long")
 DEMO_WAREHOUSE = "SH"
 DEMO_SHOP = "tmall-flagship"
 #: Signs the simulated shop's TMC messages (a Standard Webhooks secret, as a TMC relay uses).
@@ -65,6 +76,7 @@ class DemoSystems:
     wms_url: str
     erp_url: str
     shop_url: str
+    robots_url: str
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def stop(self) -> None:
@@ -79,7 +91,7 @@ class DemoSystems:
 
 def start_simulators(api_port: int, tenant: str = "demo") -> DemoSystems:
     """Start both simulators as child processes and wait until they answer."""
-    wms_port, erp_port, shop_port = _port(WMS_PORT), _port(ERP_PORT), _port(SHOP_PORT)
+    wms_port, erp_port, shop_port, robots_port = _port(WMS_PORT), _port(ERP_PORT), _port(SHOP_PORT), _port(ROBOTS_PORT)
     callback = f"http://127.0.0.1:{api_port}/hooks/{tenant}/wms/{DEMO_WAREHOUSE}"
     commands = [
         [sys.executable, "-m", "api.cli", "sim", "wms", "--port", str(wms_port), "--callback", callback],
@@ -87,15 +99,17 @@ def start_simulators(api_port: int, tenant: str = "demo") -> DemoSystems:
         [sys.executable, "-m", "api.cli", "sim", "channel", "--kind", "taobao", "--port", str(shop_port),
          "--orders", "0", "--push", f"http://127.0.0.1:{api_port}/hooks/{tenant}/{DEMO_SHOP}",
          "--secret", DEMO_SHOP_SECRET, "--faults", '{"drop_push": 0.2}'],
+        [sys.executable, "-m", "api.cli", "sim", "notify", "--port", str(robots_port),
+         "--dingtalk", f"{DEMO_ROBOT_TOKEN}:{DEMO_ROBOT_SECRET}"],
     ]
     systems = DemoSystems(f"http://127.0.0.1:{wms_port}", f"http://127.0.0.1:{erp_port}",
-                          f"http://127.0.0.1:{shop_port}")
+                          f"http://127.0.0.1:{shop_port}", f"http://127.0.0.1:{robots_port}")
     for command in commands:
         systems.processes.append(subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.DEVNULL,
                                                   stderr=subprocess.DEVNULL))
     deadline = time.monotonic() + 20
     for url, probe in ((systems.wms_url, "/_sim/profile"), (systems.erp_url, "/_sim/calls"),
-                       (systems.shop_url, "/_sim/stats")):
+                       (systems.shop_url, "/_sim/stats"), (systems.robots_url, "/_sim/stats")):
         while True:
             try:
                 httpx.get(url + probe, timeout=1)
@@ -128,5 +142,23 @@ async def connect_demo(tenant_slug: str, systems: DemoSystems) -> None:
                          check=generic.check_mapping)
     for alias, sku in DEMO_SHOP_ALIASES.items():
         await set_alias(admin, DEMO_SHOP, alias, sku)
+    await _notifications_and_rules(admin, systems.robots_url)
+
+
+async def _notifications_and_rules(admin: Actor, robots_url: str) -> None:
+    """Routes to the simulated DingTalk group (re-pointed on every start) and the rule templates, saved once."""
+    config = {"access_token": DEMO_ROBOT_TOKEN, "secret": DEMO_ROBOT_SECRET, "base_url": robots_url}
+    for name, min_severity in (("运营群", "warning"), ("warehouse", "info")):
+        route = await NotificationRoute.filter(tenant_id=admin.tenant_id, name=name).first()
+        if route is None:
+            await routes.create_route(admin, name=name, target="dingtalk", config=config, min_severity=min_severity,
+                                      kinds=("rule",) if name == "warehouse" else ())
+        else:
+            await routes.update_route(admin, route.id, config=config)
+    for template in TEMPLATES:
+        if not await Rule.filter(tenant_id=admin.tenant_id, name=template).exists():
+            rule = await rules.from_template(admin, template)
+            if template in DEMO_RULES_ENABLED:
+                await rules.set_enabled(admin, rule.id, True)
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from strawberry import UNSET
 from tortoise.expressions import Q
 
 from domain.actor import Actor
+from domain.alerts.queries import BoardFilter, board_query
 from domain.catalog import aliases as alias_cases
 from domain.catalog import items as item_cases
 from domain.catalog import warehouses as warehouse_cases
@@ -75,11 +76,11 @@ async def stock_of_sku(ctx: Context, sku: str) -> list[Stock]:
     return await Stock.filter(tenant_id=_tenant(ctx), sku=sku).order_by("warehouse_id")
 
 
-async def alerts(ctx: Context, open_only: bool, first: int) -> list[Alert]:
-    query = Alert.filter(tenant_id=_tenant(ctx))
-    if open_only:
-        query = query.filter(cleared_at__isnull=True)
-    return await query.order_by("-id").limit(first)
+async def alerts(ctx: Context, open_only: bool, first: int, board: BoardFilter | None = None) -> list[Alert]:
+    """The newest ``first`` alerts (unresolved ones if ``open_only``), narrowed by the exception board's filter."""
+    board = board or BoardFilter()
+    board = replace(board, open_only=open_only or board.open_only)
+    return await board_query(_tenant(ctx), board).order_by("-id").limit(first)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from resolvers import catalog, nodes
 from resolvers import orders as order_resolvers
+from schema.alerts import AlertFilter, board_filter
 from schema.enums import OrderSortField, SortDirection
 from schema.types import (
     Alert,
@@ -95,12 +96,14 @@ class Query:
     async def stock(self, info: Info, sku: str) -> list[Stock]:
         return [Stock.from_row(row) for row in await catalog.stock_of_sku(info.context, sku)]
 
-    @strawberry.field(description="Alerts, newest first.")
+    @strawberry.field(description="Alerts, newest first (`exceptionBoard` pages them).")
     async def alerts(
-        self, info: Info, open_only: bool = True, first: Annotated[int, strawberry.argument(description="1-100")] = 50
+        self, info: Info, open_only: bool = True, first: Annotated[int, strawberry.argument(description="1-100")] = 50,
+        filter: AlertFilter | None = None,
     ) -> list[Alert]:
         order_resolvers.check_page_size(first, info.context.max_page_size)
-        return [Alert.from_row(row) for row in await catalog.alerts(info.context, open_only, first)]
+        rows = await catalog.alerts(info.context, open_only, first, board_filter(filter))
+        return [Alert.from_row(row) for row in rows]
 
     @strawberry.field(description="Who the API key belongs to.")
     async def viewer(self, info: Info) -> Viewer:

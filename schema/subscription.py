@@ -2,7 +2,8 @@
 
 - ``orderEvents(filter, after)``: lineage events; pass the last ``eventId`` seen to miss nothing.
 - ``orderStatus(order)``: the order now, then again after every change to it.
-- ``alerts(after, kinds)``: alerts raised and cleared.
+- ``alerts(after, kinds)``: every change of an alert (raised, updated, acknowledged, assigned, snoozed, woken,
+  resolved, reopened, cleared).
 - ``stockLevels(skus, warehouses)``: current levels, then the levels that changed.
 
 A subscriber that falls too far behind gets an error with code
@@ -20,6 +21,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
+from domain.alerts.board import ALERT_EVENTS
 from domain.errors import NotFound, ValidationFailed
 from events.bus import SlowSubscriber
 from resolvers import lineage
@@ -55,14 +57,15 @@ class OrderStatusUpdate:
     event: OrderEvent | None
 
 
-@strawberry.type(description="An alert raised or cleared.")
+@strawberry.type(description="A change of an alert: raised, updated, acknowledged, assigned, snoozed, resolved, reopened …")
 class AlertUpdate:
     event_id: int
-    type: str = strawberry.field(description="alert.raised or alert.cleared")
-    kind: str
-    message: str
+    type: str = strawberry.field(
+        description="alert.raised, .updated, .acknowledged, .assigned, .snoozed, .snooze_ended, .resolved, .reopened or .cleared")
+    kind: str = strawberry.field(description="The kind's stored code (low_stock, order.held …)")
+    message: str = strawberry.field(description="The change's reason: the alert's message, a note, the resolution …")
     occurred_at: datetime
-    alert: Alert | None = strawberry.field(description="The alert (raised ones)")
+    alert: Alert | None = strawberry.field(description="The alert as it is when this update is sent")
     order_pk: strawberry.Private[int | None]
 
     @strawberry.field
@@ -148,6 +151,8 @@ class Subscription:
 
         async def stream() -> AsyncIterator[OrderStatusUpdate]:
             async for position, message in snapshot_then_events(ctx, wanted):
+                if message is not None and message["type"] in ALERT_EVENTS:
+                    continue  # an alert about the order is not a change of its state
                 _fresh(info)
                 row = await lineage.order_snapshot(ctx.actor.tenant_id, pk)
                 if row is None:
@@ -166,12 +171,12 @@ class Subscription:
         async for update in _guarded(stream()):
             yield update
 
-    @strawberry.subscription(description="Alerts raised and cleared in your tenant. `after` resumes like orderEvents.")
+    @strawberry.subscription(description="Every change of your tenant's alerts. `after` resumes like orderEvents.")
     def alerts(
         self, info: Info, after: int | None = None, kinds: list[str] | None = None
     ) -> AsyncGenerator[AlertUpdate, None]:
         tenant_id = info.context.actor.tenant_id
-        wanted = EventFilter(tenant_id=tenant_id, types=frozenset({"alert.raised", "alert.cleared"}))
+        wanted = EventFilter(tenant_id=tenant_id, types=ALERT_EVENTS)
         kinds_wanted = set(kinds or ())
 
         async def stream() -> AsyncIterator[AlertUpdate]:

@@ -16,6 +16,8 @@ from strawberry.types.nodes import SelectedField, Selection
 from domain import order_machine as transitions
 from domain.masking import mask_address, mask_name, mask_phone
 from domain.statuses import OrderStatus as DomainOrderStatus
+from domain.alerts.kinds import AlertKind as DomainAlertKind
+from domain.alerts.queries import is_overdue as alert_overdue
 from events.actors import public_actor
 from models.order import order_no
 from resolvers import contacts as contact_resolvers
@@ -27,6 +29,7 @@ from resolvers.pagination import BadPageSize
 from schema import federation_read as federated
 from schema.polling import ChannelPulling
 from schema.polling import pulling as channel_pulling
+from schema.alert_enums import AlertCategory, AlertKind, AlertSeverity, AlertState
 from schema.enums import (
     MovementKind,
     OrderSortField,
@@ -251,6 +254,7 @@ class OrderLine(Node):
     external_line_id: str = strawberry.field(description="The channel's id of this line (Taobao `oid`, Shopify line item id); empty if none.")
     channel_sku: str = strawberry.field(description="The SKU as the channel wrote it, when a SKU alias mapped it onto `sku`; else empty.")
     warehouse_pk: strawberry.Private[int | None]
+    parcel: int = strawberry.field(default=1, description="Which of the order's parcels the line ships in (1 unless the order was split with `splitOrder`).")
 
     @classmethod
     def from_row(cls, row: Any) -> OrderLine:
@@ -263,6 +267,7 @@ class OrderLine(Node):
             external_line_id=row.external_line_id,
             channel_sku=row.channel_sku,
             warehouse_pk=row.warehouse_id,
+            parcel=row.parcel,
         )
 
     @strawberry.field(description="The warehouse this line is allocated to, if any.")
@@ -425,27 +430,60 @@ class OrderEvent(Node):
         return Order.from_row(row, _pii(info)) if row else None
 
 
-@strawberry.type
+@strawberry.type(description="A problem on the exception board: raised once, kept current, owned, closed with a resolution.")
 class Alert(Node):
-    kind: str
-    severity: str
-    message: str
+    kind: AlertKind
+    kind_code: str = strawberry.field(description="The kind's stored code (low_stock, order.held …), as routes and rules name it.")
+    category: AlertCategory
+    severity: AlertSeverity
+    state: AlertState
+    subject: str = strawberry.field(description="What the alert is about when not an order (stock:12, endpoint:3).")
+    message: str = strawberry.field(description="The current facts (updated in place while the problem lasts).")
     details: JSON
+    owner: str | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    snoozed_until: datetime | None
+    resolution: str | None = strawberry.field(description="What was done about it (searchable: the knowledge base).")
+    resolved_by: str | None
+    reopened: int = strawberry.field(description="How many times it came back after being resolved.")
     raised_at: datetime
-    cleared_at: datetime | None
+    cleared_at: datetime | None = strawberry.field(description="When it was resolved (null while not).")
+    updated_at: datetime | None
+    due_at: datetime | None = strawberry.field(description="When its SLA runs out (raised + the severity's SLA).")
+    overdue: bool = strawberry.field(description="Unresolved past dueAt (a snooze does not stop the clock).")
     order_pk: strawberry.Private[int | None]
+    warehouse_pk: strawberry.Private[int | None]
+    channel_pk: strawberry.Private[int | None]
 
     @classmethod
     def from_row(cls, row: Any) -> Alert:
+        kind = DomainAlertKind(row.kind)
         return cls(
             id=strawberry.ID(ids.encode("Alert", row.id)),
-            kind=row.kind,
-            severity=row.severity,
+            kind=AlertKind(row.kind),
+            kind_code=row.kind,
+            category=AlertCategory(kind.category.value),
+            severity=AlertSeverity(row.severity),
+            state=AlertState(row.state),
+            subject=row.subject,
             message=row.message,
             details=row.details,
+            owner=row.owner,
+            acknowledged_at=row.acknowledged_at,
+            acknowledged_by=public_actor(row.acknowledged_by) if row.acknowledged_by else None,
+            snoozed_until=row.snoozed_until,
+            resolution=row.resolution or None,
+            resolved_by=public_actor(row.resolved_by) if row.resolved_by else None,
+            reopened=row.reopened,
             raised_at=row.raised_at,
             cleared_at=row.cleared_at,
+            updated_at=row.updated_at,
+            due_at=row.due_at,
+            overdue=alert_overdue(row),
             order_pk=row.order_id,
+            warehouse_pk=row.warehouse_id,
+            channel_pk=row.channel_id,
         )
 
     @strawberry.field
@@ -454,6 +492,16 @@ class Alert(Node):
             return None
         row = await info.context.loaders.order.load(self.order_pk)
         return Order.from_row(row, _pii(info)) if row else None
+
+    @strawberry.field(description="The warehouse it is about, if any.")
+    def warehouse(self, info: Info) -> Warehouse | None:
+        return None if self.warehouse_pk is None else _related(info.context.loaders.warehouse, self.warehouse_pk, _warehouse)
+
+    @strawberry.field(description="The channel it is about, if any.")
+    def channel(self, info: Info) -> Channel | None:
+        if self.channel_pk is None:
+            return None
+        return _related(info.context.loaders.channel, self.channel_pk, lambda row: Channel.from_row(row) if row else None)
 
 
 # --- stock an order holds and moved (reservations, ledger rows, allocation decisions) ---------
@@ -631,6 +679,8 @@ class Order(Node):
     channel_pk: strawberry.Private[int]
     customer_pk: strawberry.Private[int | None]
     warehouse_pk: strawberry.Private[int | None]
+    merged_into_pk: strawberry.Private[int | None] = None
+    row: strawberry.Private[Any] = None
 
     @classmethod
     def from_row(cls, row: Any, pii: bool) -> Order:
@@ -668,6 +718,8 @@ class Order(Node):
             channel_pk=row.channel_id,
             customer_pk=row.customer_id,
             warehouse_pk=row.warehouse_id,
+            merged_into_pk=row.merged_into_id,
+            row=row,
         )
 
     @strawberry.field(description="Where the order ships. When the platform sent the receiver sealed (Taobao, Pinduoduo, "
@@ -740,6 +792,32 @@ class Order(Node):
     @strawberry.field(description="Priority, reservations, stock movements and allocation history of this order.")
     async def stock(self, info: Info) -> OrderStock:
         return await order_stock(info, self.pk)
+
+    @strawberry.field(description="The order this one is merged into (合单): it ships in that order's parcel. Null when it "
+                      "ships on its own or leads a merge.")
+    def merged_into(self, info: Info) -> Order | None:
+        if self.merged_into_pk is None:
+            return None
+        pii = _pii(info)
+        return _related(info.context.loaders.order, self.merged_into_pk, lambda row: Order.from_row(row, pii) if row else None)
+
+    @strawberry.field(description="The orders merged into this one (it leads their parcel), earliest placed first.")
+    async def merged_orders(self, info: Info) -> list[Order]:
+        pii = _pii(info)
+        return [Order.from_row(row, pii) for row in await order_resolvers.merged_orders(info.context, self.pk)]
+
+    @strawberry.field(description="Orders that could be merged with this one now: same shop, buyer, receiver name, phone "
+                      "and address, paid, not allocated, not held, no open after-sale, placed within the window.")
+    async def merge_candidates(
+        self, info: Info, window_minutes: Annotated[int, strawberry.argument(description="1-10080")] = 15
+    ) -> list[Order]:
+        pii = _pii(info)
+        return [Order.from_row(row, pii) for row in await order_resolvers.merge_candidates(info.context, self.pk, window_minutes)]
+
+    @strawberry.field(description="What orders must share to merge with this one, as a label without personal data "
+                      "(`shop 3 · buyer 12 · receiver 5f0c…`): orders with equal labels match.")
+    async def merge_key(self) -> str:
+        return await order_resolvers.merge_key_label(self.row)
 
     erp = strawberry.field(resolver=federated.order_erp, description="What the ERP says now about this order (null: the "
                            "tenant has no ERP). One ERP call per page; cached for a few seconds.")

@@ -270,7 +270,7 @@ async def test_escalating_raises_one_alert_on_the_order(world: World, client) ->
         [action] = missing["actions"]
         assert action["kind"] == "ESCALATE" and action["input"]["code"] == "ERP_MISSING"
         result = await run_action(gql, key, action, "alert { kind severity message }")
-        assert result["alert"]["kind"] == "federation.escalated" and result["alert"]["severity"] == "critical"
+        assert result["alert"]["kind"] == "FEDERATION_ESCALATED" and result["alert"]["severity"] == "CRITICAL"
         await run_action(gql, key, action, "alert { kind }")
         assert await Alert.filter(order_id=order.id, kind="federation.escalated", cleared_at__isnull=True).count() == 1
 

@@ -79,7 +79,7 @@ async def test_taobao_trade_is_normalised_exactly(world, gql):
     assert state.after_sale == {"line:3612345678901234569": "REQUESTED"}
     data = await gql(world.keys["ops"], '{ orderByExternalId(channel: "tb", externalId: "3612345678901234567") '
                                         "{ status alerts { kind } } }")
-    assert data["orderByExternalId"] == {"status": "PAID", "alerts": [{"kind": "after_sale.open"}]}
+    assert data["orderByExternalId"] == {"status": "PAID", "alerts": [{"kind": "AFTER_SALE_OPEN"}]}
 
 
 async def test_douyin_platform_subsidy_is_a_discount_inside_the_total(world, gql):

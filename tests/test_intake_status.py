@@ -148,9 +148,11 @@ async def test_platform_hold_is_applied_and_lifted_by_the_channel(world, gql):
     order = await _order()
     assert order.status == OrderStatus.ON_HOLD and order.hold_reasons == ["channel: taobao PAID_FORBID_CONSIGN"]
     assert order.status_before_hold == OrderStatus.PAID
+    assert "order.held" in await _alerts(order)  # an order that arrives held is on the board like any other
     await _send(gql, "WAIT_SELLER_SEND_GOODS", "2024-03-01 12:00:00")
     order = await _order()
     assert order.status == OrderStatus.PAID and order.hold_reasons == []
+    assert "order.held" not in await _alerts(order)
 
 
 async def test_a_person_s_hold_is_not_overridden_by_the_channel(world, gql):

@@ -281,12 +281,12 @@ async def test_backorder_run_over_graphql(world, gql):
     created = await gql(key, CREATE_ORDER, {"input": order_input("BACK-1")})
     assert created["createOrder"]["order"]["status"] == "PAID"  # short of TEA-001: waits, with an alert
     alerts = await gql(key, "{ alerts { kind order { externalId } } }")
-    assert {"kind": "allocation_failed", "order": {"externalId": "BACK-1"}} in alerts["alerts"]
+    assert {"kind": "ALLOCATION_FAILED", "order": {"externalId": "BACK-1"}} in alerts["alerts"]
     run = "mutation($n: Int!) { allocateBackorders(first: $n) { allocated stillWaiting errors { code field } } }"
     assert (await gql(key, run, {"n": 0}))["allocateBackorders"]["errors"] == [{"code": "VALIDATION", "field": "first"}]
     await gql(key, RECEIVE, {"i": {"warehouse": wid(world, "GZ"), "sku": "TEA-001", "quantity": 5}})
     assert (await gql(key, run, {"n": 10}))["allocateBackorders"] == {"allocated": 1, "stillWaiting": 0, "errors": []}
-    assert [a["kind"] for a in (await gql(key, "{ alerts { kind } }"))["alerts"] if a["kind"] == "allocation_failed"] == []
+    assert [a["kind"] for a in (await gql(key, "{ alerts { kind } }"))["alerts"] if a["kind"] == "ALLOCATION_FAILED"] == []
 
 
 async def test_another_tenant_sees_and_touches_none_of_it(world, other_world, gql):

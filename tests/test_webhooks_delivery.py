@@ -125,7 +125,7 @@ async def test_a_failing_event_holds_back_later_events_of_the_same_order_only(wo
         first = await paid_order(world.actor(), world.channel.id, "ORD-A")
         await orders.hold_order(world.actor(), first.id, ["x"])
         other = await paid_order(world.actor(), world.channel.id, "ORD-B")
-        await receiver.wait_for(lambda r: len(r.unique()) == 3)
+        await receiver.wait_for(lambda r: len(r.unique()) == 4)  # A created, held, its hold alert; B created
     sequence = [(i.body["data"]["order"]["number"], i.body["type"]) for i in receiver.received]
     a, b = f"OG{first.id:09d}", f"OG{other.id:09d}"
     assert sequence.index((a, "order.created")) < sequence.index((a, "order.hold_added"))

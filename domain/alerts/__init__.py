@@ -1,5 +1,9 @@
-"""Alerts: problems someone must look at, raised once per problem and cleared when it goes away.
+"""Alerts: the exception board — problems someone must look at, seen, owned and closed.
 
-Modules: ``raising`` (raise and clear, deduplicated by kind and subject).
-Every capability raises through it; it depends only on the kernel.
+Modules: ``kinds`` (the closed vocabulary: kinds, categories, severities and
+their SLA, states), ``raising`` (raise, update in place, reopen, clear — once
+per problem; every capability raises through it), ``board`` (acknowledge,
+assign, snooze, resolve, reopen, wake snoozed ones), ``queries`` (filters and
+search over messages and resolutions), ``stats`` (time to acknowledge / close).
+They depend only on the kernel.
 """

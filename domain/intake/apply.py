@@ -99,6 +99,7 @@ from domain.intake.waybills import sync_waybills
 from domain.masking import phone_hash
 from domain.order_machine import HOLDABLE, TRANSITIONS
 from domain.orders.create import NewCustomer
+from domain.orders.holds import hold_alert
 from domain.snapshots import order_state
 from domain.statuses import OrderStatus, PaymentStatus
 from domain.stock import reservations
@@ -288,6 +289,8 @@ async def insert_order(actor: Actor, channel_id: int, plan: OrderPlan, payload_r
     await fast_insert.insert_all(plan_rows(actor, order, order.id, plan, payload_ref=payload_ref,
                                            reason=f"channel reports {plan.state['status_code']}", via=via))
     await raise_plan_alerts(actor, order.id, plan)
+    if plan.hold_reasons:
+        await hold_alert(actor, order)  # arrived on hold: on the board like any other hold
     await reserve_if_policy_says(actor, order)
     return order
 

@@ -24,6 +24,7 @@ from domain.intake import fast_insert
 from domain.intake.lookup import by_external_ids
 from domain.intake.plan import OrderPlan
 from domain.intake.rows import plan_rows, raise_plan_alerts
+from domain.orders.holds import hold_alert
 from domain.masking import phone_hash
 from domain.sql import dialect_sql
 from domain.statuses import OrderStatus
@@ -55,6 +56,9 @@ async def insert_first_seen(actor: Actor, channel_id: int, fresh: Sequence[tuple
     for plan, _ in fresh:
         order_id = ids[plan.external_id]
         await raise_plan_alerts(actor, order_id, plan)
+        if plan.hold_reasons:
+            built[plan.external_id].id = order_id
+            await hold_alert(actor, built[plan.external_id])  # arrived on hold: on the board like any other hold
         if auto_allocate and plan.status in (OrderStatus.PAID, OrderStatus.DEPOSIT_PAID):
             await order_stock.on_created(actor, await Order.get(id=order_id))
     return ids

@@ -2,11 +2,17 @@
 
     await hold_order(actor, order_id, ["address check", "fraud review"])
     await release_hold(actor, order_id, ["address check"])   # still held for fraud review
+
+A held order is on the exception board: holding raises an ``order.held``
+alert listing the reasons (kept current as reasons come and go), and lifting
+the last reason clears it, all in the same transaction.
 """
 
 from __future__ import annotations
 
 from domain.actor import Actor
+from domain.alerts.kinds import AlertKind
+from domain.alerts.raising import clear_alerts, raise_alert
 from domain.errors import IllegalTransition, ValidationFailed
 from domain.order_machine import HOLDABLE
 from domain.order_writes import lock_order, require_writer, save_with_event
@@ -14,6 +20,7 @@ from domain.snapshots import order_state
 from domain.statuses import OrderStatus
 from domain.unit_of_work import unit_of_work
 from models import Order
+from models.order import order_no
 
 
 def _clean_reasons(reasons: list[str]) -> list[str]:
@@ -39,6 +46,7 @@ async def hold_order(actor: Actor, order_id: int, reasons: list[str]) -> Order:
         current = list(order.hold_reasons or [])
         order.hold_reasons = current + [reason for reason in new_reasons if reason not in current]
         await save_with_event(actor, order, before, "order.hold_added", "; ".join(new_reasons))
+        await hold_alert(actor, order)
     return order
 
 
@@ -60,4 +68,20 @@ async def release_hold(actor: Actor, order_id: int, reasons: list[str] | None = 
             order.status = order.status_before_hold or OrderStatus.PAID
             order.status_before_hold = None
         await save_with_event(actor, order, before, "order.hold_released", "; ".join(lifting))
+        await hold_alert(actor, order)
     return order
+
+
+async def hold_alert(actor: Actor, order: Order) -> None:
+    """Bring the order's ``order.held`` alert in line with its hold reasons (call in the changing transaction)."""
+    reasons = list(order.hold_reasons or []) if order.status == OrderStatus.ON_HOLD else []
+    if not reasons:
+        await clear_alerts(tenant_id=actor.tenant_id, order_id=order.id, kind=AlertKind.ORDER_HELD, actor=actor.name,
+                           reason="the hold was released")
+        return
+    await raise_alert(
+        tenant_id=actor.tenant_id, order_id=order.id, kind=AlertKind.ORDER_HELD, severity="warning",
+        message=f"Order {order_no(order.id)} is on hold: {'; '.join(reasons)}",
+        details={"reasons": reasons}, actor=actor.name, source=actor.source,
+        channel_id=order.channel_id, warehouse_id=order.warehouse_id,  # type: ignore[attr-defined]
+    )

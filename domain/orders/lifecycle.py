@@ -13,6 +13,7 @@ from domain.allocation import order_stock
 from domain.errors import ValidationFailed
 from domain.order_machine import MoveContext, check_transition
 from domain.order_writes import lock_order, require_writer, save_with_event
+from domain.orders.holds import hold_alert
 from domain.snapshots import order_state
 from domain.statuses import OrderStatus
 from domain.unit_of_work import unit_of_work
@@ -48,4 +49,6 @@ async def cancel_order(actor: Actor, order_id: int, reason: str) -> Order:
         order.hold_reasons = []
         await save_with_event(actor, order, before, "order.cancelled", reason)
         await order_stock.release_all(actor, order, f"order cancelled: {reason}")
+        if status == OrderStatus.ON_HOLD:
+            await hold_alert(actor, order)  # its holds ended: so does their alert
     return order

@@ -20,7 +20,6 @@ from tortoise import Tortoise
 from api.database import tortoise_config
 
 from domain import orders
-from domain.actor import Role
 from domain.allocation import allocate
 from domain.catalog import setup as catalog
 from domain.errors import Conflict, DomainError, NotFound, ValidationFailed

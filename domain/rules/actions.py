@@ -27,7 +27,7 @@ from domain.errors import DomainError
 from domain.orders import hold_order, release_hold
 from domain.notifications.fanout import DOORBELL
 from domain.orders.merge import merge_candidates, merge_orders
-from domain.rules.language import Expression, RuleError, compile_expression
+from domain.rules.language import RuleError, compile_expression
 from domain.unit_of_work import unit_of_work
 from events import log, signals
 from events.messages import to_messages
@@ -330,4 +330,4 @@ def describe(action: dict[str, Any], context: cel.Context) -> str:
     return f"{action['type']} {detail}"
 
 
-__all__ = ["ActionError", "Expression", "Firing", "check", "describe", "fill", "perform"]
+__all__ = ["ActionError", "Firing", "check", "describe", "fill", "perform"]

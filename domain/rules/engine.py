@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from tortoise.functions import Count, Max
@@ -89,7 +88,3 @@ class RuleCache:
             return current
         self._indexes[tenant_id] = await RuleIndex.load(tenant_id)
         return self._indexes[tenant_id]
-
-
-def when(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None

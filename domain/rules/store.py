@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.actor import Actor, Role
-from domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from domain.errors import Forbidden, NotFound, ValidationFailed
 from domain.rules.actions import check as check_actions
 from domain.rules.language import RuleError, compile_condition, prepared
 from domain.rules.samples import SAMPLE
@@ -159,4 +159,4 @@ async def _event(actor: Actor, rule: Rule, type: str, reason: str) -> None:
                                            "enabled": rule.enabled})
 
 
-__all__ = ["Conflict", "RuleInput", "from_template", "save_rule", "set_enabled", "validate"]
+__all__ = ["RuleInput", "from_template", "save_rule", "set_enabled", "validate"]

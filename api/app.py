@@ -2,7 +2,7 @@
 
     app = create_app(Settings.from_env())     # uvicorn api.app:app
 
-Routes: ``/graphql`` (POST, WebSocket), ``/healthz``, ``/metrics``,
+Routes: ``/graphql`` (POST, WebSocket), ``/healthz``, ``/metrics``, ``/exports/reconciliation/{id}.{csv|xlsx}``,
 ``/hooks/{tenant}/{channel}`` and ``/hooks/{tenant}/carrier/{provider}`` (see ``api.hooks``).
 """
 
@@ -38,8 +38,13 @@ from api.intake_tasks import IntakeMaintenance
 from api.live import build_live, url_policy
 from api.logging import configure_logging
 from api.notify_tasks import notification_jobs
+from api.payment_hooks import PaymentHooks
 from api.alert_tasks import SnoozeWatch
+from api.after_sale_tasks import AfterSalePushWatch
 from api.rules_tasks import rule_jobs
+from api.exports import export_routes
+from api.reconcile_tasks import ReconcileWatch
+from api.reconcile_tasks import enabled as reconcile_enabled
 from api.poll_tasks import PollWatch, refresh_poll_gauges
 from api.tracking_tasks import TrackingWatch
 from api.settings import Settings
@@ -120,6 +125,10 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         live.leadership.jobs.extend(rule_jobs(settings))  # and runs the business rules
     if settings.alert_wake_seconds > 0:
         live.leadership.jobs.append(SnoozeWatch(settings).run)  # and puts snoozed alerts back when their time comes
+    if settings.after_sale_push_seconds > 0:
+        live.leadership.jobs.append(AfterSalePushWatch(settings).run)  # and pushes refund decisions to the channels
+    if reconcile_enabled(settings):
+        live.leadership.jobs.append(ReconcileWatch(settings, SYSTEMS).run)  # and reconciles yesterday once a day
     tracking = TrackingSite(settings, sms=sms_sender(settings.sms_gateway_url, settings.sms_gateway_token))
     guarded_graphql = GraphQLBodyGuard(
         IdempotencyMiddleware(graphql, keys=graphql.keys, ttl_hours=settings.idempotency_ttl_hours,
@@ -161,6 +170,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/metrics", metrics),
+            *export_routes(graphql.keys),
+            *PaymentHooks(settings).routes(),  # before the /hooks mount, which answers every path under it
             Mount("/hooks", routes=Hooks(settings).routes()),
             *tracking_routes(tracking),
         ],

@@ -4,7 +4,10 @@
     ordergraph serve [--workers N]             run the API with uvicorn
     ordergraph demo                            migrate, seed demo data if empty, print a key, serve
     ordergraph seed [--tenant demo]            add the demo tenant and its data
-    ordergraph tenants create SLUG NAME        add a tenant
+    ordergraph tenants create SLUG NAME [--contact-url URL]
+                                               add a tenant (URL: the tracking page's "contact the shop" link)
+    ordergraph tenants brand SLUG [--name N --logo-url U --accent-color C --contact-url URL]
+                                               change what customers see on the tracking page
     ordergraph keys create --tenant SLUG --role ROLE [--name N]
                                                print a new API key (last line of output)
     ordergraph keys list --tenant SLUG         prefixes, roles, live or revoked (never secrets)
@@ -30,6 +33,8 @@
     ordergraph sim channel --kind taobao|pinduoduo|douyin|wechat_channels|amazon|shopify [--port 9400] [--orders N]
                                                a local sales platform (its order API and pushes), with faults
     ordergraph sim carrier [--port 9500]       local Kuaidi100, Kdniao and AfterShip subscribe/query APIs
+    ordergraph reconcile --tenant SLUG --date YYYY-MM-DD [--threshold 0.005] [--format csv|xlsx -o FILE]
+                                               compare a day's orders across channel, gateway, ERP and WMS
     ordergraph sim notify [--port 9600] [--wecom-key K] [--dingtalk TOKEN[:SECRET]]
                                                local WeCom and DingTalk group robots (signatures checked)
 """
@@ -46,7 +51,7 @@ from decimal import Decimal, InvalidOperation
 
 import uvicorn
 
-from api import cli_polling, database
+from api import cli_polling, cli_reconcile, database
 from api.database import with_db as _with_db
 from api.settings import Settings
 from domain.actor import Actor, Role
@@ -63,6 +68,7 @@ def _rekey_phones(settings: Settings) -> None:
     """Stored keys follow the server's secrets (after an upgrade, or a rotation of ORDERGRAPH_PHONE_HASH_KEY
     or ORDERGRAPH_DATA_KEYS): phone look-up keys are recomputed, stored secrets sealed with the first data key."""
     from domain.contacts.phone_keys import rekey_phone_hashes
+    from domain.payments.backfill import backfill_references
     from domain.tenants.secrets import reseal_all
 
     changed: list[int] = []
@@ -70,11 +76,14 @@ def _rekey_phones(settings: Settings) -> None:
     async def work() -> None:
         changed.append(await rekey_phone_hashes())
         changed.append(await reseal_all())
+        changed.append(await backfill_references())
 
     asyncio.run(_with_db(settings, work))
     if changed[0]:
         print(f"phone look-up keys recomputed for {changed[0]} customers")
     print(f"{changed[1]} rows of stored secrets sealed with the first data key")
+    if changed[2]:
+        print(f"normalised references filled in for {changed[2]} payments and notices")
 
 
 def cmd_secrets_reseal(settings: Settings, args: argparse.Namespace) -> None:
@@ -145,12 +154,32 @@ def cmd_keys_revoke(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_tenants_create(settings: Settings, args: argparse.Namespace) -> None:
     from domain.tenants.accounts import create_tenant
+    from domain.tenants.branding import set_branding
+    from domain.unit_of_work import unit_of_work
 
     async def work() -> None:
-        await create_tenant(args.slug, args.name)
+        async with unit_of_work():  # a refused contact URL leaves no tenant behind
+            tenant = await create_tenant(args.slug, args.name)
+            if args.contact_url:
+                await set_branding(tenant.id, contact_url=args.contact_url)
 
     asyncio.run(_with_db(settings, work))
     print(f"tenant {args.slug} created")
+
+
+def cmd_tenants_brand(settings: Settings, args: argparse.Namespace) -> None:
+    from domain.tenants.branding import set_branding
+    from models import Tenant
+
+    async def work() -> None:
+        tenant = await Tenant.filter(slug=args.slug).first()
+        if tenant is None:
+            raise NotFound(f"no tenant {args.slug}", field="tenant")
+        await set_branding(tenant.id, name=args.name, logo_url=args.logo_url, accent_color=args.accent_color,
+                           contact_url=args.contact_url)
+
+    asyncio.run(_with_db(settings, work))
+    print(f"tenant {args.slug} updated")
 
 
 async def _seed_if_empty(slug: str) -> bool:
@@ -471,6 +500,8 @@ def cmd_sim_wms(settings: Settings, args: argparse.Namespace) -> None:
     base = f"http://{args.host}:{args.port}"
     print(f"Qimen WMS simulator on {base} (router {base}/router/qimen/service; faults: {base}/_sim/profile)")
     print(f"  qimen connection config: {json.dumps(account_config(base), ensure_ascii=False)}")
+    from adapters.wms.simulator import rest_config
+    print(f"  rest_wms connection config: {json.dumps(rest_config(base), ensure_ascii=False)}")
     print(f"  callbacks go to {args.callback or f'nowhere yet: PUT {base}/_sim/callback'}"
           f' {{"url": "http://127.0.0.1:8000/hooks/<tenant>/wms/<warehouse code>"}}')
     print(f"  ship a delivery order: POST {base}/_sim/ship {{\"code\": \"OG000000042-SH\", \"carrier\": \"SF\"}}")
@@ -516,7 +547,15 @@ def build_parser() -> argparse.ArgumentParser:
     create_tenant = tenants.add_parser("create", help="add a tenant (a merchant) with its slug and name")
     create_tenant.add_argument("slug")
     create_tenant.add_argument("name")
+    create_tenant.add_argument("--contact-url", help="where customers contact the shop (https://, mailto: or tel:)")
     create_tenant.set_defaults(func=cmd_tenants_create)
+    brand = tenants.add_parser("brand", help="change what customers see on the tracking page ('' clears a URL)")
+    brand.add_argument("slug")
+    brand.add_argument("--name")
+    brand.add_argument("--logo-url")
+    brand.add_argument("--accent-color")
+    brand.add_argument("--contact-url", help="the tracking page's 'contact the shop' link (https://, mailto: or tel:)")
+    brand.set_defaults(func=cmd_tenants_brand)
     keys = sub.add_parser("keys", help="mint, list and revoke API keys").add_subparsers(dest="action", required=True)
     create_key = keys.add_parser("create", help="print a new API key for a tenant and role (shown once)")
     create_key.add_argument("--tenant", required=True)
@@ -572,6 +611,7 @@ def build_parser() -> argparse.ArgumentParser:
     notify.add_argument("--dingtalk", action="append", default=[], help="TOKEN or TOKEN:SECRET of a robot (repeatable)")
     notify.set_defaults(func=cmd_sim_notify)
     cli_polling.add_commands(sub, sims)
+    cli_reconcile.add_commands(sub)
     return parser
 
 

@@ -391,6 +391,7 @@ def _path_to(target: OrderStatus) -> list:
 #: The customer the README screenshot and ``make run`` visitors look up: order number + last 4 "5678".
 SHOWCASE_PHONE = "13812345678"
 SHOWCASE_LOGO = "/track/-/static/qingming-logo.svg"
+SHOWCASE_CONTACT = "https://qingming-tea.example.com/service"
 SHOWCASE_SKUS = [("GIFT-LJ01", "明前西湖龙井·特级 250g", Decimal("268.00")), ("GIFT-GW01", "青瓷盖碗", Decimal("129.00")),
                  ("GIFT-BH01", "白毫银针礼盒", Decimal("399.00")), ("GIFT-ZS01", "宜兴紫砂壶·石瓢", Decimal("520.00"))]
 
@@ -408,7 +409,7 @@ async def seed_tracking_showcase(tenant_id: int, *, now: datetime | None = None)
     carrier = Actor(tenant_id=tenant_id, role=Role.SERVICE, name="kdniao", source="carrier")
     tenant = await Tenant.get(id=tenant_id)
     if not tenant.logo_url:
-        await set_branding(tenant_id, logo_url=SHOWCASE_LOGO, accent_color="#2f7d4f")
+        await set_branding(tenant_id, logo_url=SHOWCASE_LOGO, accent_color="#2f7d4f", contact_url=SHOWCASE_CONTACT)
     channels = {}
     for code, kind, name in CHANNELS[:3]:
         channels[kind] = await Channel.filter(tenant_id=tenant_id, kind=kind).first() or await create_channel(tenant_id, code, kind, name)

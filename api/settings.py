@@ -77,6 +77,15 @@ Business rules (see ``domain.rules``; run by the leader):
 The exception board (see ``domain.alerts.board``; run by the leader):
 
     ORDERGRAPH_ALERT_WAKE_SECONDS         how often snoozed alerts whose time passed are put back, 0 = off (30)
+
+After-sales (see ``domain.after_sales.pushes``; run by the leader, woken at once after each commit):
+
+    ORDERGRAPH_AFTER_SALE_PUSH_SECONDS    how often refund decisions owed to channels are looked for, 0 = off (2)
+
+Daily reconciliation (see ``domain.reconciliation``; run by the leader):
+
+    ORDERGRAPH_RECONCILE_HOUR             local hour (tenant's time zone) from which yesterday is reconciled, 0/-1 = off (6)
+    ORDERGRAPH_RECONCILE_THRESHOLD        a difference above this share of the channel's figure is reported (0.005)
 """
 
 from __future__ import annotations
@@ -178,6 +187,9 @@ class Settings:
     notify_max_attempts: int = 6
     notify_poll_interval: float = 1.0
     alert_wake_seconds: float = 30.0
+    reconcile_hour: int = 6
+    reconcile_threshold: str = "0.005"
+    after_sale_push_seconds: float = 2.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -271,4 +283,7 @@ class Settings:
             ),
             notify_max_attempts=_int("ORDERGRAPH_NOTIFY_MAX_ATTEMPTS", 6),
             alert_wake_seconds=_float("ORDERGRAPH_ALERT_WAKE_SECONDS", 30.0),
+            after_sale_push_seconds=_float("ORDERGRAPH_AFTER_SALE_PUSH_SECONDS", 2.0),
+            reconcile_hour=_int("ORDERGRAPH_RECONCILE_HOUR", 6),
+            reconcile_threshold=os.environ.get("ORDERGRAPH_RECONCILE_THRESHOLD") or "0.005",
         )

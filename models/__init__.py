@@ -3,6 +3,7 @@
 Nothing here imports anything else of ours; ``domain/`` is the only writer.
 """
 
+from models.after_sale import AfterSale, AfterSaleLine, AfterSalePhoto, AfterSalePolicy
 from models.alert import Alert
 from models.channel import Channel
 from models.customer import Customer
@@ -24,7 +25,8 @@ from models.intake import (
 )
 from models.order import Order, OrderLine, OrderTag, SealedContact
 from models.otp import OtpChallenge
-from models.payment import Payment
+from models.payment import Payment, PaymentGatewayAccount, PaymentNotice
+from models.reconciliation import ReconciliationDiff, ReconciliationRun
 from models.polling import ChannelPoll
 from models.rule import Rule, RuleVersion, SkuFreeze
 from models.shipment import Shipment, TrackingEvent
@@ -46,6 +48,10 @@ from models.webhook import (
 )
 
 __all__ = [
+    "AfterSale",
+    "AfterSaleLine",
+    "AfterSalePhoto",
+    "AfterSalePolicy",
     "Alert",
     "AllocationDecision",
     "AllocationPolicy",
@@ -71,8 +77,12 @@ __all__ = [
     "OrderTag",
     "OtpChallenge",
     "Payment",
+    "PaymentGatewayAccount",
+    "PaymentNotice",
     "Quarantine",
     "QuarantinedPayload",
+    "ReconciliationDiff",
+    "ReconciliationRun",
     "Reservation",
     "Rule",
     "RuleVersion",

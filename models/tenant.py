@@ -12,6 +12,9 @@ class Tenant(Model):
     name = fields.CharField(max_length=200)
     logo_url = fields.CharField(max_length=500, null=True)
     accent_color = fields.CharField(max_length=16, default="#e4393c")
+    contact_url = fields.CharField(max_length=500, default="", db_default="",
+                                   description="Where a customer contacts the shop (the tracking page links it).")
+    time_zone = fields.CharField(max_length=48, default="Asia/Shanghai", db_default="Asia/Shanghai")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

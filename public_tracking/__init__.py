@@ -4,8 +4,9 @@
     routes = [..., *tracking_routes(site)]          # /track and /track/...
 
 Modules: ``site`` (state: tenants, sessions, limits), ``routes`` (the route
-table), ``handlers`` (the pages), ``render``/``i18n`` (templates, zh/en),
-``session`` (signed cookies), ``ratelimit``, ``live`` (server-sent updates).
+table), ``handlers`` (the pages), ``returns`` (the return form and its
+upload), ``render``/``i18n`` (templates, zh/en), ``session`` (signed
+cookies), ``ratelimit``, ``live`` (server-sent updates).
 """
 
 from public_tracking.routes import tracking_routes

@@ -5,7 +5,13 @@ Abuse limits (fixed windows, see ``ratelimit``):
 - failed order look-ups: 5 per order reference per 15 minutes, then only the
   SMS-code route works for that reference (the same for unknown references,
   so a lock says nothing about existence);
-- codes sent: 10 per IP per hour, 1 per phone per minute, 5 per phone per hour.
+- codes sent: 10 per IP per hour, 1 per phone per minute, 5 per phone per hour;
+- order actions (confirm receipt, rate): 30 per IP per 10 minutes; return
+  requests (``public_tracking.returns``): 10 per IP per hour.
+
+The result of an action (thanks, or why it did not go through) is shown
+inside the order's card, next to where the customer tapped, not only at the
+top of the page.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from importlib import resources
 
 from starlette.requests import Request
@@ -36,6 +43,7 @@ CODES_PER_IP = (10, 3600)
 CODES_PER_PHONE_MINUTE = (1, 60)
 CODES_PER_PHONE_HOUR = (5, 3600)
 STREAMS_PER_IP = (120, 600)
+ACTIONS_PER_IP = (30, 600)
 _STATIC_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".webp": "image/webp"}
 
 
@@ -104,6 +112,15 @@ def _back(ctx: Ctx, value: str | None, number: str | None = None) -> str:
     return ctx.base
 
 
+@dataclass(frozen=True, slots=True)
+class Flash:
+    """An action's result, shown inside the card it was about."""
+
+    number: str
+    text: str
+    tone: str
+
+
 async def _show_orders(
     site: TrackingSite, request: Request, ctx: Ctx, scope: Scope, *, only: int | None = None, status: int = 200,
     message: str | None = None, tone: str = "ok", focus: str | None = None,
@@ -111,13 +128,17 @@ async def _show_orders(
     views = await orders_for(scope, only=only)
     if only is not None and not views:
         return site.redirect(request, ctx, f"{ctx.base}?order={order_no(only)}")
+    flash = None
+    about = request.query_params.get("o")
+    if message and about and any(view.number == about for view in views):
+        flash, message = Flash(about, message, tone), None
     after = max((v.last_event_id for v in views), default=0)
     back = f"{ctx.base}/{order_no(only)}" if only is not None else ctx.base
     live_url = f"{ctx.base}/-/live?after={after}" + ("&one=1" if only is not None else "")
     has_more = only is not None and (len(scope.order_ids) > 1 or bool(scope.customer_ids))
     response = site.renderer.page(
         "orders.html", ctx.view, status=status, orders=views, single=only is not None, focus=focus, back=back,
-        live_url=live_url, message=message, tone=tone, has_more=has_more,
+        live_url=live_url, message=message, tone=tone, has_more=has_more, flash=flash,
     )
     return site.finish(request, ctx, response)
 
@@ -126,8 +147,13 @@ def _result_message(ctx: Ctx, request: Request) -> tuple[str | None, str]:
     done = request.query_params.get("done")
     if done in ("confirmed", "rated"):
         return ctx.view.t(done), "ok"
-    if request.query_params.get("error") == "action":
+    if done == "return":
+        return ctx.view.t("return_sent"), "ok"
+    error = request.query_params.get("error")
+    if error == "action":
         return ctx.view.t("action_failed"), "err"
+    if error == "limited":
+        return ctx.view.t("ip_limited"), "err"
     return None, "ok"
 
 
@@ -312,6 +338,9 @@ async def _order_action(site: TrackingSite, request: Request, action: str) -> Re
     order_id = parse_order_no(number)
     if scope is None or order_id is None:
         return site.redirect(request, ctx, f"{ctx.base}?order={number}")
+    verdict = await site.limiter.hit(f"action-ip:{ctx.brand.tenant_id}:{hashed(site.client_ip(request))}", *ACTIONS_PER_IP)
+    if not verdict.allowed:
+        return site.redirect(request, ctx, f"{back}{joiner}error=limited&o={number}#card-{number}")
     try:
         if action == "confirm":
             await tracking.confirm_receipt(scope, order_id)

@@ -30,7 +30,7 @@ def relevant(message: dict[str, Any], tenant_id: int, order_ids: set[int]) -> bo
     return (
         message.get("tenant_id") == tenant_id
         and message.get("order_id") in order_ids
-        and (kind.startswith("order.") or kind.startswith("shipment."))
+        and kind.startswith(("order.", "shipment.", "after_sale."))
     )
 
 
@@ -61,7 +61,7 @@ async def card_stream(
         yield "retry: 3000\n\n"
         if after and order_ids:
             missed = await OrderEvent.filter(order_id__in=list(order_ids), id__gt=after).filter(
-                Q(type__startswith="order.") | Q(type__startswith="shipment.")
+                Q(type__startswith="order.") | Q(type__startswith="shipment.") | Q(type__startswith="after_sale.")
             ).values_list("order_id", "id")
             latest: dict[int, int] = {}
             for order_id, event_id in missed:

@@ -11,6 +11,8 @@ Addresses: the tenant named by ``ORDERGRAPH_TRACKING_TENANT`` lives at
     GET  /-/live                server-sent events: the visitor's cards as they change
     POST /OG000000042/confirm   confirm receipt
     POST /OG000000042/rate      1-5 stars and a comment
+    GET  /OG000000042/return    the return form (``public_tracking.returns``)
+    POST /OG000000042/return    the return request: multipart, photos up to 2 MB each
 
 plus ``GET /track/t/{token}`` (signed link, any tenant) and
 ``GET /track/-/static/{file}``. Paths with ``-`` cannot clash with a tenant
@@ -28,7 +30,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import BaseRoute, Mount, Route
 
-from public_tracking import handlers
+from public_tracking import handlers, returns
 from public_tracking.site import TrackingSite
 
 MAX_FORM_BYTES = 16 * 1024
@@ -60,6 +62,8 @@ def tracking_routes(site: TrackingSite) -> list[BaseRoute]:
         ("/{number:ogno}", h.order_page, ["GET"]),
         ("/{number:ogno}/confirm", h.confirm, ["POST"]),
         ("/{number:ogno}/rate", h.rate, ["POST"]),
+        ("/{number:ogno}/return", returns.return_form, ["GET"]),
+        ("/{number:ogno}/return", returns.return_submit, ["POST"]),
     ]
     if site.disabled:
         return [Route("/track", h.unavailable), Mount("/track", routes=[Route("/{rest:path}", h.unavailable, methods=["GET", "POST"])])]
@@ -70,7 +74,8 @@ def tracking_routes(site: TrackingSite) -> list[BaseRoute]:
     ]
     for prefix in ("", "/{tenant}"):
         for path, endpoint, methods in pages:
-            size = MAX_FORM_BYTES if "POST" in methods else None
+            # the return upload counts its own bytes (returns.MAX_UPLOAD_BYTES) so that it can refuse in words
+            size = MAX_FORM_BYTES if "POST" in methods and endpoint is not returns.return_submit else None
             inner.append(Route(prefix + path, partial(endpoint, site), methods=methods, max_body_size=size))
     inner.append(Route("/{tenant}", partial(h.home, site), methods=["GET"]))
     return [

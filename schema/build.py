@@ -19,6 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.tools import merge_types
 
+from schema.after_sales import AfterSaleMutation, AfterSaleQuery
 from schema.alerts import AlertBoardMutation, AlertBoardQuery
 from schema.catalog import CatalogMutation, CatalogQuery
 from schema.error_log import log_errors
@@ -30,7 +31,9 @@ from schema.limits import DocumentSizeLimit, NoNulStrings, QueryCostLimit
 from schema.metrics import OperationMetrics
 from schema.mutation import Mutation as OrderMutation
 from schema.notifications import NotificationMutation, NotificationQuery
+from schema.payments import PaymentMutation, PaymentQuery
 from schema.query import Query as CoreQuery
+from schema.reconciliation import ReconciliationMutation, ReconciliationQuery
 from schema.rules import RuleMutation, RuleQuery
 from schema.stock import STOCK_NODE_TYPES, StockMutation, StockQuery, StockSubscription
 from schema.subscription import Subscription as OrderSubscription
@@ -49,6 +52,12 @@ QUERIES += (RuleQuery,)
 MUTATIONS += (RuleMutation,)
 QUERIES += (AlertBoardQuery,)
 MUTATIONS += (AlertBoardMutation,)
+QUERIES += (ReconciliationQuery,)
+MUTATIONS += (ReconciliationMutation,)
+QUERIES += (PaymentQuery,)
+MUTATIONS += (PaymentMutation,)
+QUERIES += (AfterSaleQuery,)
+MUTATIONS += (AfterSaleMutation,)
 
 
 class OrderGraphSchema(strawberry.Schema):

@@ -27,6 +27,7 @@ from resolvers import stock as stock_resolvers
 from resolvers.loaders import NOT_LOADED, ready
 from resolvers.pagination import BadPageSize
 from schema import federation_read as federated
+from schema.after_sale_types import AfterSale, after_sales_of_order
 from schema.polling import ChannelPulling
 from schema.polling import pulling as channel_pulling
 from schema.alert_enums import AlertCategory, AlertKind, AlertSeverity, AlertState
@@ -363,6 +364,13 @@ class Payment(Node):
     currency: str
     status: PaymentStatus
     paid_at: datetime | None
+    kind: str = strawberry.field(default="payment", description="payment, deposit, balance or refund (negative amount).")
+    normalized_reference: str = strawberry.field(
+        default="", description="The reference as matching compares it (prefixes, separators and case removed).")
+    gateway_reference: str = strawberry.field(default="", description="The gateway's transaction id, once its notice confirmed the payment.")
+    flags: list[str] = strawberry.field(default_factory=list, description="What is off: partial (less arrived), over (more arrived).")
+    confirmed_at: datetime | None = strawberry.field(default=None, description="When the gateway's notice confirmed it.")
+    order_number: str = strawberry.field(default="", description="The order it belongs to (OG000000042).")
 
     @classmethod
     def from_row(cls, row: Any) -> Payment:
@@ -374,6 +382,12 @@ class Payment(Node):
             currency=row.currency,
             status=PaymentStatus(row.status),
             paid_at=row.paid_at,
+            kind=row.kind,
+            normalized_reference=row.normalized_reference,
+            gateway_reference=row.gateway_reference,
+            flags=list(row.flags or []),
+            confirmed_at=row.confirmed_at,
+            order_number=order_no(row.order_id),
         )
 
 
@@ -760,6 +774,10 @@ class Order(Node):
     @strawberry.field
     def payments(self, info: Info) -> list[Payment]:
         return _related(info.context.loaders.payments, self.pk, lambda rows: [Payment.from_row(r) for r in rows])
+
+    @strawberry.field(description="The order's after-sales (refunds, returns, exchanges), oldest first.")
+    async def after_sales(self, info: Info) -> list[AfterSale]:
+        return await after_sales_of_order(info, self.pk)
 
     @strawberry.field
     def tags(self, info: Info) -> list[str]:

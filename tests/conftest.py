@@ -170,6 +170,7 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
     overrides.setdefault("tracking_round_seconds", 0)
     overrides.setdefault("alert_wake_seconds", 0)
     overrides.setdefault("rules_enabled", False)  # rules fire where a test enables them
+    overrides.setdefault("reconcile_hour", 0)  # the daily reconciliation runs where a test runs it
     return Settings(database_url=database_url, poll_interval=0.05, key_cache_seconds=0, **overrides)
 
 

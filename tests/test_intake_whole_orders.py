@@ -176,14 +176,18 @@ async def test_a_paid_amount_below_the_total_is_flagged_unless_it_is_a_deposit(w
     await ingest(world, deposit)
     held = await _get("T-DEPOSIT")
     assert held.status == OrderStatus.DEPOSIT_PAID and await _open_alerts(held.id) == {}
+    # issue 16: the deposit is a payment of its own (it had no payment row before the balance)
+    assert [(p.kind, p.status, p.amount) for p in await Payment.filter(order_id=held.id)] == [
+        ("deposit", "PAID", Decimal("20.00"))]
     final_paid_at = PAID_AT + timedelta(days=3)
     await ingest(world, dataclasses.replace(deposit, status_code="WAIT_SELLER_SEND_GOODS", paid_amount=Decimal("118.00"),
                                             extra_codes={"step_trade_status": "FRONT_PAID_FINAL_PAID"},
                                             paid_at=final_paid_at, updated_at=T0 + timedelta(days=3)))
     paid = await _get("T-DEPOSIT")
-    payment = await Payment.get(order_id=paid.id)
     assert paid.status == OrderStatus.PAID and paid.paid_at == final_paid_at
-    assert (payment.status, payment.amount, payment.paid_at) == ("PAID", Decimal("118.00"), final_paid_at)
+    # issue 16: deposit and balance are two payments (was one payment of 118.00), together the paid amount
+    payments = [(p.kind, p.status, p.amount, p.paid_at) for p in await Payment.filter(order_id=paid.id).order_by("id")]
+    assert payments == [("deposit", "PAID", Decimal("20.00"), None), ("balance", "PAID", Decimal("98.00"), final_paid_at)]
     assert await _open_alerts(paid.id) == {}
 
 

@@ -27,7 +27,7 @@ from domain.orders import fulfilment
 from domain.orders.create import NewAddress, NewCustomer, NewLine, NewOrder, NewPayment
 from domain.orders.merge import MergeBlock, MergeRefused, key_of
 from domain.statuses import OrderStatus, PaymentStatus
-from models import Alert, Order, OrderEvent, OrderLine, Payment, Reservation, SealedContact, Shipment
+from models import AfterSale, Alert, Order, OrderEvent, OrderLine, Payment, Reservation, SealedContact, Shipment
 from models.order import order_no
 from resolvers import ids
 from tests.stock_fixtures import check_invariants, place_warehouses, stock_up
@@ -94,6 +94,9 @@ async def test_candidates_share_shop_buyer_receiver_and_window(world):
     unpaid = await buy(world, "N", {"TEA": 1}, minute=3, paid=False)
     cancelled = await buy(world, "O", {"TEA": 1}, minute=3)
     await orders.cancel_order(world.actor(), cancelled.id, "buyer asked")
+    requested = await buy(world, "P", {"TEA": 1}, minute=3)  # a refund request opened here, not by the channel
+    await AfterSale.create(tenant_id=world.tenant.id, order_id=requested.id, kind="refund_only", status="REQUESTED",
+                           source="graphql", requested_amount=Decimal("10.00"))
 
     found = await orders.merge_candidates(world.tenant.id, first.id)
     assert [o.external_id for o in found] == ["B", "C"]
@@ -109,7 +112,7 @@ async def test_candidates_share_shop_buyer_receiver_and_window(world):
     assert keys["A"].difference(await orders.merge_key(other_street)) == MergeBlock.ADDRESS
     assert keys["A"].difference(await orders.merge_key(other_buyer)) == MergeBlock.BUYER
     # An order that cannot merge itself has no candidates.
-    for blocked in (held, refunded, refund_paid, allocated, unpaid, cancelled):
+    for blocked in (held, refunded, refund_paid, allocated, unpaid, cancelled, requested):
         assert await orders.merge_candidates(world.tenant.id, blocked.id) == [], blocked.external_id
     with pytest.raises(ValidationFailed):
         await orders.merge_candidates(world.tenant.id, first.id, timedelta(0))

@@ -13,6 +13,11 @@ does not say when a payment was captured: for an order it reports paid,
 ``paid_at`` is ``processed_at``, when checkout took the payment.
 Fulfilments with a tracking number are the order's waybills (cancelled or
 failed ones are not), with the line item ids they hold.
+
+Refunds (``refunds[]``) are after-sales already made: each becomes an
+:class:`InboundRefund` stated ``REFUNDED``, with its line items and quantities,
+its amount (the successful ``refund`` transactions, else the lines'
+subtotals) and its kind (a line restocked as ``return`` makes it a return).
 """
 
 from __future__ import annotations
@@ -30,7 +35,14 @@ from adapters.channels.common import (
     unwrap,
 )
 from adapters.reader import Reader
-from domain.inbound.normalized import InboundAddress, InboundLine, InboundOrder, InboundShipment
+from domain.inbound.normalized import (
+    InboundAddress,
+    InboundLine,
+    InboundOrder,
+    InboundRefund,
+    InboundRefundLine,
+    InboundShipment,
+)
 
 SOURCE = "shopify"
 SIGNATURE_HEADER = "X-Shopify-Hmac-Sha256"
@@ -113,6 +125,28 @@ def _shipments(order: Reader, issues: list[str]) -> tuple[InboundShipment, ...]:
     return tuple(named_shipments(parcels, order.at("fulfillments"), issues))
 
 
+def _refund(refund: Reader) -> InboundRefund | None:
+    """One ``refunds[]`` entry; ``None`` when it refunds no line item (shipping or an adjustment only)."""
+    items = refund.objs("refund_line_items", required=False)
+    lines = tuple(InboundRefundLine(item.req("line_item_id", wire.ident), item.req("quantity", wire.count))
+                  for item in items)
+    if not lines:
+        return None
+    paid_back = [t.req("amount", wire.money_from_decimal) for t in refund.objs("transactions", required=False)
+                 if t.text("kind") == "refund" and t.text("status") in ("success", "")]
+    amount = total_of(paid_back) if paid_back else total_of(
+        item.opt("subtotal", wire.money_from_decimal) for item in items)
+    returned = any(item.text("restock_type") == "return" for item in items)
+    return InboundRefund(external_id=refund.req("id", wire.ident), status_code="refunded", lines=lines,
+                         amount=amount, kind="return_refund" if returned else "refund_only", after_sale="REFUNDED",
+                         reason=refund.text("note")[:500])
+
+
+def _refunds(order: Reader) -> tuple[InboundRefund, ...]:
+    found = (_refund(refund) for refund in order.objs("refunds", required=False))
+    return tuple(refund for refund in found if refund is not None)
+
+
 def _tags(order: Reader) -> tuple[str, ...]:
     tags = [t.strip() for t in order.text("tags").split(",") if t.strip()]
     if order.opt("test", wire.boolean):
@@ -176,4 +210,5 @@ def parse_order(payload: dict) -> InboundOrder:
         tax_total=tax,
         paid_at=processed_at if financial in _CAPTURED else None,
         shipments=shipments,
+        refunds=_refunds(order),
     )

@@ -5,7 +5,10 @@ Money is decimal strings in yuan; times are 'yyyy-MM-dd HH:mm:ss' China time;
 ``extra_codes`` carries ``step_trade_status`` (presale deposits) and, per
 sub-order, ``status@<oid>`` when it differs from the trade and
 ``refund_status@<oid>`` when a refund exists (so buyer refund requests need
-no ``buyer_requests`` entry).
+no ``buyer_requests`` entry). A sub-order naming its refund (``refund_id``,
+the latest refund of that line) adds an :class:`InboundRefund` for the whole
+line: the trade gives neither the refund's fee nor whether goods go back
+(``taobao.refund.get`` would), so amount and kind are left to the domain.
 
 Amounts: ``payment`` is what the buyer pays (``total_amount``); the parts are
 ``total_fee`` (goods), ``discount_fee`` less the seller's ``adjust_fee``
@@ -43,6 +46,8 @@ from domain.inbound.normalized import (
     InboundAddress,
     InboundLine,
     InboundOrder,
+    InboundRefund,
+    InboundRefundLine,
     InboundShipment,
     PayloadError,
 )
@@ -105,6 +110,18 @@ def _extra_codes(trade: Reader, status: str, subs: list[Reader]) -> dict[str, st
         if refund not in _NO_REFUND:
             codes[f"refund_status@{oid}"] = refund
     return codes
+
+
+def _refunds(subs: list[Reader]) -> tuple[InboundRefund, ...]:
+    """Sub-orders with a refund id and a refund status: one refund each, for the whole line."""
+    refunds = []
+    for sub in subs:
+        refund_id = sub.opt("refund_id", wire.ident)
+        status = sub.opt("refund_status", wire.ident) or ""
+        if refund_id and refund_id != "0" and status not in _NO_REFUND:
+            refunds.append(InboundRefund(external_id=refund_id, status_code=status,
+                                         lines=(InboundRefundLine(_oid(sub)),)))
+    return tuple(refunds)
 
 
 def _contact(trade: Reader) -> Contact:
@@ -200,4 +217,5 @@ def parse_order(payload: dict) -> InboundOrder:
         paid_at=paid_at,
         sealed=receiver.sealed,
         shipments=shipments,
+        refunds=_refunds(subs),
     )

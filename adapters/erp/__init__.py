@@ -2,7 +2,7 @@
 
     from adapters.systems import SYSTEMS                 # the registry carries ERP_ADAPTERS as its ERP half
     SYSTEMS.check("erp", "kingdee", config)              # ValueError naming the bad key, when a merchant saves it
-    erp = SYSTEMS.erp("kingdee", config, key="t7:erp")   # save / read sales orders, read inventory
+    erp = SYSTEMS.erp("kingdee", config, key="t7:erp")   # save / read sales orders, read inventory and invoices
 
 ``kingdee`` (Kingdee K3 Cloud WebAPI, :mod:`adapters.erp.kingdee`) and
 ``rest_erp`` (any JSON REST ERP described as data, :mod:`adapters.erp.rest`).

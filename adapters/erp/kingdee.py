@@ -28,6 +28,13 @@ Wire format (the ``*.common.kdsvc`` service stubs, JSON over POST):
   ``page_size`` order numbers (``<field> IN ('…','…')``). Inventory:
   ``STK_Inventory`` rows ``FMaterialId.FNumber, FStockId.FNumber, FBaseQty,
   FBaseAVBQty`` summed per SKU (lots and owners give several rows).
+  Invoices (reconciliation): ``AR_receivable`` (应收单) rows ``FBillNo,
+  FDocumentStatus, FORDERNUMBER`` (the sales order's bill number, on each
+  detail line), ``FMATERIALID.FNumber, FPriceQty`` (计价数量) and
+  ``FALLAMOUNTFOR_D`` (the line's 价税合计), filtered ``FORDERNUMBER IN (…)``,
+  summed per order; a red receivable (a credit note) has negative figures. With
+  a custom ``order_no_field`` the sales orders are looked up first to learn
+  their bill numbers.
 
 A business error is HTTP 200 with ``ResponseStatus.IsSuccess`` false and
 ``Errors[]`` (bare for Save, wrapped as ``[[{"Result": …}]]`` for queries):
@@ -42,6 +49,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from adapters import wire
@@ -57,8 +65,8 @@ from adapters.erp.common import (
     require_text,
 )
 from adapters.system_http import SystemClient
-from domain.federation.ports import Exchange, SalesOrderRequest, SalesOrderState, StockFigure, SystemRefused, \
-    SystemUnavailable
+from domain.federation.ports import Exchange, Invoice, SalesOrderRequest, SalesOrderState, StockFigure, \
+    SystemRefused, SystemUnavailable
 from domain.inbound.normalized import PayloadError
 
 _STUB = "Kingdee.BOS.WebApi.ServicesStub."
@@ -68,6 +76,7 @@ SAVE = _STUB + "DynamicFormService.Save.common.kdsvc"
 QUERY = _STUB + "DynamicFormService.ExecuteBillQuery.common.kdsvc"
 SALES_ORDER_FORM = "SAL_SaleOrder"
 INVENTORY_FORM = "STK_Inventory"
+RECEIVABLE_FORM = "AR_receivable"
 SESSION_COOKIE = "kdservice-sessionid"
 #: ``MsgCode`` of "the session is lost, log in again".
 MSG_SESSION_LOST = 1
@@ -75,6 +84,7 @@ SESSION_LOST_TEXT = "会话信息已丢失"
 ORDER_FIELDS = ("FBillNo", "FDocumentStatus", "FMaterialId.FNumber", "FQty", "FStockOutQty", "FInvoiceQty",
                 "FBillAllAmount", "FModifyDate")
 INVENTORY_FIELDS = ("FMaterialId.FNumber", "FStockId.FNumber", "FBaseQty", "FBaseAVBQty")
+RECEIVABLE_FIELDS = ("FBillNo", "FDocumentStatus", "FORDERNUMBER", "FMATERIALID.FNumber", "FPriceQty", "FALLAMOUNTFOR_D")
 #: Rows asked for per ExecuteBillQuery; a full page means there may be more (``StartRow`` moves on).
 ROW_LIMIT = 2000
 #: Kingdee's preset currency numbers (币别编码) for ISO codes; a merchant's own go in ``currency_numbers``.
@@ -227,6 +237,43 @@ class KingdeeErp:
             on_hand.setdefault(sku, 0)
             available.setdefault(sku, 0)
         return {sku: StockFigure(sku=sku, on_hand=on_hand[sku], available=available[sku]) for sku in on_hand}
+
+    async def invoices(self, order_nos: Sequence[str], *, trace: list[Exchange]) -> dict[str, Invoice]:
+        """Receivables (``AR_receivable``) per order, one ExecuteBillQuery per page of ``page_size`` orders."""
+        wanted = list(dict.fromkeys(no for no in order_nos if no))
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), self.config.page_size):
+            page = wanted[start:start + self.config.page_size]
+            bills = {no: no for no in page} if self.config.order_no_field == "FBillNo" else \
+                await self._bill_numbers(page, trace)
+            if not bills:
+                continue
+            ours = {bill: no for no, bill in bills.items()}
+            filter_string = f"FORDERNUMBER IN ({','.join(filter_literal(bill) for bill in ours)})"
+            rows = await self._query(RECEIVABLE_FORM, RECEIVABLE_FIELDS, filter_string, trace)
+            try:
+                for index, row in enumerate(rows):
+                    no = ours.get(str(row[2] or ""))
+                    if no is None:
+                        continue
+                    where = f"{RECEIVABLE_FORM}[{index}] {row[0]}"
+                    seen = found.setdefault(no, {"quantity": 0, "amount": Decimal(0), "numbers": []})
+                    seen["quantity"] += quantity(row[4], f"{where}.FPriceQty")
+                    seen["amount"] += Decimal(decimal_text(row[5], f"{where}.FALLAMOUNTFOR_D"))
+                    if str(row[0]) not in seen["numbers"]:
+                        seen["numbers"].append(str(row[0]))
+            except ValueError as error:
+                raise self._malformed(trace, str(error)) from None
+        return {no: Invoice(order_no=no, known=True, quantity=found[no]["quantity"],
+                            amount=format(found[no]["amount"], "f"), numbers=tuple(found[no]["numbers"]))
+                if no in found else Invoice(order_no=no, known=False) for no in wanted}
+
+    async def _bill_numbers(self, order_nos: Sequence[str], trace: list[Exchange]) -> dict[str, str]:
+        """Our order number -> the ERP's sales order bill number, for a custom ``order_no_field``."""
+        field_key = self.config.order_no_field
+        filter_string = f"{field_key} IN ({','.join(filter_literal(no) for no in order_nos)})"
+        rows = await self._query(SALES_ORDER_FORM, ("FBillNo", field_key), filter_string, trace)
+        return {str(row[1]): str(row[0]) for row in rows if row[0] and row[1]}
 
     # -------------------------------------------------------------- sales orders
 

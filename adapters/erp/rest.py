@@ -9,14 +9,18 @@
                         "order_no": "orderNo", "status": "status", "lines": "lines", "sku": "sku", "ordered": "qty",
                         "shipped": "shippedQty", "invoiced": "invoicedQty", "amount": "total", "updated_at": "updatedAt"},
        "stock": {"path": "/v1/warehouses/{warehouse_code}/stock", "params": {"skus": "join(',', skus)"},
-                 "items": "data.items", "sku": "sku", "on_hand": "onHand", "available": "available"}}}
+                 "items": "data.items", "sku": "sku", "on_hand": "onHand", "available": "available"},
+       "invoices": {"path": "/v1/invoices", "params": {"orderNos": "join(',', order_nos)"}, "items": "data",
+                    "order_no": "orderNo", "invoice_no": "invoiceNo", "quantity": "qty", "amount": "amount"}}}
 
 Requests are built by evaluating the operation's ``body`` (POST/PUT) or each
 ``params`` value (GET) over our document: for ``save_sales_order``
 ``{order_no, customer_code, warehouse_code, placed_at (ISO UTC), currency,
 lines: [{line_ref, sku, quantity, title, unit_price}]}``; for ``sales_orders``
 ``{order_nos}`` (one call per ``page_size`` numbers); for ``stock``
-``{warehouse_code, skus}``. ``path`` may name ``{order_no}`` or
+``{warehouse_code, skus}``; for ``invoices`` (optional: reconciliation
+reads it) ``{order_nos}``, one item per invoice (several for one order are
+summed; a credit note is negative). ``path`` may name ``{order_no}`` or
 ``{warehouse_code}``. Answers are read with the operation's expressions:
 ``items`` finds the list, the others read one item (``lines`` a list, then
 ``sku``/``ordered``/``shipped``/``invoiced`` one line). ``refused_when``
@@ -34,6 +38,7 @@ import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -44,8 +49,8 @@ from jmespath.parser import ParsedResult
 from adapters import wire
 from adapters.erp.common import decimal_text, http_url, number_in, optional_text, quantity, redact, refuse_unknown
 from adapters.system_http import SystemClient
-from domain.federation.ports import Exchange, SalesOrderRequest, SalesOrderState, StockFigure, SystemRefused, \
-    SystemUnavailable
+from domain.federation.ports import Exchange, Invoice, SalesOrderRequest, SalesOrderState, StockFigure, \
+    SystemRefused, SystemUnavailable
 from domain.inbound.normalized import PayloadError
 
 _TOP = frozenset({"base_url", "token", "auth_header", "auth_scheme", "timeout", "retries", "time_format",
@@ -59,6 +64,8 @@ _OPERATIONS: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str], fro
                      frozenset()),
     "stock": (frozenset({"items", "sku", "on_hand"}), frozenset({"available", "as_of"}), frozenset({"page_size"}),
               frozenset({"warehouse_code"})),
+    "invoices": (frozenset({"items", "order_no", "amount"}), frozenset({"quantity", "invoice_no"}),
+                 frozenset({"page_size", "idempotent"}), frozenset()),
 }
 _REQUIRED_OPERATIONS = ("sales_orders", "stock")
 
@@ -254,6 +261,35 @@ class RestErp:
         for sku in wanted:
             figures.setdefault(sku, StockFigure(sku=sku, on_hand=0, available=0))
         return figures
+
+    async def invoices(self, order_nos: Sequence[str], *, trace: list[Exchange]) -> dict[str, Invoice]:
+        operation = self.config.operations.get("invoices")
+        if operation is None:
+            raise SystemRefused("this ERP connection has no invoices operation configured", code="NOT_CONFIGURED")
+        wanted = list(dict.fromkeys(no for no in order_nos if no))
+        found: dict[str, tuple[int, Decimal, list[str]]] = {}
+        for start in range(0, len(wanted), operation.page_size):
+            page = wanted[start:start + operation.page_size]
+            answer = await self._ask(operation, {"order_nos": page}, {}, trace)
+            for index, item in enumerate(self._items(operation, answer, trace)):
+                where = f"operations.invoices item {index}"
+                try:
+                    order_no = self._text(operation, "order_no", item, where)
+                    amount = Decimal(decimal_text(self._value(operation, "amount", item), f"{where} amount"))
+                    units = self._value(operation, "quantity", item)
+                    units = 0 if units is None else quantity(units, f"{where} quantity")
+                    number = self._value(operation, "invoice_no", item)
+                except (ValueError, JMESPathError) as error:
+                    raise self._malformed(trace, str(error)) from None
+                if order_no not in page:
+                    continue
+                total_units, total_amount, numbers = found.get(order_no, (0, Decimal(0), []))
+                if number not in (None, "") and str(number) not in numbers:
+                    numbers.append(str(number))
+                found[order_no] = (total_units + units, total_amount + amount, numbers)
+        return {no: Invoice(order_no=no, known=True, quantity=found[no][0], amount=format(found[no][1], "f"),
+                            numbers=tuple(found[no][2])) if no in found else Invoice(order_no=no, known=False)
+                for no in wanted}
 
     # -------------------------------------------------------------- reading answers
 

@@ -1,4 +1,4 @@
-"""The simulated ERP's books: sales orders (with what was shipped and invoiced) and on-hand per warehouse.
+"""The simulated ERP's books: sales orders (with what was shipped and invoiced, and the receivable's total) and on-hand.
 
 While a stale replica is simulated (the ``stale_s`` fault), every change is
 remembered with its time, so queries can answer from the books as they were a
@@ -41,15 +41,23 @@ class Order:
     modified: datetime = field(default_factory=lambda: datetime.now(UTC))
     currency: str = "PRE001"
     fields: dict[str, str] = field(default_factory=dict)   # custom header fields (F_…), e.g. our order number
+    invoice_amount: Decimal | None = None   # what its receivable says, when set apart from invoiced x price
 
     @property
     def amount(self) -> Decimal:
         return sum((line.price * line.qty for line in self.lines), Decimal(0))
 
+    @property
+    def invoiced_amount(self) -> Decimal:
+        """The receivable's total: as set, or the invoiced units at their prices."""
+        if self.invoice_amount is not None:
+            return self.invoice_amount
+        return sum((line.price * line.invoiced for line in self.lines), Decimal(0))
+
     def shown(self) -> dict[str, Any]:
         return {"fid": self.fid, "bill_no": self.bill_no, "customer": self.customer, "status": self.status,
                 "currency": self.currency, "fields": dict(self.fields), "amount": format(self.amount, "f"),
-                "modified": self.modified.isoformat(),
+                "modified": self.modified.isoformat(), "invoiced_amount": format(self.invoiced_amount, "f"),
                 "lines": [{"sku": line.sku, "qty": line.qty, "price": format(line.price, "f"),
                            "warehouse": line.warehouse, "shipped": line.shipped, "invoiced": line.invoiced}
                           for line in self.lines]}
@@ -59,13 +67,15 @@ class Order:
 class Snapshot:
     orders: dict[str, Order] = field(default_factory=dict)       # bill number -> order
     stock: dict[str, dict[str, int]] = field(default_factory=dict)  # warehouse -> sku -> on hand
+    refs: dict[str, str] = field(default_factory=dict)           # a custom field's value -> bill number
 
     def find(self, number: str) -> Order | None:
         """An order by its bill number or by any custom field holding ``number`` (our order number)."""
         order = self.orders.get(number)
         if order is not None:
             return order
-        return next((o for o in self.orders.values() if number in o.fields.values()), None)
+        bill = self.refs.get(number)
+        return self.orders.get(bill) if bill is not None else None
 
 
 class Books:
@@ -112,6 +122,8 @@ class Books:
         order = Order(fid=fid, bill_no=number, customer=customer, lines=lines, status=status,
                       date=date or datetime.now(UTC), currency=currency, fields=dict(fields or {}))
         self.now.orders[number] = order
+        for value in order.fields.values():
+            self.now.refs.setdefault(value, number)
         self._changed()
         return order
 
@@ -131,6 +143,13 @@ class Books:
         self._touch(order)
         return order
 
+    def set_invoice_amount(self, number: str, amount: Decimal | None) -> Order:
+        """What the order's receivable says in total (``None``: the invoiced units at their prices)."""
+        order = self._order(number)
+        order.invoice_amount = amount
+        self._touch(order)
+        return order
+
     def set_status(self, number: str, status: str) -> Order:
         if status not in STATUSES:
             raise ValueError(f"status: one of {', '.join(STATUSES)}")
@@ -142,6 +161,9 @@ class Books:
     def delete(self, number: str) -> None:
         order = self._order(number)
         del self.now.orders[order.bill_no]
+        for value in order.fields.values():
+            if self.now.refs.get(value) == order.bill_no:
+                del self.now.refs[value]
         self._changed()
 
     def set_stock(self, warehouse: str, on_hand: Mapping[str, int]) -> dict[str, int]:

@@ -2,7 +2,8 @@
 
     {"latency_ms": 50, "error_rate": 0.02, "stale_s": 30, "session_ttl_s": 600,
      "outages": [{"after_s": 10, "for_s": 5}, {"start": "2026-11-30T02:00:00Z", "end": "2026-11-30T02:05:00Z"}],
-     "down": false, "stock_drift": {"warehouse": "CK001", "share": 0.08}}
+     "down": false, "stock_drift": {"warehouse": "CK001", "share": 0.08},
+     "invoice_mismatch": {"OG000000042": {"amount": 12.5, "quantity": -1}}}
 
 - ``latency_ms``: delay before every API answer;
 - ``error_rate``: share of API calls answered HTTP 500 (an IIS error page, not JSON);
@@ -12,7 +13,9 @@
 - ``outages``: windows answered HTTP 503, relative (``after_s``/``for_s``, from
   when the profile was applied) or absolute (``start``/``end``, ISO-8601 with offset);
   ``down``: an outage with no end;
-- ``stock_drift``: one warehouse's on-hand reported off by ``share`` (0.08: 8 % more, -0.08: 8 % less).
+- ``stock_drift``: one warehouse's on-hand reported off by ``share`` (0.08: 8 % more, -0.08: 8 % less);
+- ``invoice_mismatch``: per order number (ours or the bill number), an amount and/or whole quantity added to
+  what its receivable (``AR_receivable``, REST ``/v1/invoices``) reports: a mis-keyed invoice.
 
 A bad value is a ``ValueError`` naming its key; an unknown key too.
 """
@@ -22,9 +25,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-_KEYS = frozenset({"latency_ms", "error_rate", "stale_s", "session_ttl_s", "outages", "down", "stock_drift"})
+_KEYS = frozenset({"latency_ms", "error_rate", "stale_s", "session_ttl_s", "outages", "down", "stock_drift",
+                   "invoice_mismatch"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +52,7 @@ class Profile:
     drift_warehouse: str = ""
     drift_share: float = 0.0
     applied_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    invoice_mismatch: Mapping[str, tuple[Decimal, int]] = field(default_factory=dict)  # order -> (amount, units) added
 
     @classmethod
     def read(cls, data: Mapping[str, Any], *, now: datetime | None = None) -> Profile:
@@ -69,7 +75,8 @@ class Profile:
                    session_ttl_s=_number(data, "session_ttl_s", 0, 86_400),
                    outages=tuple(_outage(item, index, now) for index, item in enumerate(_list(data, "outages"))),
                    down=down, drift_warehouse=str(drift.get("warehouse", "")),
-                   drift_share=_number(drift, "share", -1, 10, "stock_drift.") if drift else 0.0, applied_at=now)
+                   drift_share=_number(drift, "share", -1, 10, "stock_drift.") if drift else 0.0, applied_at=now,
+                   invoice_mismatch=_mismatches(data.get("invoice_mismatch") or {}))
 
     def out(self, moment: datetime) -> bool:
         """The ERP is unreachable at ``moment``."""
@@ -81,12 +88,22 @@ class Profile:
             return on_hand
         return max(0, round(on_hand * (1 + self.drift_share)))
 
+    def invoiced(self, numbers: tuple[str, ...], amount: Decimal, units: int) -> tuple[Decimal, int]:
+        """What the ERP reports as invoiced for an order known by ``numbers`` when the truth is ``(amount, units)``."""
+        for number in numbers:
+            if number in self.invoice_mismatch:
+                extra_amount, extra_units = self.invoice_mismatch[number]
+                return amount + extra_amount, units + extra_units
+        return amount, units
+
     def shown(self) -> dict[str, Any]:
         return {"latency_ms": self.latency_ms, "error_rate": self.error_rate, "stale_s": self.stale_s,
                 "session_ttl_s": self.session_ttl_s, "down": self.down,
                 "outages": [{"start": o.start.isoformat(), "end": o.end.isoformat()} for o in self.outages],
                 "stock_drift": {"warehouse": self.drift_warehouse, "share": self.drift_share}
-                if self.drift_warehouse else {}}
+                if self.drift_warehouse else {},
+                "invoice_mismatch": {no: {"amount": format(amount, "f"), "quantity": units}
+                                     for no, (amount, units) in self.invoice_mismatch.items()}}
 
 
 def _number(data: Mapping[str, Any], key: str, low: float, high: float, where: str = "") -> float:
@@ -96,6 +113,28 @@ def _number(data: Mapping[str, Any], key: str, low: float, high: float, where: s
     if not low <= value <= high:
         raise ValueError(f"{where}{key}: must be between {low:g} and {high:g}")
     return float(value)
+
+
+def _mismatches(data: Any) -> dict[str, tuple[Decimal, int]]:
+    """``{"OG…": {"amount": 12.5, "quantity": -1}}`` read; a bad entry is a ``ValueError`` naming it."""
+    if not isinstance(data, Mapping):
+        raise ValueError('invoice_mismatch: {"OG000000042": {"amount": 12.5, "quantity": -1}}')
+    found = {}
+    for number, entry in data.items():
+        where = f"invoice_mismatch.{number}"
+        if not isinstance(entry, Mapping) or set(entry) - {"amount", "quantity"} or not entry:
+            raise ValueError(f"{where}: an object with amount and/or quantity")
+        amount, units = entry.get("amount", 0), entry.get("quantity", 0)
+        if isinstance(amount, bool) or not isinstance(amount, (int, float, str, Decimal)):
+            raise ValueError(f"{where}.amount: a number")
+        try:
+            extra = Decimal(str(amount))
+        except InvalidOperation:
+            raise ValueError(f"{where}.amount: a number") from None
+        if not extra.is_finite() or isinstance(units, bool) or not isinstance(units, int):
+            raise ValueError(f"{where}: a finite amount and a whole quantity")
+        found[str(number)] = (extra, units)
+    return found
 
 
 def _list(data: Mapping[str, Any], key: str) -> list[Any]:

@@ -7,8 +7,11 @@ Kingdee (``kingdee_config(base)`` points the adapter here): ``POST
 ``AuthService.ValidateUser`` (``acctID, username, password, lcid``),
 ``AuthService.LoginByAppSecret`` (``acctID, username, appId, appSecret,
 lcid``), ``DynamicFormService.Save`` (``SAL_SaleOrder``) and
-``DynamicFormService.ExecuteBillQuery`` (``SAL_SaleOrder``, ``STK_Inventory``;
-filters ``F = 'v'`` and ``F IN ('v', …)`` joined by ``AND``). Parameters come
+``DynamicFormService.ExecuteBillQuery`` (``SAL_SaleOrder``, ``STK_Inventory``,
+``AR_receivable``: one receivable per sales order with invoiced units, a row
+per invoiced line; filters ``F = 'v'`` and ``F IN ('v', …)`` joined by
+``AND``, answered from an index when they name the bill number, a custom
+order-number field or ``FORDERNUMBER``). Parameters come
 named or as the SDKs' positional ``parameters``; service names are
 case-insensitive as on IIS. Login answers ``KDSVCSessionId`` and sets the
 ``kdservice-sessionid`` cookie; a missing, unknown or expired session answers
@@ -19,7 +22,7 @@ a missing customer, no lines, or a material not in the master (when
 
 REST (``rest_config(base)``), ``Authorization: Bearer <token>``:
 ``POST /rest/v1/sales-orders``, ``GET /rest/v1/sales-orders?orderNos=a,b``,
-``GET /rest/v1/warehouses/{warehouse}/stock?skus=a,b``; answers
+``GET /rest/v1/warehouses/{warehouse}/stock?skus=a,b``, ``GET /rest/v1/invoices?orderNos=a,b``; answers
 ``{"code": 0, "data": …}`` or ``{"code": 4xxxx, "message": …}``.
 
 Faults: see :mod:`adapters.erp.sim_faults` (``--profile FILE``, ``GET/PUT /_sim/profile``).
@@ -30,8 +33,11 @@ bill number or our order number):
 - ``GET /_sim/orders``, ``GET /_sim/orders/{no}``, ``DELETE /_sim/orders/{no}``;
 - ``POST /_sim/orders`` ``{"order_no", "customer", "status", "ref_field", "lines": [{"sku", "qty", "price", "warehouse"}]}``
   (``ref_field``: keep ``order_no`` in that custom field and number the bill ``XSDD…``);
+- ``POST /_sim/orders/bulk`` ``{"orders": [{…as above…, "invoiced": true | {"SKU": n}, "invoice_amount": "…",
+  "shipped": true | {"SKU": n}}]}``: many at once (``true``: every unit), for benchmarks;
 - ``POST /_sim/orders/{no}/ship`` and ``/invoice`` ``{"quantities": {"SKU": n}}``: set (not add) the
-  out-stock / invoiced quantity per SKU; ``POST /_sim/orders/{no}/status`` ``{"status": "C"}``;
+  out-stock / invoiced quantity per SKU (``/invoice`` also takes ``"amount"``: the receivable's total, when it
+  is not the invoiced units at their prices); ``POST /_sim/orders/{no}/status`` ``{"status": "C"}``;
 - ``GET /_sim/stock?warehouse=W``, ``PUT /_sim/stock`` ``{"warehouse": "CK001", "on_hand": {"SKU": n}}`` (true on-hand);
 - ``PUT /_sim/materials`` ``{"materials": ["SKU", …]}`` (``null``: any code is known);
 - ``POST /_sim/sessions/expire``: every session is lost;
@@ -58,7 +64,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from adapters import wire
-from adapters.erp.kingdee import INVENTORY_FORM, SALES_ORDER_FORM, SESSION_COOKIE
+from adapters.erp.kingdee import INVENTORY_FORM, RECEIVABLE_FORM, SALES_ORDER_FORM, SESSION_COOKIE
 from adapters.erp.sim_books import Books, Line, Order, Snapshot
 from adapters.erp.sim_faults import Profile
 from domain.inbound.normalized import PayloadError
@@ -71,6 +77,10 @@ _ORDER_KEYS = frozenset({"FID", "FBillNo", "FDocumentStatus", "FCloseStatus", "F
                          "FRemainOutQty", "FTaxPrice", "FBillAllAmount", "FSOStockId.FNumber", "FModifyDate"})
 _STOCK_KEYS = frozenset({"FMaterialId.FNumber", "FStockId.FNumber", "FStockOrgId.FNumber", "FBaseQty", "FBaseAVBQty",
                          "FQty", "FAVBQty"})
+_RECEIVABLE_KEYS = frozenset({"FID", "FBillNo", "FDocumentStatus", "FDATE", "FCUSTOMERID.FNumber", "FORDERNUMBER",
+                              "FMATERIALID.FNumber", "FPriceQty", "FTaxPrice", "FALLAMOUNTFOR_D", "FALLAMOUNTFOR"})
+#: Filter fields answered from an index (a sales order's bill number, and the order a receivable line names).
+_INDEXED = frozenset({"FBillNo", "FORDERNUMBER"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +128,9 @@ def rest_config(base_url: str, account: Account = DEFAULT_ACCOUNT, **extra: Any)
             "stock": {
                 "path": "/v1/warehouses/{warehouse_code}/stock", "params": {"skus": "join(',', skus)"},
                 "items": "data.items", "sku": "sku", "on_hand": "onHand", "available": "available", "as_of": "asOf"},
+            "invoices": {
+                "path": "/v1/invoices", "params": {"orderNos": "join(',', order_nos)"}, "items": "data",
+                "order_no": "orderNo", "invoice_no": "invoiceNo", "quantity": "qty", "amount": "amount"},
         },
         **extra,
     }
@@ -167,7 +180,9 @@ class ErpSimulator:
             Route("/k3cloud/{service}", self._api(self._kingdee), methods=["POST"]),
             Route("/rest/v1/sales-orders", self._api(self._rest_orders), methods=["GET", "POST"]),
             Route("/rest/v1/warehouses/{warehouse}/stock", self._api(self._rest_stock), methods=["GET"]),
+            Route("/rest/v1/invoices", self._api(self._rest_invoices), methods=["GET"]),
             Route("/_sim/orders", self._control_orders, methods=["GET", "POST"]),
+            Route("/_sim/orders/bulk", self._control_bulk, methods=["POST"]),
             Route("/_sim/orders/{no}", self._control_order, methods=["GET", "DELETE"]),
             Route("/_sim/orders/{no}/{action}", self._control_order_action, methods=["POST"]),
             Route("/_sim/stock", self._control_stock, methods=["GET", "PUT"]),
@@ -302,12 +317,7 @@ class ErpSimulator:
             return [[_status_result(False, "参数data不是合法的查询对象", msg_code=8)]]
         form_id = str(data.get("FormId") or "")
         view = self._view()
-        if form_id == SALES_ORDER_FORM:
-            rows = [_order_row(order, line) for order in view.orders.values() for line in order.lines]
-        elif form_id == INVENTORY_FORM:
-            rows = [self._stock_row(warehouse, sku, on_hand) for warehouse, shelf in view.stock.items()
-                    for sku, on_hand in shelf.items()]
-        else:
+        if form_id not in (SALES_ORDER_FORM, INVENTORY_FORM, RECEIVABLE_FORM):
             return [[_status_result(False, f"业务对象“{form_id}”不存在", msg_code=4)]]
         keys = [key.strip() for key in str(data.get("FieldKeys") or "").split(",") if key.strip()]
         if not keys:
@@ -316,10 +326,17 @@ class ErpSimulator:
             clauses = _clauses(str(data.get("FilterString") or ""))
         except ValueError as error:
             return [[_status_result(False, f"过滤条件错误：{error}", msg_code=8)]]
-        known = _ORDER_KEYS if form_id == SALES_ORDER_FORM else _STOCK_KEYS
+        known = {SALES_ORDER_FORM: _ORDER_KEYS, INVENTORY_FORM: _STOCK_KEYS, RECEIVABLE_FORM: _RECEIVABLE_KEYS}[form_id]
         for key in keys + [clause[0] for clause in clauses]:
             if key not in known and not key.startswith("F_"):
                 return [[_status_result(False, f"元数据中标识为{key}的字段不存在", msg_code=9)]]
+        if form_id == INVENTORY_FORM:
+            rows = [self._stock_row(warehouse, sku, on_hand) for warehouse, shelf in view.stock.items()
+                    for sku, on_hand in shelf.items()]
+        else:
+            orders = _candidates(view, clauses)
+            rows = [_order_row(order, line) for order in orders for line in order.lines] \
+                if form_id == SALES_ORDER_FORM else [row for order in orders for row in self._receivable_rows(order)]
         matched = [row for row in rows if all(str(row.get(name, "")) in values for name, values in clauses)]
         try:
             start, limit, top = (max(0, int(data.get(key) or 0)) for key in ("StartRow", "Limit", "TopRowCount"))
@@ -329,6 +346,25 @@ class ErpSimulator:
         if top > 0:
             matched = matched[:top]
         return [[row.get(key) for key in keys] for row in matched]
+
+    def _receivable_rows(self, order: Order) -> list[dict[str, Any]]:
+        """The order's receivable (应收单) as ExecuteBillQuery rows: one per invoiced line; none when nothing is."""
+        invoiced = [line for line in order.lines if line.invoiced]
+        if not invoiced:
+            return []
+        amounts = [line.price * line.invoiced for line in invoiced]
+        units = [line.invoiced for line in invoiced]
+        amounts[0] += order.invoiced_amount - sum(amounts, Decimal(0))
+        total, count = self.profile.invoiced((order.bill_no, *order.fields.values()), sum(amounts, Decimal(0)),
+                                             sum(units))
+        amounts[0] += total - sum(amounts, Decimal(0))
+        units[0] += count - sum(units)
+        date = order.date.astimezone(wire.CHINA_TZ).replace(tzinfo=None).isoformat()
+        return [{"FID": order.fid, "FBillNo": f"AR{order.fid:08d}", "FDocumentStatus": "C", "FDATE": date,
+                 "FCUSTOMERID.FNumber": order.customer, "FORDERNUMBER": order.bill_no, "FMATERIALID.FNumber": line.sku,
+                 "FPriceQty": float(quantity), "FTaxPrice": float(line.price), "FALLAMOUNTFOR_D": float(amount),
+                 "FALLAMOUNTFOR": float(total)}
+                for line, quantity, amount in zip(invoiced, units, amounts, strict=True)]
 
     def _stock_row(self, warehouse: str, sku: str, on_hand: int) -> dict[str, Any]:
         shown = float(self.profile.drifted(warehouse, on_hand))
@@ -381,6 +417,22 @@ class ErpSimulator:
         order = self.books.add_order(customer, parsed, fields={"F_OrderNo": order_no})
         return JSONResponse({"code": 0, "message": "ok", "data": {"number": order.bill_no}})
 
+    async def _rest_invoices(self, request: Request) -> Response:
+        if not self._rest_authorised(request):
+            return JSONResponse({"code": 401, "message": "invalid or missing token"}, status_code=401)
+        self.calls["rest:invoices"] += 1
+        view = self._view()
+        found = []
+        for number in dict.fromkeys(no for no in request.query_params.get("orderNos", "").split(",") if no):
+            order = view.find(number)
+            rows = self._receivable_rows(order) if order is not None else []
+            if rows:
+                found.append({"orderNo": number, "invoiceNo": rows[0]["FBillNo"],
+                              "qty": sum(int(row["FPriceQty"]) for row in rows),
+                              "amount": format(sum((Decimal(str(row["FALLAMOUNTFOR_D"])) for row in rows), Decimal(0)),
+                                               "f")})
+        return JSONResponse({"code": 0, "message": "ok", "data": found})
+
     async def _rest_stock(self, request: Request) -> Response:
         if not self._rest_authorised(request):
             return JSONResponse({"code": 401, "message": "invalid or missing token"}, status_code=401)
@@ -400,30 +452,63 @@ class ErpSimulator:
         if request.method == "GET":
             return JSONResponse([order.shown() for order in self.books.now.orders.values()])
         try:
-            data = await _json_object(request)
-            order_no = _text(data, "order_no")
-            lines = data.get("lines")
-            if not isinstance(lines, list) or not lines:
-                raise ValueError("lines: at least one {sku, qty}")
-            parsed = []
-            for index, line in enumerate(lines):
-                if not isinstance(line, dict):
-                    raise ValueError(f"lines[{index}]: an object")
-                parsed.append(Line(sku=_text(line, "sku", f"lines[{index}]."),
-                                   qty=_count(line, "qty", f"lines[{index}].", positive=True),
-                                   price=_price(line.get("price", "0"), f"lines[{index}].price"),
-                                   warehouse=str(line.get("warehouse") or "")))
-            ref_field = str(data.get("ref_field") or "")
-            if ref_field and not ref_field.startswith("F_"):
-                raise ValueError("ref_field: a custom field key starting with F_")
-            order = self.books.add_order(str(data.get("customer") or "CUST-SIM"), parsed,
-                                         bill_no="" if ref_field else order_no, status=str(data.get("status") or "A"),
-                                         fields={ref_field: order_no} if ref_field else None)
+            order = self._add_order(await _json_object(request))
         except KeyError as error:
             return JSONResponse({"error": f"order_no: {error.args[0]} exists"}, status_code=409)
         except ValueError as error:
             return JSONResponse({"error": str(error)}, status_code=422)
         return JSONResponse(order.shown(), status_code=201)
+
+    def _add_order(self, data: Mapping[str, Any], where: str = "") -> Order:
+        """One sales order from the control API's JSON (``ValueError`` naming the bad key, ``KeyError`` if it exists)."""
+        order_no = _text(data, "order_no", where)
+        lines = data.get("lines")
+        if not isinstance(lines, list) or not lines:
+            raise ValueError(f"{where}lines: at least one {{sku, qty}}")
+        parsed = []
+        for index, line in enumerate(lines):
+            at = f"{where}lines[{index}]."
+            if not isinstance(line, dict):
+                raise ValueError(f"{where}lines[{index}]: an object")
+            parsed.append(Line(sku=_text(line, "sku", at), qty=_count(line, "qty", at, positive=True),
+                               price=_price(line.get("price", "0"), f"{at}price"),
+                               warehouse=str(line.get("warehouse") or "")))
+        ref_field = str(data.get("ref_field") or "")
+        if ref_field and not ref_field.startswith("F_"):
+            raise ValueError(f"{where}ref_field: a custom field key starting with F_")
+        return self.books.add_order(str(data.get("customer") or "CUST-SIM"), parsed,
+                                    bill_no="" if ref_field else order_no, status=str(data.get("status") or "A"),
+                                    fields={ref_field: order_no} if ref_field else None)
+
+    async def _control_bulk(self, request: Request) -> Response:
+        """Many sales orders at once, each with what was shipped and invoiced (benchmarks seed 100,000 this way)."""
+        try:
+            data = await _json_object(request)
+            orders = data.get("orders")
+            if not isinstance(orders, list) or not orders:
+                raise ValueError("orders: a list of sales orders")
+            for index, item in enumerate(orders):
+                where = f"orders[{index}]."
+                if not isinstance(item, dict):
+                    raise ValueError(f"orders[{index}]: an object")
+                order = self._add_order(item, where)
+                for kind, key in (("shipped", "shipped"), ("invoiced", "invoiced")):
+                    given = item.get(key)
+                    if given is True:
+                        given = {sku: sum(line.qty for line in order.lines if line.sku == sku)
+                                 for sku in {line.sku for line in order.lines}}
+                    if given:
+                        if not isinstance(given, dict):
+                            raise ValueError(f"{where}{key}: true or {{\"SKU\": n}}")
+                        self.books.set_quantities(order.bill_no, kind,
+                                                  {sku: _count(given, sku, f"{where}{key}.") for sku in given})
+                if item.get("invoice_amount") is not None:
+                    self.books.set_invoice_amount(order.bill_no, _price(item["invoice_amount"], f"{where}invoice_amount"))
+        except KeyError as error:
+            return JSONResponse({"error": f"order_no: {error.args[0]} exists"}, status_code=409)
+        except ValueError as error:
+            return JSONResponse({"error": str(error)}, status_code=422)
+        return JSONResponse({"created": len(orders)}, status_code=201)
 
     async def _control_order(self, request: Request) -> Response:
         number = request.path_params["no"]
@@ -447,6 +532,8 @@ class ErpSimulator:
                     raise ValueError('quantities: {"SKU": n}')
                 order = self.books.set_quantities(number, "shipped" if action == "ship" else "invoiced",
                                                   {sku: _count(quantities, sku, "quantities.") for sku in quantities})
+                if action == "invoice" and data.get("amount") is not None:
+                    order = self.books.set_invoice_amount(number, _price(data["amount"], "amount"))
             elif action == "status":
                 order = self.books.set_status(number, _text(data, "status"))
             else:
@@ -610,6 +697,15 @@ def _clauses(filter_string: str) -> list[tuple[str, set[str]]]:
             continue
         raise ValueError(f"不支持的条件：{part[:60]}")
     return clauses
+
+
+def _candidates(view: Snapshot, clauses: list[tuple[str, set[str]]]) -> list[Order]:
+    """The orders a filter can match: looked up by number when a clause names one, else all of them."""
+    for name, values in clauses:
+        if name in _INDEXED or name.startswith("F_"):
+            found = (view.find(value) for value in values)
+            return list({id(order): order for order in found if order is not None}.values())
+    return list(view.orders.values())
 
 
 def _china_time(value: Any) -> datetime | None:

@@ -20,6 +20,19 @@ It calls back too, signed with the same secret, to the URL set with
 - ``POST /_sim/stock-change`` ``{"warehouse", "sku", "quantity", "reference"?,
   "order_type"?}`` moves stock and posts ``stockchange.report``.
 
+The same delivery orders and stock are served as a JSON REST WMS under
+``/rest`` (the ``rest_wms`` adapter's default shapes, ``rest_config(base)``;
+``Authorization: Bearer sim-rest-wms-token``): ``POST /rest/delivery-orders``,
+``POST /rest/delivery-orders/{code}/cancel``, ``GET
+/rest/delivery-orders?codes=a,b&warehouse=W`` (many codes per call, with the
+units shipped per line) and ``GET /rest/inventory?skus=a,b&warehouse=W``.
+Callbacks are Qimen's either way.
+
+``POST /_sim/orders`` ``{"orders": [{"code", "warehouse", "lines": [{"sku",
+"quantity"}], "status": "ACCEPT" | "DELIVERED", "shipped": {"SKU": n}}]}``
+puts many delivery orders in place at once, as they stand (no stock moves,
+no callbacks): benchmarks seed their books this way.
+
 Faults (``GET/PUT /_sim/profile``, or ``--profile FILE``): ``latency_ms``,
 ``error_rate`` (HTTP 500 before doing anything), ``lost_answer_rate`` (the
 work is done, then HTTP 500: the caller must retry with the same code),
@@ -37,6 +50,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import secrets
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -58,6 +72,11 @@ APP_KEY = "sim-qimen-app-key"
 APP_SECRET = "sim-qimen-app-secret-0001"
 CUSTOMER_ID = "sim-customer"
 OWNER_CODE = "OG-OWNER"
+REST_PREFIX = "/rest"
+REST_TOKEN = "Bearer sim-rest-wms-token"
+#: Qimen's delivery statuses as the REST mode names them (the ``rest_wms`` adapter's default vocabulary).
+REST_STATUSES = {"NEW": "NEW", "ACCEPT": "ACCEPTED", "DELIVERED": "SHIPPED", "CANCELED": "CANCELLED",
+                 "EXCEPTION": "EXCEPTION"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +172,10 @@ class SimOrder:
     history: list[tuple[datetime, str]]          # (when, status)
     packages: list[dict[str, str]] = field(default_factory=list)
     confirm: bytes | None = None                 # the confirmation as first sent (re-sent verbatim)
+    actual: dict[str, int] | None = None         # units shipped per orderLineNo, when not every planned unit left
+
+    def shipped_qty(self, line_no: str, planned: int) -> int:
+        return planned if self.actual is None else self.actual.get(line_no, 0)
 
     @property
     def status(self) -> str:
@@ -167,6 +190,11 @@ def account_config(base_url: str, **extra: Any) -> dict[str, Any]:
     """The ``qimen`` connection config that points at a simulator on ``base_url``."""
     return {"router_url": base_url.rstrip("/") + ROUTER_PATH, "app_key": APP_KEY, "app_secret": APP_SECRET,
             "customer_id": CUSTOMER_ID, "owner_code": OWNER_CODE, **extra}
+
+
+def rest_config(base_url: str, **extra: Any) -> dict[str, Any]:
+    """The ``rest_wms`` connection config that points at the simulator's REST mode on ``base_url``."""
+    return {"base_url": base_url.rstrip("/") + REST_PREFIX, "token": REST_TOKEN, "secret": APP_SECRET, **extra}
 
 
 @dataclass
@@ -221,7 +249,10 @@ class WmsSimulator:
         return Starlette(routes=[
             Route(ROUTER_PATH, self._router, methods=["POST"]),
             Route("/_sim/profile", self._profile, methods=["GET", "PUT"]),
-            Route("/_sim/orders", self._orders, methods=["GET"]),
+            Route("/_sim/orders", self._orders, methods=["GET", "POST"]),
+            Route(REST_PREFIX + "/delivery-orders", self._rest(self._rest_orders), methods=["GET", "POST"]),
+            Route(REST_PREFIX + "/delivery-orders/{code}/cancel", self._rest(self._rest_cancel), methods=["POST"]),
+            Route(REST_PREFIX + "/inventory", self._rest(self._rest_inventory), methods=["GET"]),
             Route("/_sim/inventory", self._inventory, methods=["GET", "PUT"]),
             Route("/_sim/callback", self._callback_url, methods=["GET", "PUT"]),
             Route("/_sim/ship", self._ship, methods=["POST"]),
@@ -316,7 +347,8 @@ class WmsSimulator:
                               "warehouseCode": order.warehouse_code, "orderType": "JYCK", "status": status,
                               "operateTime": qw.timestamp(max(when for when, s in order.history if s == status))},
             "orderLines": {"orderLine": [{"orderLineNo": no, "itemCode": sku, "planQty": qty,
-                                          "actualQty": qty if shipped else 0} for no, sku, qty in order.lines]},
+                                          "actualQty": order.shipped_qty(no, qty) if shipped else 0}
+                                         for no, sku, qty in order.lines]},
             "packages": {"package": order.packages if shipped else []},
         })
 
@@ -349,24 +381,32 @@ class WmsSimulator:
 
     # -------------------------------------------------------------- what the WMS does, and tells
 
-    async def ship(self, code: str, carrier: str = "SF", tracking_no: str = "") -> dict[str, Any]:
-        """Ship a delivery order (or re-send its confirmation) and post ``deliveryorder.confirm``."""
+    async def ship(self, code: str, carrier: str = "SF", tracking_no: str = "",
+                   quantities: Mapping[str, int] | None = None) -> dict[str, Any]:
+        """Ship a delivery order (or re-send its confirmation) and post ``deliveryorder.confirm``.
+
+        ``quantities`` (SKU -> units) ships fewer than planned: a short shipment, confirmed as final all the same.
+        """
         order = self.orders.get(code)
         if order is None:
             raise LookupError(f"no delivery order {code}")
         if order.confirm is None:
             if order.status == "CANCELED":
                 raise ValueError(f"{code} was cancelled")
-            for _, sku, qty in order.lines:
-                if self.inventory.get((order.warehouse_code, sku), 0) < qty:
+            leaving = _leaving(order, quantities)
+            for no, sku, _ in order.lines:
+                if self.inventory.get((order.warehouse_code, sku), 0) < leaving[no]:
                     raise ValueError(f"not enough {sku} in {order.warehouse_code} to ship {code}")
-            for _, sku, qty in order.lines:
+            for no, sku, _ in order.lines:
                 key = (order.warehouse_code, sku)
-                self.set_stock(*key, self.inventory[key] - qty)
+                self.set_stock(*key, self.inventory[key] - leaving[no])
+            if quantities is not None:
+                order.actual = leaving
             now = datetime.now(UTC)
             number = tracking_no or f"{carrier}{self.random.randrange(10**11, 10**12)}"
             order.packages = [{"logisticsCode": carrier, "expressCode": number,
-                               "items": {"item": [{"itemCode": sku, "quantity": qty} for _, sku, qty in order.lines]}}]
+                               "items": {"item": [{"itemCode": sku, "quantity": leaving[no]}
+                                                  for no, sku, _ in order.lines if leaving[no]]}}]
             order.history.append((now, "DELIVERED"))
             order.confirm = qw.to_xml("request", {
                 "deliveryOrder": {"deliveryOrderCode": code, "deliveryOrderId": order.wms_id,
@@ -375,8 +415,8 @@ class WmsSimulator:
                                   "orderConfirmTime": qw.timestamp(now), "logisticsCode": carrier,
                                   "expressCode": number},
                 "packages": {"package": order.packages},
-                "orderLines": {"orderLine": [{"orderLineNo": no, "itemCode": sku, "planQty": qty, "actualQty": qty}
-                                             for no, sku, qty in order.lines]},
+                "orderLines": {"orderLine": [{"orderLineNo": no, "itemCode": sku, "planQty": qty,
+                                              "actualQty": leaving[no]} for no, sku, qty in order.lines]},
             })
         result = await self.call_back(qw.DELIVERY_CONFIRM, order.confirm)
         return {"code": code, "tracking_no": order.packages[0]["expressCode"], "callback": result}
@@ -433,7 +473,13 @@ class WmsSimulator:
                 return JSONResponse({"error": str(error)}, status_code=422)
         return JSONResponse(self.profile.as_json())
 
-    async def _orders(self, _request: Request) -> Response:
+    async def _orders(self, request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                created = self.seed_orders(await self._json(request))
+            except ValueError as error:
+                return JSONResponse({"error": str(error)}, status_code=422)
+            return JSONResponse({"created": created}, status_code=201)
         return JSONResponse({code: {"wms_id": order.wms_id, "status": order.status, "warehouse": order.warehouse_code,
                                     "lines": [{"line": no, "sku": sku, "quantity": qty} for no, sku, qty in order.lines],
                                     "packages": [{k: v for k, v in p.items() if k != "items"} for p in order.packages],
@@ -472,7 +518,11 @@ class WmsSimulator:
             code = data.get("code")
             if not isinstance(code, str) or not code:
                 raise ValueError("code: the delivery order code")
-            result = await self.ship(code, str(data.get("carrier") or "SF"), str(data.get("tracking_no") or ""))
+            quantities = data.get("quantities")
+            if quantities is not None and not isinstance(quantities, dict):
+                raise ValueError('quantities: {"SKU": units shipped} (a short shipment)')
+            result = await self.ship(code, str(data.get("carrier") or "SF"), str(data.get("tracking_no") or ""),
+                                     quantities)
         except LookupError as error:
             return JSONResponse({"error": str(error)}, status_code=404)
         except ValueError as error:
@@ -492,9 +542,154 @@ class WmsSimulator:
             return JSONResponse({"error": str(error)}, status_code=409)
         return JSONResponse(result)
 
+    def seed_orders(self, data: Mapping[str, Any]) -> int:
+        """Put delivery orders in place as they stand (see the module docstring); how many were new."""
+        orders = data.get("orders")
+        if not isinstance(orders, list) or not orders:
+            raise ValueError("orders: a list of delivery orders")
+        now = datetime.now(UTC)
+        created = 0
+        for index, item in enumerate(orders):
+            where = f"orders[{index}]."
+            if not isinstance(item, dict):
+                raise ValueError(f"orders[{index}]: an object")
+            code, warehouse = item.get("code"), item.get("warehouse")
+            if not isinstance(code, str) or not code or not isinstance(warehouse, str) or not warehouse:
+                raise ValueError(f"{where}code and warehouse: required text")
+            lines = item.get("lines")
+            if not isinstance(lines, list) or not lines:
+                raise ValueError(f"{where}lines: at least one {{sku, quantity}}")
+            parsed = []
+            for number, line in enumerate(lines, 1):
+                sku, quantity = (line.get("sku"), line.get("quantity")) if isinstance(line, dict) else (None, None)
+                if not isinstance(sku, str) or not sku or isinstance(quantity, bool) or not isinstance(quantity, int) \
+                        or quantity <= 0:
+                    raise ValueError(f"{where}lines[{number - 1}]: a sku and a quantity above 0")
+                parsed.append((str(line.get("line") or number), sku, quantity))
+            status = str(item.get("status") or "ACCEPT")
+            if status not in ("NEW", "ACCEPT", "DELIVERED", "CANCELED"):
+                raise ValueError(f"{where}status: NEW, ACCEPT, DELIVERED or CANCELED")
+            order = SimOrder(code=code, wms_id=self._next("WMS"), warehouse_code=warehouse, owner_code=OWNER_CODE,
+                             lines=parsed, history=[(now, "ACCEPT")] + ([(now, status)] if status != "ACCEPT" else []))
+            if status == "DELIVERED":
+                shipped = item.get("shipped")
+                if shipped is not None and not isinstance(shipped, dict):
+                    raise ValueError(f"{where}shipped: {{\"SKU\": units}}")
+                leaving = _leaving(order, shipped)
+                order.actual = leaving if shipped is not None else None
+                order.packages = [{"logisticsCode": str(item.get("carrier") or "SF"),
+                                   "expressCode": str(item.get("tracking_no") or f"SF{self._next('')}"),
+                                   "items": {"item": [{"itemCode": sku, "quantity": leaving[no]}
+                                                      for no, sku, _ in parsed if leaving[no]]}}]
+            created += code not in self.orders
+            self.orders[code] = order
+        return created
+
+    # -------------------------------------------------------------- REST mode
+
+    def _rest(self, handler: Any) -> Any:
+        """The REST mode's faults (outage, latency, errors) and its bearer token, then the handler."""
+        async def endpoint(request: Request) -> Response:
+            now = datetime.now(UTC)
+            if self.profile.down(now):
+                self.calls["outage"] += 1
+                return JSONResponse({"error": {"code": "UNAVAILABLE", "message": "simulated outage"}}, status_code=503)
+            if self.profile.latency_ms:
+                await asyncio.sleep(self.profile.latency_ms / 1000)
+            given = request.headers.get("authorization", "").encode("utf-8", "replace")
+            if not secrets.compare_digest(given, REST_TOKEN.encode()):
+                return JSONResponse({"error": {"code": "UNAUTHORIZED", "message": "bad token"}}, status_code=401)
+            if self._chance(self.profile.error_rate):
+                self.calls["injected_errors"] += 1
+                return JSONResponse({"error": {"code": "INTERNAL", "message": "simulated fault"}}, status_code=500)
+            return await handler(request, now)
+
+        return endpoint
+
+    def _rest_state(self, order: SimOrder, now: datetime) -> dict[str, Any] | None:
+        status = order.status_at(now - timedelta(seconds=self.profile.stale_seconds))
+        if status is None:
+            return None
+        shipped = status == "DELIVERED"
+        return {"code": order.code, "status": REST_STATUSES.get(status, "PICKING"),
+                "updatedAt": max(when for when, s in order.history if s == status).isoformat().replace("+00:00", "Z"),
+                "parcels": [{"carrier": p["logisticsCode"], "trackingNo": p["expressCode"]}
+                            for p in order.packages] if shipped else [],
+                "lines": [{"sku": sku, "shipped": order.shipped_qty(no, qty) if shipped else 0}
+                          for no, sku, qty in order.lines]}
+
+    async def _rest_orders(self, request: Request, now: datetime) -> Response:
+        if request.method == "GET":
+            self.calls["rest:states"] += 1
+            codes = [code for code in request.query_params.get("codes", "").split(",") if code]
+            states = (self._rest_state(self.orders[code], now) for code in dict.fromkeys(codes) if code in self.orders)
+            return JSONResponse({"orders": [state for state in states if state is not None]})
+        self.calls["rest:push"] += 1
+        try:
+            body = await self._json(request)
+            code, warehouse, lines = body.get("code"), body.get("warehouseCode"), body.get("lines")
+            if not isinstance(code, str) or not code or not isinstance(warehouse, str) or not warehouse \
+                    or not isinstance(lines, list) or not lines:
+                raise ValueError("code, warehouseCode and lines are required")
+            parsed = [(str(line.get("lineRef") or n), str(line["sku"]), int(line["quantity"]))
+                      for n, line in enumerate(lines, 1)]
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            return JSONResponse({"error": {"code": "INVALID", "message": str(error)[:200]}}, status_code=422)
+        self.requests[code] += 1
+        existing = self.orders.get(code)
+        if existing is not None:
+            return JSONResponse({"id": existing.wms_id, "error": {"code": "DUPLICATE", "message": "exists"}},
+                                status_code=409)
+        order = SimOrder(code=code, wms_id=self._next("WMS"), warehouse_code=warehouse,
+                         owner_code=str(body.get("ownerCode") or ""), lines=parsed, history=[(now, "ACCEPT")])
+        self.orders[code] = order
+        self.created[code] += 1
+        return JSONResponse({"id": order.wms_id}, status_code=201)
+
+    async def _rest_cancel(self, request: Request, now: datetime) -> Response:
+        self.calls["rest:cancel"] += 1
+        order = self.orders.get(request.path_params["code"])
+        if order is None:
+            return JSONResponse({"error": {"code": "NOT_FOUND", "message": "no such delivery order"}}, status_code=404)
+        if order.status == "DELIVERED":
+            return JSONResponse({"error": {"code": "SHIPPED", "message": "already shipped, cannot cancel"}},
+                                status_code=409)
+        if order.status != "CANCELED":
+            order.history.append((now, "CANCELED"))
+        return JSONResponse({"cancelled": True})
+
+    async def _rest_inventory(self, request: Request, now: datetime) -> Response:
+        self.calls["rest:stock"] += 1
+        warehouse = request.query_params.get("warehouse", "")
+        skus = [sku for sku in request.query_params.get("skus", "").split(",") if sku]
+        items = [{"sku": sku, "onHand": max(0, self.inventory[(warehouse, sku)] + self.profile.stock_drift.get(sku, 0))}
+                 for sku in dict.fromkeys(skus) if (warehouse, sku) in self.inventory]
+        return JSONResponse({"items": items})
+
     async def _reset(self, _request: Request) -> Response:
         self.reset()
         return JSONResponse({"reset": True})
+
+
+def _leaving(order: SimOrder, quantities: Mapping[str, int] | None) -> dict[str, int]:
+    """Units leaving per order line: every planned unit, or ``quantities`` per SKU spread over its lines."""
+    if quantities is None:
+        return {no: qty for no, _, qty in order.lines}
+    left = dict(quantities)
+    unknown = set(left) - {sku for _, sku, _ in order.lines}
+    if unknown:
+        raise ValueError(f"quantities.{sorted(unknown)[0]}: not on delivery order {order.code}")
+    leaving = {}
+    for no, sku, qty in order.lines:
+        units = left.get(sku, 0)
+        if isinstance(units, bool) or not isinstance(units, int) or units < 0:
+            raise ValueError(f"quantities.{sku}: whole units, 0 or more")
+        leaving[no] = min(units, qty)
+        left[sku] = units - leaving[no]
+    over = [sku for sku, units in left.items() if units > 0]
+    if over:
+        raise ValueError(f"quantities.{over[0]}: more than planned on {order.code}")
+    return leaving
 
 
 def _plain(data: dict[str, Any]) -> dict[str, Any]:

@@ -69,6 +69,8 @@ class AlertKind(StrEnum):
     UNMAPPED_CODE = "intake.unmapped_code"
     PAYLOAD_ISSUES = "intake.payload_issues"
     AFTER_SALE_OPEN = "after_sale.open"
+    AFTER_SALE_PUSH_FAILED = "after_sale.push_failed"
+    AFTER_SALE_CHANNEL_REFUSED = "after_sale.channel_refused"
     ORDERS_MISSED = "orders_missed"
     # Orders, stock, fulfilment
     ORDER_HELD = "order.held"
@@ -92,9 +94,15 @@ class AlertKind(StrEnum):
     STOCK_DRIFT = "stock_drift"
     FEDERATION_ESCALATED = "federation.escalated"
     WEBHOOK_DISABLED = "webhook_disabled"
+    RECONCILIATION_MISMATCH = "reconciliation.mismatch"
     # Business rules
     RULE = "rule"
     MERGE_SUGGESTED = "order.merge_suggested"
+    # Payments (gateway notices)
+    PAYMENT_UNMATCHED = "payment.unmatched"
+    PAYMENT_AMBIGUOUS = "payment.ambiguous"
+    PAYMENT_PARTIAL = "payment.partial"
+    PAYMENT_OVER = "payment.over"
 
     @property
     def category(self) -> Category:
@@ -113,6 +121,8 @@ _CATEGORY = {
     AlertKind.UNMAPPED_CODE: Category.INTAKE,
     AlertKind.PAYLOAD_ISSUES: Category.INTAKE,
     AlertKind.AFTER_SALE_OPEN: Category.BUYER,
+    AlertKind.AFTER_SALE_PUSH_FAILED: Category.PLATFORM,
+    AlertKind.AFTER_SALE_CHANNEL_REFUSED: Category.PLATFORM,
     AlertKind.ORDERS_MISSED: Category.PLATFORM,
     AlertKind.ORDER_HELD: Category.FULFILMENT,
     AlertKind.ALLOCATION_FAILED: Category.STOCK,
@@ -133,6 +143,11 @@ _CATEGORY = {
     AlertKind.STOCK_DRIFT: Category.SYSTEMS,
     AlertKind.FEDERATION_ESCALATED: Category.SYSTEMS,
     AlertKind.WEBHOOK_DISABLED: Category.SYSTEMS,
+    AlertKind.RECONCILIATION_MISMATCH: Category.SYSTEMS,
     AlertKind.RULE: Category.RULE,
     AlertKind.MERGE_SUGGESTED: Category.RULE,
+    AlertKind.PAYMENT_UNMATCHED: Category.SYSTEMS,
+    AlertKind.PAYMENT_AMBIGUOUS: Category.SYSTEMS,
+    AlertKind.PAYMENT_PARTIAL: Category.SYSTEMS,
+    AlertKind.PAYMENT_OVER: Category.SYSTEMS,
 }

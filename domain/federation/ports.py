@@ -240,8 +240,23 @@ class SalesOrderState:
     updated_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """What the ERP invoiced (its receivables, 应收单) against one of our orders: summed over every invoice line.
+
+    ``known`` is false when the ERP has no invoice for the order (then quantity
+    and amount are 0). A credit note (a red invoice) counts negative.
+    """
+
+    order_no: str
+    known: bool
+    quantity: int = 0
+    amount: str = "0"           # total as decimal text, tax included
+    numbers: tuple[str, ...] = ()   # the ERP's invoice (receivable) numbers
+
+
 class ErpPort(Protocol):
-    """An ERP: save and read sales orders, read inventory."""
+    """An ERP: save and read sales orders, read inventory, read what it invoiced."""
 
     async def save_sales_order(self, request: SalesOrderRequest, *, trace: list[Exchange]) -> str:
         """The ERP's document number (idempotent by ``order_no``)."""
@@ -251,6 +266,13 @@ class ErpPort(Protocol):
         ...
 
     async def stock(self, warehouse_code: str, skus: Sequence[str], *, trace: list[Exchange]) -> dict[str, StockFigure]:
+        ...
+
+    async def invoices(self, order_nos: Sequence[str], *, trace: list[Exchange]) -> dict[str, Invoice]:
+        """Invoiced quantity and amount per order number (every number asked comes back), in as few calls as it allows.
+
+        ``SystemRefused`` with code ``NOT_CONFIGURED`` when the connection cannot say.
+        """
         ...
 
 

@@ -96,6 +96,37 @@ class InboundShipment:
         _require_utc(self.shipped_at, "shipped_at")
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class InboundRefundLine:
+    """One line a channel refund or after-sale is about: the channel's line id and units (0: the whole line)."""
+
+    external_line_id: str
+    quantity: int = 0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class InboundRefund:
+    """A refund, return or exchange the channel reports for the order (Taobao refund, Shopify refund, …).
+
+    ``external_id`` is the channel's refund id, verbatim. ``status_code`` is
+    the channel's own code; ``after_sale`` is the after-sale status when the
+    adapter can state it without a mapping table (a Shopify refund exists only
+    once made: ``REFUNDED``), else empty and the domain maps the line's code
+    (``refund_status@<oid>``). ``kind`` is ``refund_only``, ``return_refund``,
+    ``exchange`` or empty (the domain decides: a return once the goods left).
+    ``amount`` is what the buyer asks for or got back, ``None`` when the payload
+    does not say (the lines' paid share is assumed).
+    """
+
+    external_id: str
+    status_code: str
+    lines: tuple[InboundRefundLine, ...]
+    amount: Decimal | None = None
+    kind: str = ""
+    after_sale: str = ""
+    reason: str = ""
+
+
 #: A buyer asked the platform to cancel the order (Amazon ``IsBuyerRequestedCancel``, …).
 BUYER_CANCEL = "cancel"
 #: A buyer asked for a refund that the after-sale codes do not already say.
@@ -117,7 +148,8 @@ class InboundOrder:
     ``goods_total``, ``discount_total``, ``shipping_fee`` and ``tax_total``
     are the parts as the channel states them (``None``: not stated).
     ``buyer_requests`` lists what the buyer asked the platform for
-    (:data:`BUYER_CANCEL`, :data:`BUYER_REFUND`).  ``issues`` lists things the parser
+    (:data:`BUYER_CANCEL`, :data:`BUYER_REFUND`); ``refunds`` the channel's refunds and
+    after-sales with their ids (:class:`InboundRefund`).  ``issues`` lists things the parser
     noticed but did not refuse the order for (a line without SKU, a rounded
     unit price), so they can become alerts.
     """
@@ -148,6 +180,7 @@ class InboundOrder:
     sealed: SealedContact | None = None
     shipments: tuple[InboundShipment, ...] = ()
     buyer_requests: tuple[str, ...] = ()
+    refunds: tuple[InboundRefund, ...] = ()
 
     def __post_init__(self) -> None:
         _require_utc(self.updated_at, "updated_at")

@@ -55,6 +55,7 @@ from tortoise.exceptions import IntegrityError
 
 from domain import orders
 from domain.actor import Actor, Role
+from domain.after_sales import channel as after_sale_reports
 from domain.alerts.raising import clear_alerts, raise_alert
 from domain.allocation import order_stock
 from domain.allocation.policy import policy_for
@@ -98,6 +99,9 @@ from domain.intake.rows import plan_rows, raise_plan_alerts
 from domain.intake.waybills import sync_waybills
 from domain.masking import phone_hash
 from domain.order_machine import HOLDABLE, TRANSITIONS
+from domain.payments import presale
+from domain.payments.kinds import INCOMING, PaymentKind
+from domain.payments.references import normalize as normalize_reference
 from domain.orders.create import NewCustomer
 from domain.orders.holds import hold_alert
 from domain.snapshots import order_state
@@ -218,7 +222,8 @@ async def apply_in_transaction(
         plan = plan_new_order(inbound, reading, channel_id=channel.id, source=inbound.source,
                               payload_sha256=arrival.payload_sha256, received_at=datetime.now(UTC), aliases=aliases)
         order = await insert_order(actor, channel.id, plan, arrival.ref, arrival.via)
-        return IntakeResult(Outcome.CREATED, order.id, order.status, plan.notes)
+        followed = await follow_refunds(actor, order.id, inbound, reading, arrival.ref)
+        return IntakeResult(Outcome.CREATED, order.id, order.status, plan.notes + followed)
     order = await Order.get(id=order_id)
     state = await ChannelOrderState.filter(order_id=order.id).first()
     stored = order.source_updated_at
@@ -346,6 +351,7 @@ async def _update(
     previous_after_sale = dict(state.after_sale) if state else {}
     await sync_side_alerts(actor, order, reading, previous_after_sale, sync, ref,
                            issues=list(inbound.issues) + amount_issues(inbound, reading))
+    sync.changes.extend(await follow_refunds(actor, order.id, inbound, reading, ref))
     order = await Order.get(id=order.id)
     settled = await buyer_requests.sync_alert(actor.name, actor.source, actor.tenant_id, order.id, inbound,
                                               effective_status(order))
@@ -520,35 +526,84 @@ async def _conflict(actor: Actor, order: Order, severity: str, message: str, rea
 async def sync_payment(
     actor: Actor, order: Order, reading: Reading, sync: Any, ref: str | None, *, inbound: InboundOrder | None = None
 ) -> None:
-    """Follow the channel's payment stage; the first non-pending stage creates the payment row."""
-    stage = reading.payment
+    """Follow the channel's payment stage; the first non-pending stage creates the payment row.
+
+    A pre-sale order gets a ``deposit`` payment in its deposit phase and a
+    separate ``balance`` payment when the channel reports it paid
+    (``domain.payments.presale``); refunds (after-sales' rows) are never touched here.
+    """
+    stage = presale.channel_stage(reading.forward, reading.payment)
     if stage is None:
         return
-    payment = await Payment.filter(order_id=order.id).order_by("-id").first()
-    if payment is None:
-        plan = payment_plan(inbound, reading, inbound.source) if inbound else None
-        if plan is None:
-            if stage == PaymentStatus.PENDING:
-                return
-            amount, gateway, reference = order.total_amount, "channel", ""
-        else:
-            amount, gateway, reference = plan.amount, plan.gateway, plan.reference
-        created = await Payment.create(order_id=order.id, gateway=gateway, reference=reference, amount=amount,
-                                       currency=order.currency or "CNY", status=stage,
-                                       paid_at=inbound.paid_at if inbound else None)
-        await log.append(tenant_id=actor.tenant_id, order_id=order.id, type="payment.recorded", actor=actor.name,
-                         source=actor.source, reason=f"channel reports payment {stage}",
-                         after={"payment_id": created.id, "status": stage.value, "amount": str(amount)}, payload_ref=ref)
-        sync.changes.append(f"payment {stage}")
+    payments = list(await Payment.filter(order_id=order.id, kind__in=[k.value for k in INCOMING]).order_by("id"))
+    if not payments:
+        await _first_payment(actor, order, reading, stage, sync, ref, inbound)
         return
+    if presale.needs_balance(reading.forward, stage, [payment.kind for payment in payments]):
+        await _balance_payment(actor, order, payments, stage, sync, ref, inbound)
+        return
+    paid_total = inbound.paid_amount if inbound is not None and stage == PaymentStatus.PAID else None
+    share = presale.latest_share(paid_total, [payment.amount for payment in payments[:-1]])
+    latest = payments[-1]
+    for payment in payments if stage in presale.WHOLE_ORDER_STAGES else [latest]:
+        await _follow_payment(actor, order, payment, stage, sync, ref, amount=share if payment is latest else None,
+                              paid_at=inbound.paid_at if inbound is not None and payment is latest else None)
+
+
+async def _first_payment(actor: Actor, order: Order, reading: Reading, stage: PaymentStatus, sync: Any,
+                         ref: str | None, inbound: InboundOrder | None) -> None:
+    plan = payment_plan(inbound, reading, inbound.source) if inbound else None
+    if plan is None:
+        if stage == PaymentStatus.PENDING:
+            return
+        if presale.deposit_phase(reading.forward):
+            sync.kept.append("deposit paid but its amount not stated: no deposit payment recorded")
+            return
+        amount, gateway, reference, kind = order.total_amount, "channel", "", PaymentKind.PAYMENT.value
+    else:
+        amount, gateway, reference, kind = plan.amount, plan.gateway, plan.reference, plan.kind
+    await _record_payment(actor, order, kind, gateway, reference, amount, stage, inbound.paid_at if inbound else None,
+                          sync, ref)
+
+
+async def _balance_payment(actor: Actor, order: Order, payments: list[Payment], stage: PaymentStatus, sync: Any,
+                           ref: str | None, inbound: InboundOrder | None) -> None:
+    """The channel reports a pre-sale order paid: the balance is a payment of its own."""
+    stated = inbound is not None and inbound.paid_amount is not None
+    paid_total = inbound.paid_amount if stated else order.total_amount  # type: ignore[union-attr]
+    amount = presale.balance_amount(paid_total, [payment.amount for payment in payments])  # type: ignore[arg-type]
+    if amount <= 0:
+        sync.kept.append(f"balance not recorded: paid {paid_total} is not above the deposit")
+        return
+    deposit = payments[-1]
+    gateway = (inbound.payment_gateway if inbound and inbound.payment_gateway else deposit.gateway)[:32]
+    reference = (inbound.payment_reference if inbound else "")[:64]
+    await _record_payment(actor, order, PaymentKind.BALANCE.value, gateway, reference, amount, stage,
+                          inbound.paid_at if inbound else None, sync, ref)
+
+
+async def _record_payment(actor: Actor, order: Order, kind: str, gateway: str, reference: str, amount: Any,
+                          stage: PaymentStatus, paid_at: datetime | None, sync: Any, ref: str | None) -> None:
+    created = await Payment.create(order_id=order.id, gateway=gateway, reference=reference, amount=amount,
+                                   normalized_reference=normalize_reference(reference, gateway), kind=kind,
+                                   currency=order.currency or "CNY", status=stage, paid_at=paid_at)
+    await log.append(tenant_id=actor.tenant_id, order_id=order.id, type="payment.recorded", actor=actor.name,
+                     source=actor.source, reason=f"channel reports {kind} {stage}",
+                     after={"payment_id": created.id, "kind": kind, "status": stage.value, "amount": str(amount)},
+                     payload_ref=ref)
+    sync.changes.append(f"payment {stage}" if kind == PaymentKind.PAYMENT else f"{kind} {stage}")
+
+
+async def _follow_payment(actor: Actor, order: Order, payment: Payment, stage: PaymentStatus, sync: Any,
+                          ref: str | None, *, amount: Any, paid_at: datetime | None) -> None:
+    """One payment row follows the channel's stage (and, for the latest, its paid amount and time)."""
     updates: dict[str, Any] = {}
     if payment.status != stage:
         updates["status"] = stage.value
-    if inbound is not None and inbound.paid_amount is not None and stage == PaymentStatus.PAID \
-            and payment.amount != inbound.paid_amount:
-        updates["amount"] = inbound.paid_amount
-    if inbound is not None and inbound.paid_at is not None and payment.paid_at != inbound.paid_at:
-        updates["paid_at"] = inbound.paid_at
+    if amount is not None and amount > 0 and payment.amount != amount:
+        updates["amount"] = amount
+    if paid_at is not None and payment.paid_at != paid_at:
+        updates["paid_at"] = paid_at
     if not updates:
         return
     before = {"payment_id": payment.id, "status": payment.status, "amount": str(payment.amount),
@@ -590,6 +645,15 @@ async def sync_side_alerts(
         await raise_alert(tenant_id=actor.tenant_id, order_id=order.id, kind="intake.payload_issues",
                                  severity="warning", message="the channel payload has problems: " + "; ".join(issues),
                                  details={"issues": issues}, actor=actor.name, source=actor.source)
+
+
+async def follow_refunds(actor: Actor, order_id: int, inbound: InboundOrder, reading: Reading,
+                         ref: str | None) -> list[str]:
+    """The channel's refunds that carry an id open or move after-sales (``domain.after_sales.channel``)."""
+    if not inbound.refunds:
+        return []
+    return await after_sale_reports.follow_channel(actor, order_id, inbound.refunds, reading.after_sale,
+                                                   payload_ref=ref)
 
 
 # ------------------------------------------------------------------ re-evaluation after a mapping fix

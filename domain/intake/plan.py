@@ -29,6 +29,8 @@ from domain.intake.reading import CHANNEL_HOLD, Reading, base_status
 from domain.intake.waybills import Waybill, check_waybills, waybills_of
 from domain.order_machine import HOLDABLE
 from domain.orders.create import NewCustomer
+from domain.payments import presale
+from domain.payments.kinds import PaymentKind
 from domain.statuses import OrderStatus, PaymentStatus
 
 #: Hold reasons about the content of a payload (not its codes) start with this.
@@ -87,6 +89,10 @@ def content_digest(inbound: InboundOrder) -> str:
             value = sorted(value)
         elif name == "extra_codes":
             value = sorted(value.items())
+        elif name == "refunds":
+            if not value:
+                continue  # orders without refunds keep the fingerprints they had before refunds were read
+            value = sorted(map(repr, value))
         parts.append((name, value))
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
@@ -122,19 +128,29 @@ class PaymentPlan:
     amount: Decimal
     status: PaymentStatus
     paid_at: datetime | None = None
+    kind: str = PaymentKind.PAYMENT.value
 
 
 def payment_plan(inbound: InboundOrder, reading: Reading, source: str) -> PaymentPlan | None:
-    """A payment row when the channel says money moved: the amount paid is the channel's, paid when it says."""
-    if reading.payment in (None, PaymentStatus.PENDING):
+    """A payment row when the channel says money moved: the amount paid is the channel's, paid when it says.
+
+    In a pre-sale's deposit phase it is the ``deposit`` payment, written only when
+    the channel states the amount paid (``domain.payments.presale``).
+    """
+    stage = presale.channel_stage(reading.forward, reading.payment)
+    if stage in (None, PaymentStatus.PENDING):
+        return None
+    deposit = presale.deposit_phase(reading.forward)
+    if deposit and inbound.paid_amount is None:
         return None
     amount = inbound.paid_amount if inbound.paid_amount is not None else inbound.total_amount
     return PaymentPlan(
         gateway=(inbound.payment_gateway or source)[:32],
         reference=inbound.payment_reference[:64],
         amount=amount,
-        status=reading.payment,  # type: ignore[arg-type]
+        status=stage,  # type: ignore[arg-type]
         paid_at=inbound.paid_at,
+        kind=presale.first_kind(reading.forward).value,
     )
 
 

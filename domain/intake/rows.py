@@ -15,6 +15,7 @@ from domain.actor import Actor
 from domain.alerts.raising import raise_alert
 from domain.intake.plan import OrderPlan
 from domain.intake.waybills import lineage_row, shipment_row
+from domain.payments.references import normalize
 from domain.snapshots import order_state
 from models import ChannelOrderState, Order, OrderEvent, OrderLine, OrderTag, Payment, SealedContact
 
@@ -48,8 +49,9 @@ def plan_rows(actor: Actor, order: Order, order_id: int, plan: OrderPlan, *, pay
     rows += [OrderTag(order_id=order_id, tag=tag) for tag in plan.tags]
     if plan.payment:
         rows.append(Payment(order_id=order_id, gateway=plan.payment.gateway, reference=plan.payment.reference,
-                            amount=plan.payment.amount, currency=order.currency or "CNY", status=plan.payment.status,
-                            paid_at=plan.payment.paid_at))
+                            normalized_reference=normalize(plan.payment.reference, plan.payment.gateway),
+                            kind=plan.payment.kind, amount=plan.payment.amount, currency=order.currency or "CNY",
+                            status=plan.payment.status, paid_at=plan.payment.paid_at))
     rows.append(ChannelOrderState(order_id=order_id, tenant_id=actor.tenant_id, **plan.state))
     if plan.sealed is not None:
         rows.append(SealedContact(order_id=order_id, **plan.sealed))

@@ -25,6 +25,8 @@ from domain.errors import (
 )
 from domain.masking import phone_hash
 from domain.order_writes import require_writer
+from domain.payments.kinds import PaymentKind
+from domain.payments.references import normalize
 from domain.snapshots import order_state
 from domain.statuses import OrderStatus, PaymentStatus
 from domain.unit_of_work import unit_of_work
@@ -198,6 +200,8 @@ async def create_order(actor: Actor, new: NewOrder, *, payload_ref: str | None =
                     order_id=order.id,
                     gateway=new.payment.gateway,
                     reference=new.payment.reference,
+                    normalized_reference=normalize(new.payment.reference, new.payment.gateway),
+                    kind=PaymentKind.DEPOSIT if new.deposit else PaymentKind.PAYMENT,
                     amount=new.payment.amount,
                     currency=order.currency,
                     status=new.payment.status,

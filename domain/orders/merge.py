@@ -49,7 +49,7 @@ from domain.statuses import AfterSaleStatus, OrderStatus, PaymentStatus
 from domain.stock.reservations import ReservationStatus
 from domain.unit_of_work import unit_of_work
 from events import log
-from models import Alert, ChannelOrderState, Order, Payment, Reservation, SealedContact, Shipment
+from models import AfterSale, Alert, ChannelOrderState, Order, Payment, Reservation, SealedContact, Shipment
 from models.order import order_no
 
 #: The finder's default window: orders placed this close to each other are offered for merging.
@@ -191,6 +191,9 @@ class _Facts:
         after_sale = set(await Alert.filter(order_id__in=ids, kind=AFTER_SALE_ALERT, cleared_at__isnull=True)
                          .values_list("order_id", flat=True))
         after_sale |= set(await Payment.filter(order_id__in=ids, status__in=_REFUNDED).values_list("order_id", flat=True))
+        after_sale |= set(await AfterSale.filter(order_id__in=ids).exclude(
+            status__in=[AfterSaleStatus.REJECTED, AfterSaleStatus.CLOSED]).values_list("order_id", flat=True))
+        after_sale |= set(await Payment.filter(order_id__in=ids, kind="refund").values_list("order_id", flat=True))
         for order_id, reported in await ChannelOrderState.filter(order_id__in=ids).values_list("order_id", "after_sale"):
             if any(status in _OPEN_AFTER_SALE for status in (reported or {}).values()):
                 after_sale.add(order_id)

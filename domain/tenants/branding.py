@@ -20,6 +20,7 @@ from models import Tenant
 
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 _LOGO = re.compile(r"^(?:https://[^\s\"'<>()\\]{1,490}|/(?!/)[A-Za-z0-9._~/-]{1,490})$")
+_CONTACT = re.compile(r"^(?:https://[^\s\"'<>()\\]{1,490}|mailto:[^\s\"'<>()\\:/]{3,200}|tel:\+?[0-9][0-9 -]{2,30})$")
 DEFAULT_ACCENT = "#e4393c"
 DARK_TEXT = "#1a1a1a"
 
@@ -76,8 +77,18 @@ def safe_logo_url(url: str | None) -> str | None:
     return None
 
 
-async def set_branding(tenant_id: int, *, name: str | None = None, logo_url: str | None = None, accent_color: str | None = None) -> Tenant:
-    """Change what customers see; refuses colours and URLs the page could not use safely."""
+def safe_contact_url(url: str | None) -> str | None:
+    """Where customers contact the shop: an https page, a ``mailto:`` or a ``tel:`` link, or None."""
+    if url and _CONTACT.match(url):
+        return url
+    return None
+
+
+async def set_branding(
+    tenant_id: int, *, name: str | None = None, logo_url: str | None = None, accent_color: str | None = None,
+    contact_url: str | None = None,
+) -> Tenant:
+    """Change what customers see; refuses colours and URLs the page could not use safely (``""`` clears a URL)."""
     tenant = await Tenant.filter(id=tenant_id).first()
     if tenant is None:
         raise NotFound("no such tenant", field="tenant")
@@ -89,6 +100,11 @@ async def set_branding(tenant_id: int, *, name: str | None = None, logo_url: str
         if logo_url and safe_logo_url(logo_url) is None:
             raise ValidationFailed("logo URL must be https:// or a path on this site", field="logoUrl")
         tenant.logo_url = logo_url or None
+    if contact_url is not None:
+        contact_url = contact_url.strip()
+        if contact_url and safe_contact_url(contact_url) is None:
+            raise ValidationFailed("contact URL must be https://, mailto: or tel:", field="contactUrl")
+        tenant.contact_url = contact_url
     if name is not None:
         if not name.strip():
             raise ValidationFailed("name must not be empty", field="name")

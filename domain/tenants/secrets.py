@@ -11,11 +11,12 @@ old key kept) every token moves to the new key, after which the old key can go.
 from __future__ import annotations
 
 from domain.unit_of_work import unit_of_work
-from models import CarrierAccount, Channel, SystemConnection, WebhookSecret
+from models import CarrierAccount, Channel, PaymentGatewayAccount, SystemConnection, WebhookSecret
 
 #: Every model with sealed columns, and those columns.
 SEALED = ((Channel, ("secret", "config")), (CarrierAccount, ("secret", "config")), (WebhookSecret, ("secret",)),
           (SystemConnection, ("config",)))
+SEALED += ((PaymentGatewayAccount, ("config",)),)
 
 
 async def reseal_all(batch: int = 500) -> int:

@@ -3,6 +3,7 @@
 Modules: ``receive`` (one provider push through the pipeline, parked while
 its waybill is unknown), ``carrier_pushes`` (scans onto shipments, "never
 moved" alerts), ``customer_view`` (masked, in customer words), ``customer``
-(prove an order is yours, confirm receipt, rate it) and ``links`` (signed
-expiring links to one order).
+(prove an order is yours, confirm receipt, rate it), ``returns`` (a
+customer's return request, checked before ``domain.after_sales`` opens it)
+and ``links`` (signed expiring links to one order).
 """

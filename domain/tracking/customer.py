@@ -1,4 +1,4 @@
-"""Customer-facing use cases: prove an order is yours, confirm receipt, rate it.
+"""Customer-facing use cases: prove an order is yours, confirm receipt (once it is at the door), rate it.
 
 Each change runs in one transaction and leaves lineage with source
 ``customer``. The actor is ``customer:<id>`` (never a name or a phone).
@@ -24,16 +24,16 @@ from datetime import UTC, datetime, timedelta
 from tortoise.expressions import F, Q
 
 from domain.contact_fields import valid_phone
-from domain.errors import Duplicate, NotFound, ValidationFailed
+from domain.errors import Duplicate, IllegalTransition, NotFound, ValidationFailed
 from domain.masking import phone_hash
 from domain.order_machine import check_transition
 from domain.snapshots import order_state
 from domain.statuses import OrderStatus
-from domain.tracking.customer_view import CUSTOMER, Scope
+from domain.tracking.customer_view import CUSTOMER, Scope, receipt_confirmable
 from domain.tracking.links import derive_key
 from domain.unit_of_work import unit_of_work
 from events import log
-from models import Customer, Order, OrderFeedback, OtpChallenge
+from models import Customer, Order, OrderFeedback, OtpChallenge, Shipment
 from models.order import parse_order_no
 
 SOURCE = "customer"
@@ -204,10 +204,17 @@ async def _lock_in_scope(scope: Scope, order_id: int) -> Order:
 
 
 async def confirm_receipt(scope: Scope, order_id: int) -> Order:
-    """The customer says the parcel arrived: the order is COMPLETED (where the state machine allows)."""
+    """The customer says the parcel arrived: the order is COMPLETED (where the state machine allows).
+
+    Refused (``IllegalTransition``) while a parcel is still on its way: only once
+    every parcel is out for delivery, at a pick-up point or delivered.
+    """
     async with unit_of_work():
         order = await _lock_in_scope(scope, order_id)
         check_transition(OrderStatus(order.status), OrderStatus.COMPLETED, CUSTOMER)
+        parcels = await Shipment.filter(order_id=order.id).values_list("status", flat=True)
+        if not receipt_confirmable(order.status, [str(p) for p in parcels]):
+            raise IllegalTransition(order.status, OrderStatus.COMPLETED, "the parcel is not out for delivery yet")
         before = order_state(order)
         order.status = OrderStatus.COMPLETED
         order.version += 1

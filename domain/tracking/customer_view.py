@@ -6,8 +6,11 @@ phone ``138****1234``, the address stops at the district. Internal detail
 the page; each lineage row is translated into a customer step or skipped.
 
 The timeline is ordered by phase, then time: what happened in the warehouse,
-then the parcel (hand-over and every carrier scan, by scan time), then what
-the customer did. Carrier clocks and ours disagree, and an order imported
+then the parcel (hand-over and every carrier scan, by scan time), then the
+order's completion, then its after-sales (requested, approved, refunded ...).
+What the customer did themselves (confirmed receipt, rated and commented,
+asked for a return) is kept apart in ``OrderView.actions``, so the page can
+show it away from the carrier's scans. Carrier clocks and ours disagree, and an order imported
 after it left shows warehouse steps recorded after the first scan; phases keep
 the story in order, and a step is never shown later than the step after it
 ("handed over" no later than the first scan, packing no later than hand-over).
@@ -26,8 +29,9 @@ from tortoise.expressions import Q
 from domain.errors import IllegalTransition
 from domain.masking import mask_phone, normalize_phone
 from domain.order_machine import MoveContext, check_transition
-from domain.statuses import OrderStatus, ShipmentStatus
+from domain.statuses import AfterSaleStatus, OrderStatus, ShipmentStatus
 from models import Order, OrderEvent, OrderFeedback, OrderLine, Shipment, TrackingEvent
+from models.after_sale import AfterSale, AfterSaleLine
 from models.order import order_no
 
 #: The progress bar every card shows, left to right.
@@ -72,7 +76,22 @@ _STATUS_STEP = {
     OrderStatus.CANCELLED: "cancelled",
     OrderStatus.ON_HOLD: "on_hold",
 }
-_PHASE_WAREHOUSE, _PHASE_PARCEL, _PHASE_CUSTOMER = 0, 1, 2
+_PHASE_WAREHOUSE, _PHASE_PARCEL, _PHASE_CUSTOMER, _PHASE_AFTER_SALE = 0, 1, 2, 3
+#: A parcel in one of these is at the door (or the pick-up point): receipt may be confirmed.
+ARRIVING = frozenset({ShipmentStatus.OUT_FOR_DELIVERY, ShipmentStatus.AT_PICKUP_POINT, ShipmentStatus.DELIVERED})
+#: Orders a customer may ask to return, refund or exchange from (their goods have arrived).
+RETURNABLE_STATUSES = frozenset({OrderStatus.DELIVERED, OrderStatus.COMPLETED})
+#: After-sales still being worked on: they hold the units they name (as ``domain.after_sales`` counts them).
+_OPEN_SALES = frozenset({AfterSaleStatus.REQUESTED, AfterSaleStatus.APPROVED, AfterSaleStatus.AWAITING_RETURN,
+                         AfterSaleStatus.RECEIVED})
+#: The customer's action steps (never mixed into the carrier's timeline).
+ACTION_KEYS = frozenset({"receipt_confirmed", "rated", "return_requested"})
+#: After-sale progress, per kind, as the customer reads it (REJECTED and CLOSED end any of them).
+AFTER_SALE_STAGES: dict[str, tuple[str, ...]] = {
+    "refund_only": ("REQUESTED", "APPROVED", "REFUNDED"),
+    "return_refund": ("REQUESTED", "APPROVED", "AWAITING_RETURN", "RECEIVED", "REFUNDED"),
+    "exchange": ("REQUESTED", "APPROVED", "AWAITING_RETURN", "RECEIVED", "EXCHANGED"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +126,7 @@ class Step:
     seq: int = 0
     trouble: bool = False
     rank_at: datetime | None = None  # where it sorts, when that differs from when it is said to have happened
+    items: list[tuple[str, int]] = field(default_factory=list)  # the goods a step is about (an after-sale's lines)
 
 
 @dataclass(slots=True)
@@ -118,6 +138,55 @@ class ParcelView:
     shipped_at: datetime | None
     estimated_delivery: datetime | None
     delivered_at: datetime | None
+
+
+@dataclass(slots=True)
+class LineView:
+    """One order line as the return form offers it: how many arrived and how many may still go back."""
+
+    id: int
+    title: str
+    quantity: int
+    returnable: int
+
+
+@dataclass(slots=True)
+class AfterSaleView:
+    """One after-sale (refund, return, exchange) as the customer follows it."""
+
+    id: int
+    kind: str  # refund_only | return_refund | exchange
+    status: str  # AfterSaleStatus
+    items: list[tuple[str, int]]
+    requested_amount: Decimal
+    approved_amount: Decimal | None
+    refunded_amount: Decimal
+    currency: str
+    created_at: datetime
+    updated_at: datetime
+    return_by: datetime | None
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        return AFTER_SALE_STAGES.get(self.kind, AFTER_SALE_STAGES["return_refund"])
+
+    @property
+    def stage(self) -> int:
+        """Index into ``stages``; -1 when it ended without reaching them (rejected, or closed early)."""
+        if self.status in self.stages:
+            return self.stages.index(self.status)
+        if self.status == AfterSaleStatus.CLOSED and self.refunded_amount > 0:
+            return len(self.stages) - 1
+        return -1
+
+    @property
+    def amount(self) -> tuple[str, Decimal]:
+        """Which amount to show and what it is: refunded, approved or asked for."""
+        if self.refunded_amount > 0:
+            return "refunded", self.refunded_amount
+        if self.approved_amount is not None:
+            return "approved", self.approved_amount
+        return "requested", self.requested_amount
 
 
 @dataclass(slots=True)
@@ -137,6 +206,7 @@ class OrderView:
     region: str
     parcels: list[ParcelView]
     steps: list[Step]  # newest first; steps[0] is the current one
+    actions: list[Step]  # what the customer did themselves, newest first
     stage: int  # index into STAGES, -1 before payment
     alert: str | None  # "awaiting_payment", "on_hold", "cancelled", "trouble"
     can_confirm: bool
@@ -144,6 +214,13 @@ class OrderView:
     rating: int | None
     comment: str
     last_event_id: int
+    lines: list[LineView] = field(default_factory=list)
+    after_sales: list[AfterSaleView] = field(default_factory=list)  # newest first
+
+    @property
+    def can_return(self) -> bool:
+        """Delivered (or completed), with something left that has not already been asked back."""
+        return self.status in RETURNABLE_STATUSES and any(line.returnable > 0 for line in self.lines)
 
     @property
     def item_count(self) -> int:
@@ -182,12 +259,20 @@ def region_of(province: str, city: str, district: str) -> str:
     return " ".join(parts)
 
 
-def _may_confirm(status: str) -> bool:
+def receipt_confirmable(status: str, parcel_statuses: list[str]) -> bool:
+    """The customer may confirm receipt: the state machine allows it and the goods are at the door.
+
+    A delivered order may always be confirmed; a shipped one only once every
+    parcel is out for delivery, at the pick-up point or delivered (never while
+    it is still on its way).
+    """
     try:
         check_transition(OrderStatus(status), OrderStatus.COMPLETED, CUSTOMER)
     except (IllegalTransition, ValueError):
         return False
-    return True
+    if status == OrderStatus.DELIVERED:
+        return True
+    return bool(parcel_statuses) and all(s in ARRIVING for s in parcel_statuses)
 
 
 def _stage(order: Order, parcels: list[ParcelView]) -> tuple[int, str | None]:
@@ -219,6 +304,8 @@ def _status_steps(order: Order, events: list[dict[str, Any]]) -> list[Step]:
         before = event["before"] or {}
         status = after.get("status")
         kind = event["type"]
+        if kind.startswith("after_sale."):
+            continue  # told by _after_sale_steps
         if kind == "order.created":
             if status in (OrderStatus.PAID, OrderStatus.DEPOSIT_PAID):
                 steps.append(Step(_STATUS_STEP[status], order.placed_at, seq=event["id"]))
@@ -279,17 +366,18 @@ async def orders_for(scope: Scope, *, only: int | None = None) -> list[OrderView
     if not orders:
         return []
     ids = [o.id for o in orders]
-    lines: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for order_id, title, sku, quantity in await OrderLine.filter(order_id__in=ids).order_by("id").values_list(
-        "order_id", "title", "sku", "quantity"
+    lines: dict[int, list[LineView]] = defaultdict(list)
+    for line_id, order_id, title, sku, quantity in await OrderLine.filter(order_id__in=ids).order_by("id").values_list(
+        "id", "order_id", "title", "sku", "quantity"
     ):
-        lines[order_id].append((title or sku, quantity))
+        lines[order_id].append(LineView(line_id, title or sku, quantity, quantity))
     shipments = await Shipment.filter(order_id__in=ids).order_by("id")
     scans = await TrackingEvent.filter(shipment_id__in=[s.id for s in shipments]).order_by("occurred_at", "id") if shipments else []
-    events = await OrderEvent.filter(order_id__in=ids).filter(Q(type__startswith="order.") | Q(type__startswith="shipment.")).order_by(
-        "id"
-    ).values("id", "order_id", "type", "before", "after", "created_at")
+    events = await OrderEvent.filter(order_id__in=ids).filter(
+        Q(type__startswith="order.") | Q(type__startswith="shipment.") | Q(type__startswith="after_sale.")
+    ).order_by("id").values("id", "order_id", "type", "before", "after", "created_at")
     feedback = {f.order_id: f for f in await OrderFeedback.filter(order_id__in=ids)}  # type: ignore[attr-defined]
+    sales = await _after_sales(ids, lines)
     by_order: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for event in events:
         by_order[event["order_id"]].append(event)
@@ -302,27 +390,122 @@ async def orders_for(scope: Scope, *, only: int | None = None) -> list[OrderView
     order_of_shipment = {s.id: s.order_id for s in shipments}  # type: ignore[attr-defined]
     for scan in scans:
         scans_of[order_of_shipment[scan.shipment_id]].append(scan)  # type: ignore[attr-defined]
-    return [_compose(o, lines[o.id], parcels_of[o.id], scans_of[o.id], by_order[o.id], feedback.get(o.id)) for o in orders]
+    return [
+        _compose(o, lines[o.id], parcels_of[o.id], scans_of[o.id], by_order[o.id], feedback.get(o.id), sales.get(o.id, []))
+        for o in orders
+    ]
+
+
+async def _after_sales(order_ids: list[int], lines: dict[int, list[LineView]]) -> dict[int, list[tuple[AfterSaleView, str]]]:
+    """Each order's after-sales (newest first, with their source), and what they leave returnable on its lines."""
+    rows = await AfterSale.filter(order_id__in=order_ids).order_by("-created_at", "-id")
+    if not rows:
+        return {}
+    line_of = {line.id: line for order_lines in lines.values() for line in order_lines}
+    claimed: dict[int, list[tuple[int, int, bool]]] = defaultdict(list)
+    for sale_id, line_id, quantity, replaced in await AfterSaleLine.filter(after_sale_id__in=[r.id for r in rows]).order_by(
+        "id"
+    ).values_list("after_sale_id", "order_line_id", "quantity", "replacement_line_id"):
+        claimed[sale_id].append((line_id, quantity, replaced is not None))
+    out: dict[int, list[tuple[AfterSaleView, str]]] = defaultdict(list)
+    for row in rows:
+        items = []
+        for line_id, quantity, replaced in claimed[row.id]:
+            line = line_of.get(line_id)
+            if line is None:
+                continue
+            items.append((line.title, quantity))
+            if _covers(row.status, row.refunded_amount or Decimal("0"), replaced):
+                line.returnable = max(0, line.returnable - quantity)
+        view = AfterSaleView(
+            row.id, row.kind, row.status, items, row.requested_amount, row.approved_amount, row.refunded_amount or Decimal("0"),
+            row.currency, row.created_at, row.updated_at, row.return_by,
+        )
+        out[row.order_id].append((view, row.source))  # type: ignore[attr-defined]
+    return out
+
+
+def _covers(status: str, refunded: Decimal, replaced: bool) -> bool:
+    """Whether an after-sale still holds its units: open, or finished having given money or goods back."""
+    if status in _OPEN_SALES or status in (AfterSaleStatus.REFUNDED, AfterSaleStatus.EXCHANGED):
+        return True
+    return status == AfterSaleStatus.CLOSED and (refunded > 0 or replaced)
+
+
+def _sale_of(event: dict[str, Any], sales: list[AfterSaleView]) -> AfterSaleView | None:
+    """The after-sale a lineage row is about: named in it, or the order's only one."""
+    after = event["after"] or {}
+    named = after.get("after_sale_id", after.get("id"))
+    for sale in sales:
+        if named is not None and str(named) == str(sale.id):
+            return sale
+    return sales[0] if named is None and len(sales) == 1 else None
+
+
+def _after_sale_steps(sales: list[AfterSaleView], events: list[dict[str, Any]]) -> list[Step]:
+    """Each after-sale's progress: asked for, then every status its lineage shows (or at least the current one)."""
+    steps: list[Step] = []
+    reached: set[tuple[int, str]] = set()
+    for sale in sales:
+        steps.append(Step("after_sale.REQUESTED", sale.created_at, params={"kind": sale.kind}, phase=_PHASE_AFTER_SALE,
+                          seq=sale.id, items=sale.items))
+        reached.add((sale.id, AfterSaleStatus.REQUESTED))
+    for event in events:
+        if not event["type"].startswith("after_sale."):
+            continue
+        status = (event["after"] or {}).get("status")
+        sale = _sale_of(event, sales)
+        if sale is None or status not in AfterSaleStatus.__members__ or (sale.id, status) in reached:
+            continue
+        if status == (event["before"] or {}).get("status"):
+            continue
+        reached.add((sale.id, status))
+        steps.append(_sale_step(sale, status, event["created_at"], event["id"], event["after"] or {}))
+    for sale in sales:
+        if (sale.id, sale.status) not in reached:  # lineage we could not read: the current state, as of its last change
+            steps.append(_sale_step(sale, sale.status, max(sale.updated_at, sale.created_at), 10**12 + sale.id, {}))
+    return steps
+
+
+def _sale_step(sale: AfterSaleView, status: str, at: datetime, seq: int, after: dict[str, Any]) -> Step:
+    params = {"kind": sale.kind, "currency": sale.currency}
+    if status == AfterSaleStatus.REFUNDED or (status == AfterSaleStatus.CLOSED and sale.refunded_amount > 0):
+        params["amount"] = str(after.get("refunded_amount") or sale.refunded_amount)
+    elif status == AfterSaleStatus.APPROVED and (after.get("approved_amount") or sale.approved_amount) is not None:
+        params["amount"] = str(after.get("approved_amount") or sale.approved_amount)
+    if status == AfterSaleStatus.AWAITING_RETURN and sale.return_by:
+        params["return_by"] = sale.return_by.isoformat()
+    return Step(f"after_sale.{status}", at, params=params, phase=_PHASE_AFTER_SALE, seq=seq,
+                trouble=status == AfterSaleStatus.REJECTED)
 
 
 def _compose(
     order: Order,
-    items: list[tuple[str, int]],
+    lines: list[LineView],
     parcels: list[ParcelView],
     scans: list[TrackingEvent],
     events: list[dict[str, Any]],
     feedback: OrderFeedback | None,
+    sales_and_sources: list[tuple[AfterSaleView, str]],
 ) -> OrderView:
+    sales = [sale for sale, _ in sales_and_sources]
     warehouse, parcel = _status_steps(order, events), _parcel_steps(parcels, scans)
     if parcel:  # recorded after the carrier already had it (a late import): it happened no later than that
         handed = min(step.at for step in parcel)
         for step in warehouse:
             if step.phase == _PHASE_WAREHOUSE and step.at > handed:
                 step.at = handed
-    steps = warehouse + parcel
+    steps = [s for s in warehouse if s.key not in ACTION_KEYS] + parcel + _after_sale_steps(sales, events)
+    actions = [s for s in warehouse if s.key in ACTION_KEYS]
     if feedback:
-        steps.append(Step("rated", feedback.created_at, params={"rating": str(feedback.rating)}, phase=_PHASE_CUSTOMER, seq=10**12))
+        actions.append(Step("rated", feedback.created_at, params={"rating": str(feedback.rating), "comment": feedback.comment},
+                            phase=_PHASE_CUSTOMER, seq=10**12))
+    for sale, source in sales_and_sources:
+        if source == "customer":
+            actions.append(Step("return_requested", sale.created_at, params={"kind": sale.kind}, phase=_PHASE_CUSTOMER,
+                                seq=sale.id, items=sale.items))
     steps.sort(key=lambda s: (s.phase, s.rank_at or s.at, s.seq), reverse=True)
+    actions.sort(key=lambda s: (s.at, s.seq), reverse=True)
     stage, alert = _stage(order, parcels)
     status = order.status
     return OrderView(
@@ -335,17 +518,20 @@ def _compose(
         placed_at=order.placed_at,
         total=order.total_amount,
         currency=order.currency,
-        items=items,
+        items=[(line.title, line.quantity) for line in lines],
         recipient=mask_recipient(order.ship_name),
         phone=mask_contact(order.ship_phone),
         region=region_of(order.ship_province, order.ship_city, order.ship_district),
         parcels=parcels,
         steps=steps,
+        actions=actions,
         stage=stage,
         alert=alert,
-        can_confirm=_may_confirm(status),
+        can_confirm=receipt_confirmable(status, [p.status for p in parcels]),
         can_rate=feedback is None and status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED),
         rating=feedback.rating if feedback else None,
         comment=feedback.comment if feedback else "",
         last_event_id=events[-1]["id"] if events else 0,
+        lines=lines,
+        after_sales=sales,
     )

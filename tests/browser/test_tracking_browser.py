@@ -75,7 +75,8 @@ async def test_look_up_follow_live_confirm_and_rate(site: Site, browser, carrier
     await one.close()
 
     arrived = page.locator(f"#card-{site.number('delivered')}")
-    await arrived.get_by_role("button", name="确认收货").click()
+    await arrived.locator("summary", has_text="确认收货").click()  # a first tap asks ...
+    await arrived.get_by_role("button", name="是的，我已收到").click()  # ... the second confirms
     await expect(page.get_by_text("已确认收货，感谢您的购买！")).to_be_visible()
     arrived = page.locator(f"#card-{site.number('delivered')}")
     await expect(arrived.get_by_role("heading", name="订单已完成")).to_be_visible()

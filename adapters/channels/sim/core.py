@@ -31,6 +31,12 @@ Control API (JSON): ``POST /_sim/orders`` ``{"count": n, "paid_at": ISO?, "push"
 ``POST /_sim/orders/{id}/touch`` ``{"status": "…"}`` modifies one; ``GET /_sim/orders`` lists the truth
 (ids, status, times); ``PUT /_sim/push`` ``{"url": "…", "secret": "…"}`` sets where pushes go;
 ``GET /_sim/stats``; ``PUT /_sim/faults``; ``POST /_sim/reset`` (zero the counters).
+
+After-sales (protocols that have them, Taobao): ``POST /_sim/orders/{id}/refund``
+``{"line": 1, "return_goods": false, "reason": "…"}`` makes the buyer ask for a
+refund of one line (pushed as the platform's refund message);
+``GET /_sim/after_sale_calls`` lists the seller's refund decisions the
+platform received (``after_sale_calls``: method, refund id, amount, time).
 """
 
 from __future__ import annotations
@@ -147,6 +153,8 @@ class Platform:
         self.rng = random.Random(seed)
         self.push_url, self.push_secret = push_url, push_secret
         self.calls: Counter[str] = Counter()
+        #: The seller's after-sale decisions the platform received (refund agreed, refused), oldest first.
+        self.after_sale_calls: list[dict[str, Any]] = []
         self.pushed: list[str] = []
         self.dropped: list[str] = []
         self._pending: set[asyncio.Task[None]] = set()
@@ -236,11 +244,17 @@ class Platform:
         push = self.protocol.push(order, self.push_secret)
         if push is None:
             return
+        self.send(order.external_id, push)
+
+    def send(self, external_id: str, push: Push) -> None:
+        """Send one built push to the push target, through the push faults."""
+        if not self.push_url:
+            return
         faults = self.faults
         if faults.drop_push and self.rng.random() < faults.drop_push:
-            self.dropped.append(order.external_id)
+            self.dropped.append(external_id)
             return
-        self.pushed.append(order.external_id)
+        self.pushed.append(external_id)
         delay = faults.reorder_delay_s if faults.reorder_push and self.rng.random() < faults.reorder_push else 0.0
         copies = 2 if faults.duplicate_push and self.rng.random() < faults.duplicate_push else 1
         for _ in range(copies):
@@ -269,6 +283,34 @@ class Platform:
         if self._client is not None:
             await self._client.aclose()
 
+    # ------------------------------------------------------------------ after-sales
+
+    def request_refund(self, external_id: str, *, line: int = 1, return_goods: bool = False, reason: str = "",
+                       push: bool = True) -> dict[str, Any]:
+        """The buyer asks for a refund of one line (1-based); pushed as the platform's refund message.
+
+        ``ValueError`` when the protocol has no after-sales or the line does not exist.
+        """
+        opener = getattr(self.protocol, "open_refund", None)
+        if opener is None:
+            raise ValueError(f"the {self.protocol.kind} simulator has no after-sales")
+        order = self.orders[external_id]
+        refund = opener(order, line=line, return_goods=return_goods, reason=reason)
+        self.touch(external_id, push=False)
+        if push:
+            self.announce_refund(order, refund, "created")
+        return refund
+
+    def announce_refund(self, order: SimOrder, refund: dict[str, Any], event: str) -> None:
+        """Push the protocol's refund message (``created``, ``agreed``, ``refused``) if it has one."""
+        builder = getattr(self.protocol, "push_refund", None)
+        if builder is not None and self.push_url:
+            self.send(order.external_id, builder(order, refund, event, self.push_secret))
+
+    def record_after_sale_call(self, method: str, refund_id: str, **details: Any) -> None:
+        self.after_sale_calls.append({"method": method, "refund_id": refund_id, "at": time.time(), **details})
+        self.calls[f"after_sale:{method}"] += 1
+
     # ------------------------------------------------------------------ HTTP
 
     def app(self) -> Starlette:
@@ -281,6 +323,8 @@ class Platform:
             Route("/_sim/faults", lambda _r: JSONResponse(_faults_json(self.faults)), methods=["GET"]),
             Route("/_sim/stats", lambda _r: JSONResponse(self.stats()), methods=["GET"]),
             Route("/_sim/reset", self._reset, methods=["POST"]),
+            Route("/_sim/orders/{external_id}/refund", self._refund, methods=["POST"]),
+            Route("/_sim/after_sale_calls", lambda _r: JSONResponse({"calls": self.after_sale_calls}), methods=["GET"]),
         ]
         @contextlib.asynccontextmanager
         async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -323,6 +367,23 @@ class Platform:
             return data
         order = self.touch(external_id, status=data.get("status") or None)
         return JSONResponse({"id": order.external_id, "status": order.status, "updated_at": order.updated_at.isoformat()})
+
+    async def _refund(self, request: Request) -> Response:
+        external_id = request.path_params["external_id"]
+        if external_id not in self.orders:
+            return JSONResponse({"error": f"no order {external_id}"}, status_code=404)
+        data = await _json(request)
+        if isinstance(data, Response):
+            return data
+        line = data.get("line", 1)
+        if isinstance(line, bool) or not isinstance(line, int):
+            return _bad("line: a 1-based line number")
+        try:
+            refund = self.request_refund(external_id, line=line, return_goods=bool(data.get("return_goods")),
+                                         reason=str(data.get("reason", ""))[:200])
+        except ValueError as error:
+            return _bad(str(error))
+        return JSONResponse(refund)
 
     async def _set_push(self, request: Request) -> Response:
         data = await _json(request)

@@ -38,6 +38,7 @@ import random
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
@@ -46,6 +47,7 @@ from starlette.routing import Route
 
 from adapters import standard_webhooks, wire
 from adapters.channels.api.taobao import FULLINFO_METHOD, LIST_METHOD, MAX_PAGE_SIZE, MAX_WINDOW, china
+from adapters.channels.api.taobao_refunds import AGREE_METHOD, REFUSE_METHOD
 from adapters.channels.decryption.taobao import PATH
 from adapters.channels.platform_signing import TOP_SIGN_METHODS, same, top_sign
 from adapters.channels.sim.core import Platform, Push, SimOrder
@@ -89,6 +91,9 @@ class TaobaoProtocol:
     def __init__(self, app_key: str = APP_KEY, app_secret: str = APP_SECRET, session: str = SESSION) -> None:
         self.app_key, self.app_secret, self.session = app_key, app_secret, session
         self.message_ids = itertools.count(3_123_456_789_012)
+        self.refund_ids = itertools.count(158_800_000_000_000_001)
+        #: refund id -> (tid, oid): where each refund lives.
+        self.refunds: dict[str, tuple[str, str]] = {}
 
     # ------------------------------------------------------------------ orders
 
@@ -140,6 +145,9 @@ class TaobaoProtocol:
                    "price": yuan(price), "total_fee": yuan(price * num), "payment": yuan(price * num),
                    "title": title, "outer_iid": sku, "outer_sku_id": sku, "status": sub_status,
                    "refund_status": "SUCCESS" if status == "TRADE_CLOSED" else "NO_REFUND"}
+            refund = detail.get("refunds", {}).get(str(oid))
+            if refund:
+                sub.update(refund_id=int(refund["refund_id"]), refund_status=refund["status"])
             if sent:
                 sub.update(consign_time=consigned, shipping_type="express", logistics_company="顺丰速运",
                            invoice_no=f"SF{tid % 10**13:013d}")
@@ -158,6 +166,9 @@ class TaobaoProtocol:
         content = {"buyer_nick": order.detail["buyer"], "payment": yuan(self.amounts(order)[3]),
                    "status": order.status, "oid": int(order.external_id) + 1, "tid": int(order.external_id),
                    "type": "guarantee_trade", "seller_nick": SELLER_NICK}
+        return self._message(order, topic, content, secret)
+
+    def _message(self, order: SimOrder, topic: str, content: dict[str, Any], secret: str) -> Push:
         message_id = next(self.message_ids)
         body = json.dumps({"id": message_id, "topic": topic, "pub_app_key": self.app_key,
                            "pub_time": china(order.updated_at), "outgoing_time": china(datetime.now(UTC)),
@@ -169,6 +180,83 @@ class TaobaoProtocol:
                            standard_webhooks.SIGNATURE_HEADER: standard_webhooks.sign(secret, webhook_id, now, body),
                            "content-type": "application/json"})
 
+    # ------------------------------------------------------------------ refunds
+
+    def open_refund(self, order: SimOrder, *, line: int = 1, return_goods: bool = False,
+                    reason: str = "") -> dict[str, Any]:
+        """The buyer asks for the whole of sub-order ``line`` back (WAIT_SELLER_AGREE); the refund as TOP keeps it."""
+        lines = order.detail["lines"]
+        if not 1 <= line <= len(lines):
+            raise ValueError(f"line: 1 to {len(lines)}")
+        _sku, _title, price, num = lines[line - 1]
+        oid = str(int(order.external_id) + line)
+        refund = {"refund_id": str(next(self.refund_ids)), "tid": order.external_id, "oid": oid,
+                  "status": "WAIT_SELLER_AGREE", "refund_fee": yuan(price * num), "fee": price * num,
+                  "has_good_return": return_goods, "reason": reason or "不想要了"}
+        order.detail.setdefault("refunds", {})[oid] = refund
+        self.refunds[refund["refund_id"]] = (order.external_id, oid)
+        return refund
+
+    def push_refund(self, order: SimOrder, refund: dict[str, Any], event: str, secret: str) -> Push:
+        """A TMC refund message (``taobao_refund_Refund*``), signed as the relay posts it."""
+        topic = {"created": "taobao_refund_RefundCreated", "agreed": "taobao_refund_RefundSellerAgreeAgreement",
+                 "refunded": "taobao_refund_RefundSuccess",
+                 "refused": "taobao_refund_RefundSellerRefuseAgreement"}[event]
+        content = {"refund_id": int(refund["refund_id"]), "tid": int(order.external_id), "oid": int(refund["oid"]),
+                   "refund_fee": refund["refund_fee"], "refund_phase": "onsale" if order.status not in SHIPPED
+                   else "aftersale", "bill_type": "return_bill" if refund["has_good_return"] else "refund_bill",
+                   "buyer_nick": order.detail["buyer"], "seller_nick": SELLER_NICK, "modified": china(order.updated_at)}
+        return self._message(order, topic, content, secret)
+
+    def decide_refund(self, platform: Platform, method: str, params: Mapping[str, str]) -> Response:
+        """``taobao.rp.refunds.agree`` / ``taobao.refund.refuse``: recorded, applied to the refund, pushed."""
+        if method == AGREE_METHOD:
+            infos = [part.split("|") for part in params.get("refund_infos", "").split(",") if part]
+            if not infos or any(len(info) < 2 or not info[0].isdigit() or not info[1].isdigit() for info in infos):
+                return _error(40, "Missing required arguments:refund_infos")
+            results = []
+            for refund_id, amount, *_rest in infos:
+                refund = self._refund(platform, refund_id)
+                if refund is None:
+                    return _error(15, "Remote service error", "isv.refund-not-exist", "退款不存在 (no such refund)")
+                if int(amount) > refund["fee"]:
+                    return _error(15, "Remote service error", "isv.refund-fee-invalid", "退款金额超过可退金额")
+                platform.record_after_sale_call(method, refund_id, amount=str(Decimal(amount) / 100))
+                if refund["status"] == "WAIT_SELLER_AGREE":
+                    refund["status"] = "WAIT_BUYER_RETURN_GOODS" if refund["has_good_return"] else "SUCCESS"
+                    self._refund_changed(platform, refund, "agreed" if refund["has_good_return"] else "refunded")
+                results.append({"refund_id": int(refund_id), "succ": True, "message": "OP_SUCC"})
+            return JSONResponse({"rp_refunds_agree_response": {"succ": True, "msg_code": "OP_SUCC",
+                                                               "message": "成功", "results": {"refund_mapping_result": results},
+                                                               "request_id": _request_id()}})
+        refund_id = params.get("refund_id", "")
+        message = params.get("refuse_message", "")
+        if not refund_id or not 2 <= len(message) <= 200:
+            return _error(41, "Invalid arguments:refuse_message" if refund_id else "Missing required arguments:refund_id")
+        refund = self._refund(platform, refund_id)
+        if refund is None:
+            return _error(15, "Remote service error", "isv.refund-not-exist", "退款不存在 (no such refund)")
+        platform.record_after_sale_call(method, refund_id, message=message)
+        if refund["status"] == "WAIT_SELLER_AGREE":
+            refund["status"] = "SELLER_REFUSE_BUYER"
+            self._refund_changed(platform, refund, "refused")
+        return JSONResponse({"refund_refuse_response": {"refund_refuse_result": {"is_success": True},
+                                                        "request_id": _request_id()}})
+
+    def _refund(self, platform: Platform, refund_id: str) -> dict[str, Any] | None:
+        where = self.refunds.get(refund_id)
+        order = platform.orders.get(where[0]) if where else None
+        return order.detail.get("refunds", {}).get(where[1]) if order is not None and where else None
+
+    def _refund_changed(self, platform: Platform, refund: dict[str, Any], event: str) -> None:
+        """The trade changes with its refund (closed once every line is refunded before shipping), then is pushed."""
+        order = platform.orders[refund["tid"]]
+        refunds = order.detail.get("refunds", {})
+        everything = len(refunds) == len(order.detail["lines"]) and all(r["status"] == "SUCCESS" for r in refunds.values())
+        platform.touch(order.external_id, status="TRADE_CLOSED" if everything and order.status not in SHIPPED else None,
+                       push=False)
+        platform.announce_refund(order, refund, event)
+
     # ------------------------------------------------------------------ the router
 
     def routes(self, platform: Platform) -> list[Route]:
@@ -179,7 +267,8 @@ class TaobaoProtocol:
             except PayloadError:
                 return _error(41, "Invalid arguments:body is not a UTF-8 form")
             method = params.get("method", "")
-            refused = await platform.gate({LIST_METHOD: "list", FULLINFO_METHOD: "fetch"}.get(method, "other"))
+            refused = await platform.gate({LIST_METHOD: "list", FULLINFO_METHOD: "fetch",
+                                           AGREE_METHOD: "refund", REFUSE_METHOD: "refund"}.get(method, "other"))
             if refused == "throttled":
                 seconds = max(1, round(platform.retry_after()))
                 return _error(7, "App Call Limited", "accesscontrol.limited-by-app-access-count",
@@ -191,6 +280,8 @@ class TaobaoProtocol:
                 return problem
             if method == LIST_METHOD:
                 return self.listing(platform, params)
+            if method in (AGREE_METHOD, REFUSE_METHOD):
+                return self.decide_refund(platform, method, params)
             order = platform.orders.get(params.get("tid", "").strip())
             if order is None:
                 return _error(15, "Remote service error", "isv.trade-not-exist", "交易不存在 (no such trade)") \
@@ -204,7 +295,7 @@ class TaobaoProtocol:
         """TOP's system checks, in its order: method, app key, timestamp, signature, session."""
         if not params.get("method"):
             return _error(21, "Missing method")
-        if params["method"] not in (LIST_METHOD, FULLINFO_METHOD):
+        if params["method"] not in (LIST_METHOD, FULLINFO_METHOD, AGREE_METHOD, REFUSE_METHOD):
             return _error(22, "Invalid method")
         if not params.get("app_key"):
             return _error(28, "Missing app key")

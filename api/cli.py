@@ -223,6 +223,9 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
         f"  {secret[0]}\n",
         flush=True,
     )
+    # The seeded orders were never invoiced in the simulated ERP, so a daily reconciliation would only report
+    # every one of them: in the demo it runs when asked (`ordergraph reconcile`, `runReconciliation`).
+    os.environ.setdefault("ORDERGRAPH_RECONCILE_HOUR", "-1")
     args.workers = 1
     args.host = None
     args.port = None

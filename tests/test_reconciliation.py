@@ -577,6 +577,7 @@ async def test_the_leader_reconciles_yesterday_once_after_the_hour(day: Day) -> 
     late = datetime.combine(today, time(6, 1), tzinfo=SHANGHAI)
     assert await due(early, hour=6) == []
     assert await due(late, hour=6) == [(tenant.id, day.day)]
+    assert await due(late + timedelta(days=1), hour=6) == []                   # today had no orders: nothing is due
     watch = ReconcileWatch(settings_for(day.database_url, reconcile_hour=6), SYSTEMS)
     assert await watch.round(late) == 1
     run = await ReconciliationRun.get(tenant_id=tenant.id)

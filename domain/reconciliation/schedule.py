@@ -3,8 +3,8 @@
     for tenant_id, day in await due(now, hour=6):
         await reconcile_day(system_actor(tenant_id), day, systems=SYSTEMS)
 
-A day is due from ``hour`` o'clock the next day in the tenant's time zone
-until it has a run that is running or finished; a day whose runs failed
+A day with orders is due from ``hour`` o'clock the next day in the tenant's
+time zone until it has a run that is running or finished; a day whose runs failed
 ``MAX_FAILURES`` times is left for a person (``ordergraph reconcile``).
 """
 
@@ -16,8 +16,8 @@ from tortoise.functions import Count
 
 from domain.actor import Actor, Role
 from domain.reconciliation.run import FAILED
-from domain.reconciliation.window import zone_of
-from models import ReconciliationRun, Tenant
+from domain.reconciliation.window import day_window, zone_of
+from models import Order, ReconciliationRun, Tenant
 
 MAX_FAILURES = 3
 ACTOR = "system:reconciliation"
@@ -45,4 +45,12 @@ async def due(now: datetime, *, hour: int) -> list[tuple[int, date]]:
             continue
         if row["status"] != FAILED or row["n"] >= MAX_FAILURES:
             settled.add(row["tenant_id"])
-    return [(tenant_id, day) for tenant_id, day in sorted(candidates.items()) if tenant_id not in settled]
+    zones = dict(await Tenant.filter(id__in=list(candidates)).values_list("id", "time_zone"))
+    return [(tenant_id, day) for tenant_id, day in sorted(candidates.items())
+            if tenant_id not in settled and await _had_orders(tenant_id, day, zones[tenant_id])]
+
+
+async def _had_orders(tenant_id: int, day: date, zone_name: str) -> bool:
+    """A day without orders has nothing to reconcile: no run, no lineage, no noise."""
+    start, end = day_window(day, zone_of(zone_name))
+    return await Order.filter(tenant_id=tenant_id, placed_at__gte=start, placed_at__lt=end).exists()

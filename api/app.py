@@ -42,7 +42,9 @@ from api.payment_hooks import PaymentHooks
 from api.alert_tasks import SnoozeWatch
 from api.after_sale_tasks import AfterSalePushWatch
 from api.rules_tasks import rule_jobs
+from api.audit_tasks import audit_jobs, audit_routes
 from api.exports import export_routes
+from domain.lineage import jobs as lineage_jobs
 from api.reconcile_tasks import ReconcileWatch
 from api.reconcile_tasks import enabled as reconcile_enabled
 from api.poll_tasks import PollWatch, refresh_poll_gauges
@@ -129,6 +131,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         live.leadership.jobs.append(AfterSalePushWatch(settings).run)  # and pushes refund decisions to the channels
     if reconcile_enabled(settings):
         live.leadership.jobs.append(ReconcileWatch(settings, SYSTEMS).run)  # and reconciles yesterday once a day
+    if settings.audit_enabled:
+        live.leadership.jobs.extend(audit_jobs(settings))  # and seals the lineage into the signed Merkle log
     tracking = TrackingSite(settings, sms=sms_sender(settings.sms_gateway_url, settings.sms_gateway_token))
     guarded_graphql = GraphQLBodyGuard(
         IdempotencyMiddleware(graphql, keys=graphql.keys, ttl_hours=settings.idempotency_ttl_hours,
@@ -145,6 +149,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             await database.ping()
             await live.start()
             maintenance.start()
+            await lineage_jobs.fail_interrupted()  # lineage exports a restart cut short: failed, not "running"
         except Exception as exc:  # the database is down: serve /healthz (503) and start once it answers
             log.warning("database unreachable at start-up (%s); live delivery starts when it answers", type(exc).__name__)
             deferred = asyncio.create_task(_start_when_database_answers(live, maintenance))
@@ -170,6 +175,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/metrics", metrics),
+            *audit_routes(),
             *export_routes(graphql.keys),
             *PaymentHooks(settings).routes(),  # before the /hooks mount, which answers every path under it
             Mount("/hooks", routes=Hooks(settings).routes()),

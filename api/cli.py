@@ -615,6 +615,9 @@ def build_parser() -> argparse.ArgumentParser:
     notify.set_defaults(func=cmd_sim_notify)
     cli_polling.add_commands(sub, sims)
     cli_reconcile.add_commands(sub)
+    from api import cli_lineage
+
+    cli_lineage.register(sub)
     return parser
 
 

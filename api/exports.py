@@ -11,7 +11,7 @@ another tenant or an unknown format. Never cached.
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from api.auth import KeyCache, key_from_headers
@@ -39,4 +39,35 @@ def export_routes(keys: KeyCache) -> list[Route]:
         return Response(data, media_type=media_type, headers={
             "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
-    return [Route("/exports/reconciliation/{run_id:int}.{fmt}", reconciliation, methods=["GET"])]
+    return [Route("/exports/reconciliation/{run_id:int}.{fmt}", reconciliation, methods=["GET"]),
+            *lineage_routes(keys)]
+
+
+def lineage_routes(keys: KeyCache) -> list[Route]:
+    """``GET /exports/lineage/{job}``: a finished lineage export, for auditors and admins of its tenant.
+
+    401 without a live key, 403 for other roles and for another tenant's job, 404 unknown, 409 not done yet.
+    """
+    from domain.lineage import jobs
+    from models import ExportJob
+
+    async def lineage(request: Request) -> Response:
+        actor = await keys.actor_for(key_from_headers(request.headers), source="export")
+        if actor is None:
+            return JSONResponse({"error": "an API key is required (Authorization: Bearer og_…)"}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"})
+        job_id = request.path_params["job_id"]
+        owner = await ExportJob.filter(id=job_id).values_list("tenant_id", flat=True)
+        if owner and owner[0] != actor.tenant_id:
+            return JSONResponse({"error": "this export belongs to another tenant"}, status_code=403)
+        try:
+            path, name, media_type = await jobs.download(actor, job_id)
+        except Forbidden as refused:
+            return JSONResponse({"error": refused.message}, status_code=403)
+        except NotFound as missing:
+            return JSONResponse({"error": missing.message}, status_code=404)
+        except DomainError as refused:
+            return JSONResponse({"error": refused.message}, status_code=409)
+        return FileResponse(path, media_type=media_type, filename=name, headers={"Cache-Control": "no-store"})
+
+    return [Route("/exports/lineage/{job_id:int}", lineage, methods=["GET"])]

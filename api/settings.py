@@ -39,6 +39,10 @@ Customer tracking page (``/track``, see ``public_tracking``):
 
     ORDERGRAPH_TRACKING_TENANT         tenant served at ``/track``; others at ``/track/{slug}`` ("demo")
     ORDERGRAPH_TRACKING_SECRET         HMAC key for sessions, links, CSRF and code hashes (required in production)
+    ORDERGRAPH_AUDIT_SIGNING_KEY       base64 Ed25519 seed signing lineage checkpoints (required in production)
+    ORDERGRAPH_AUDIT                   1/0: the leader seals lineage into the Merkle log (1)
+    ORDERGRAPH_AUDIT_CHECKPOINT_EVERY  leaves per tenant between signed checkpoints (1000)
+    ORDERGRAPH_AUDIT_CHECKPOINT_SECONDS  at most this long before new leaves are signed (60)
     ORDERGRAPH_TRACKING_LINK_DAYS      lifetime of minted ``/track/t/{token}`` links (30)
     ORDERGRAPH_TRACKING_FAIL_FLOOR_MS  a failed lookup never answers sooner than this (250)
     ORDERGRAPH_SMS_GATEWAY_URL         HTTP SMS gateway; unset = development sender that logs codes
@@ -94,6 +98,7 @@ import os
 from dataclasses import dataclass, field
 
 from domain import masking
+from domain.audit import signing as audit_signing
 from models import sealing
 
 DEFAULT_DATABASE_URL = "sqlite://var/ordergraph.sqlite3"
@@ -190,6 +195,10 @@ class Settings:
     reconcile_hour: int = 6
     reconcile_threshold: str = "0.005"
     after_sale_push_seconds: float = 2.0
+    audit_enabled: bool = True
+    audit_signing_key: str | None = None
+    audit_checkpoint_every: int = 1000
+    audit_checkpoint_seconds: float = 60.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -212,6 +221,13 @@ class Settings:
             sealing.use_keys(list(self.data_keys) or [sealing.DEV_KEY])
         except ValueError as error:
             raise SystemExit(f"ORDERGRAPH_DATA_KEYS holds a key that is not a Fernet key: {error}") from None
+        if self.audit_signing_key is None and self.production:
+            raise SystemExit("ORDERGRAPH_AUDIT_SIGNING_KEY must be set in production: base64 of a random 32-byte "
+                             "Ed25519 seed (`python -c 'import os,base64; print(base64.b64encode(os.urandom(32)).decode())'`)")
+        try:
+            audit_signing.use_key(self.audit_signing_key or audit_signing.DEV_SEED)
+        except ValueError as error:
+            raise SystemExit(f"ORDERGRAPH_AUDIT_SIGNING_KEY is not a base64 32-byte seed: {error}") from None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -286,4 +302,8 @@ class Settings:
             after_sale_push_seconds=_float("ORDERGRAPH_AFTER_SALE_PUSH_SECONDS", 2.0),
             reconcile_hour=_int("ORDERGRAPH_RECONCILE_HOUR", 6),
             reconcile_threshold=os.environ.get("ORDERGRAPH_RECONCILE_THRESHOLD") or "0.005",
+            audit_enabled=os.environ.get("ORDERGRAPH_AUDIT", "1").lower() in {"1", "true", "yes"},
+            audit_signing_key=os.environ.get("ORDERGRAPH_AUDIT_SIGNING_KEY") or None,
+            audit_checkpoint_every=_int("ORDERGRAPH_AUDIT_CHECKPOINT_EVERY", 1000),
+            audit_checkpoint_seconds=_float("ORDERGRAPH_AUDIT_CHECKPOINT_SECONDS", 60.0),
         )

@@ -5,9 +5,11 @@ Nothing here imports anything else of ours; ``domain/`` is the only writer.
 
 from models.after_sale import AfterSale, AfterSaleLine, AfterSalePhoto, AfterSalePolicy
 from models.alert import Alert
+from models.audit import AuditCheckpoint, AuditLeaf, AuditTree
 from models.channel import Channel
 from models.customer import Customer
 from models.event import DispatchCursor, OrderEvent
+from models.export_job import ExportJob
 from models.federation import DeliveryOrder, SystemConnection, SystemExchange, WarehouseSystems
 from models.feedback import OrderFeedback
 from models.notification import NotificationDelivery, NotificationRoute
@@ -53,6 +55,10 @@ __all__ = [
     "AfterSalePhoto",
     "AfterSalePolicy",
     "Alert",
+    "ExportJob",
+    "AuditCheckpoint",
+    "AuditLeaf",
+    "AuditTree",
     "AllocationDecision",
     "AllocationPolicy",
     "ApiKey",

@@ -13,7 +13,7 @@ class OrderEvent(Model):
 
     id = fields.BigIntField(primary_key=True)
     tenant = fields.ForeignKeyField("models.Tenant", related_name="events", on_delete=fields.CASCADE)
-    order = fields.ForeignKeyField("models.Order", related_name="events", null=True, on_delete=fields.CASCADE)
+    order = fields.ForeignKeyField("models.Order", related_name="events", null=True, on_delete=fields.RESTRICT)  # lineage outlives its order
     type = fields.CharField(max_length=48)
     actor = fields.CharField(max_length=100)
     source = fields.CharField(max_length=48)

@@ -174,8 +174,12 @@ async def hold(ctx: Context, global_id: str, reasons: list[str]) -> Order:
     return await orders.hold_order(actor_of(ctx), pk_of(global_id, "Order"), reasons)
 
 
-async def release(ctx: Context, global_id: str, reasons: list[str] | None) -> Order:
-    return await orders.release_hold(actor_of(ctx), pk_of(global_id, "Order"), reasons)
+async def release(ctx: Context, global_id: str, reasons: list[str] | None, reason: str | None = None) -> Order:
+    """A person lifting a hold says why (automatic releases by the channel or rules name their own cause)."""
+    order_id = pk_of(global_id, "Order")
+    if not (reason or "").strip():
+        raise ValidationFailed("say why the hold is lifted", field="reason")
+    return await orders.release_hold(actor_of(ctx), order_id, reasons, reason=reason or "")
 
 
 async def cancel(ctx: Context, global_id: str, reason: str) -> Order:

@@ -21,12 +21,14 @@ from strawberry.tools import merge_types
 
 from schema.after_sales import AfterSaleMutation, AfterSaleQuery
 from schema.alerts import AlertBoardMutation, AlertBoardQuery
+from schema.audit import AuditQuery
 from schema.catalog import CatalogMutation, CatalogQuery
 from schema.error_log import log_errors
 from schema.errors import is_client_error, shape
 from schema.federation import FederationSetupMutation, FederationSetupQuery
 from schema.federation_ops import FederationMutation, FederationQuery
 from schema.intake import IntakeMutation, IntakeQuery
+from schema.lineage_export import LineageExportMutation, LineageExportQuery
 from schema.limits import DocumentSizeLimit, NoNulStrings, QueryCostLimit
 from schema.metrics import OperationMetrics
 from schema.mutation import Mutation as OrderMutation
@@ -58,6 +60,9 @@ QUERIES += (PaymentQuery,)
 MUTATIONS += (PaymentMutation,)
 QUERIES += (AfterSaleQuery,)
 MUTATIONS += (AfterSaleMutation,)
+QUERIES += (LineageExportQuery,)
+MUTATIONS += (LineageExportMutation,)
+QUERIES += (AuditQuery,)
 
 
 class OrderGraphSchema(strawberry.Schema):

@@ -77,6 +77,7 @@ class HoldOrderInput:
 class ReleaseHoldInput:
     id: strawberry.ID
     reasons: list[str] | None = strawberry.field(default=None, description="Omit to lift every hold.")
+    reason: str | None = strawberry.field(default=None, description="Why the hold is lifted (required, recorded in lineage).")
 
 
 @strawberry.input

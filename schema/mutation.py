@@ -48,7 +48,7 @@ class Mutation:
 
     @strawberry.mutation(description="Lift some or all hold reasons; the last one restores the previous status.")
     async def release_hold(self, info: Info, input: ReleaseHoldInput) -> OrderPayload:
-        return await _payload(info, lambda: order_resolvers.release(info.context, input.id, input.reasons))
+        return await _payload(info, lambda: order_resolvers.release(info.context, input.id, input.reasons, input.reason))
 
     @strawberry.mutation(description="Cancel an order that has not shipped.")
     async def cancel_order(self, info: Info, input: CancelOrderInput) -> OrderPayload:

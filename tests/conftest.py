@@ -26,10 +26,12 @@ from api.app import create_app
 from api.database import tortoise_config
 from api.settings import Settings
 from domain import masking
+from domain.audit import signing as audit_signing
 from domain.actor import Actor, Role
 from domain.catalog import setup as catalog
 from domain.tenants.accounts import create_api_key, create_tenant
 from models import Channel, Tenant, Warehouse, sealing
+from models.audit import IMMUTABILITY_SQL
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 _schema_ready: set[str] = set()
@@ -99,6 +101,8 @@ async def db(database_url: str) -> AsyncIterator[str]:
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
     if database_url not in _schema_ready:
         await Tortoise.generate_schemas(safe=True)
+        if database_url.startswith("postgres"):  # order_event refuses UPDATE/DELETE, as migration 0010 makes it
+            await connections.get("default").execute_script(IMMUTABILITY_SQL)
         _schema_ready.add(database_url)
     await _reset(database_url)
     yield database_url
@@ -165,12 +169,14 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
         # keep reading what this process wrote.
         overrides.setdefault("phone_hash_key", masking.DEV_PHONE_KEY.decode())
         overrides.setdefault("data_keys", (sealing.DEV_KEY,))
+        overrides.setdefault("audit_signing_key", audit_signing.DEV_SEED)
     # The leader's pollers and tracking rounds are driven by the tests that prove them, not by a clock.
     overrides.setdefault("poll_seconds", 0)
     overrides.setdefault("tracking_round_seconds", 0)
     overrides.setdefault("alert_wake_seconds", 0)
     overrides.setdefault("rules_enabled", False)  # rules fire where a test enables them
     overrides.setdefault("reconcile_hour", 0)  # the daily reconciliation runs where a test runs it
+    overrides.setdefault("audit_enabled", False)  # lineage sealing runs where a test turns it on
     return Settings(database_url=database_url, poll_interval=0.05, key_cache_seconds=0, **overrides)
 
 

@@ -201,11 +201,11 @@ async def test_a_hold_raises_an_alert_kept_current_and_the_last_release_clears_i
     order_gid = gid("Order", order.id)
     [alert] = await board_nodes(gql, key, {"orders": [order_gid]})
     assert "address check; fraud review" in alert["message"] and alert["details"]["reasons"] == ["address check", "fraud review"]
-    await gql(key, RELEASE, {"i": {"id": order_gid, "reasons": ["fraud review"]}})
+    await gql(key, RELEASE, {"i": {"id": order_gid, "reasons": ["fraud review"], "reason": "reviewed"}})
     [still] = await board_nodes(gql, key, {"orders": [order_gid]})
     assert still["id"] == alert["id"] and still["state"] == "OPEN" and "fraud review" not in still["message"]
     assert still["details"]["reasons"] == ["address check"]
-    await gql(key, RELEASE, {"i": {"id": order_gid}})
+    await gql(key, RELEASE, {"i": {"id": order_gid, "reason": "all clear"}})
     [cleared] = await board_nodes(gql, key, {"orders": [order_gid]})
     assert cleared["state"] == "RESOLVED" and cleared["resolvedBy"] == "system:auto"
     types = [e["type"] for e in (await gql(key, LINEAGE, {"id": order_gid}))["order"]["events"]]

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from prometheus_client import REGISTRY
+from tortoise.transactions import in_transaction
 
 from api import backlog_metrics
 from events import cursor as cursors
@@ -21,7 +22,10 @@ def gauge(name: str, **labels: str) -> float | None:
 async def test_outbox_and_webhook_backlog_are_gauged_until_caught_up(world, db):
     order = await paid_order(world.actor(), world.channel.id, "LAG-1")
     events = await OrderEvent.all().count()
-    await OrderEvent.all().update(created_at=datetime.now(UTC) - timedelta(seconds=90))
+    async with in_transaction() as connection:  # backdate as a DBA would: order_event refuses UPDATE on PostgreSQL
+        if connection.capabilities.dialect == "postgres":
+            await connection.execute_script("SET LOCAL session_replication_role = replica")
+        await OrderEvent.all().update(created_at=datetime.now(UTC) - timedelta(seconds=90))
     await cursors.advance("bus", None, 0)  # a publisher that has handled nothing yet
     endpoint = await WebhookEndpoint.create(tenant_id=world.tenant.id, url="https://partner.example.com/hooks", event_types=["*"])
     message = {"id": 1, "tenant_id": world.tenant.id, "order_id": order.id, "type": "order.created", "actor": "a",

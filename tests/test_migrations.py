@@ -45,6 +45,12 @@ async def test_migrations_apply_and_the_schema_works(empty_database: str):
         channel = await catalog.create_channel(tenant.id, "shop", "shopify", "Shop")
         order = await paid_order(Actor(tenant_id=tenant.id, role=Role.OPS, name="t"), channel.id, "M-1")
         assert order.id and order.status == "PAID"
+        if empty_database.startswith("postgres"):  # 0010: lineage is append-only on PostgreSQL
+            from tortoise import connections
+            from tortoise.exceptions import OperationalError, TransactionManagementError
+
+            with pytest.raises((OperationalError, TransactionManagementError), match="append-only"):
+                await connections.get("default").execute_query("UPDATE order_event SET reason = 'edited'")
     finally:
         await database.close_db()
 

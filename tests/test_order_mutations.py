@@ -117,11 +117,13 @@ async def test_holds_stack_and_the_last_release_restores_the_status(world, gql):
     blocked = (await gql(key, TRANSITION, {"input": {"id": order_id, "status": "ALLOCATED"}}))["transitionOrder"]
     assert blocked["errors"][0]["code"] == "ILLEGAL_TRANSITION"
 
-    unknown = (await gql(key, RELEASE, {"input": {"id": order_id, "reasons": ["weather"]}}))["releaseHold"]
+    unknown = (await gql(key, RELEASE, {"input": {"id": order_id, "reasons": ["weather"], "reason": "x"}}))["releaseHold"]
     assert unknown["errors"][0]["code"] == "VALIDATION"
-    partial = (await gql(key, RELEASE, {"input": {"id": order_id, "reasons": ["fraud check"]}}))["releaseHold"]
+    unexplained = (await gql(key, RELEASE, {"input": {"id": order_id, "reasons": ["fraud check"]}}))["releaseHold"]
+    assert unexplained["errors"] == [{"code": "VALIDATION", "message": "say why the hold is lifted"}]
+    partial = (await gql(key, RELEASE, {"input": {"id": order_id, "reasons": ["fraud check"], "reason": "checked"}}))["releaseHold"]
     assert partial["order"] == {"status": "ON_HOLD", "holdReasons": ["address unverified"]}
-    done = (await gql(key, RELEASE, {"input": {"id": order_id}}))["releaseHold"]
+    done = (await gql(key, RELEASE, {"input": {"id": order_id, "reason": "address confirmed by phone"}}))["releaseHold"]
     assert done["order"] == {"status": "PAID", "holdReasons": []}
 
     events = (await gql(key, LINEAGE, {"id": order_id}))["order"]["events"]

@@ -62,7 +62,7 @@ async def test_tenant_cannot_mutate_another_tenants_orders(world, other_world, g
         ('mutation($id: ID!) { cancelOrder(input: {id: $id, reason: "x"}) { errors { code } } }', "cancelOrder"),
         ('mutation($id: ID!) { holdOrder(input: {id: $id, reasons: ["x"]}) { errors { code } } }', "holdOrder"),
         ("mutation($id: ID!) { transitionOrder(input: {id: $id, status: ALLOCATED}) { errors { code } } }", "transitionOrder"),
-        ("mutation($id: ID!) { releaseHold(input: {id: $id}) { errors { code } } }", "releaseHold"),
+        ('mutation($id: ID!) { releaseHold(input: {id: $id, reason: "x"}) { errors { code } } }', "releaseHold"),
     ]
     for mutation, field in mutations:
         result = await gql(key, mutation, {"id": their_id})

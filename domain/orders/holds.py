@@ -50,8 +50,12 @@ async def hold_order(actor: Actor, order_id: int, reasons: list[str]) -> Order:
     return order
 
 
-async def release_hold(actor: Actor, order_id: int, reasons: list[str] | None = None) -> Order:
-    """Lift some hold reasons (all if ``reasons`` is None); the last one restores the status."""
+async def release_hold(actor: Actor, order_id: int, reasons: list[str] | None = None, *, reason: str = "") -> Order:
+    """Lift some hold reasons (all if ``reasons`` is None); the last one restores the status.
+
+    ``reason`` is why a person lifted it (the lineage records it next to the lifted holds); automatic
+    releases (rules, intake) may leave it empty.
+    """
     require_writer(actor)
     async with unit_of_work():
         order = await lock_order(actor, order_id)
@@ -67,7 +71,9 @@ async def release_hold(actor: Actor, order_id: int, reasons: list[str] | None = 
         if not order.hold_reasons:
             order.status = order.status_before_hold or OrderStatus.PAID
             order.status_before_hold = None
-        await save_with_event(actor, order, before, "order.hold_released", "; ".join(lifting))
+        why = reason.strip()
+        lifted = "; ".join(lifting)
+        await save_with_event(actor, order, before, "order.hold_released", f"{why} (lifted: {lifted})" if why else lifted)
         await hold_alert(actor, order)
     return order
 

@@ -1,0 +1,139 @@
+"""Lineage for auditors: background exports with progress and a download link, and every event of the tenant.
+
+    mutation { startLineageExport(input: {order: "OG000000042", format: JSONL}) { job { id status } errors { code } } }
+    query { lineageExport(id: "…") { status progress total downloadUrl manifest error } }
+    query { events(filter: {types: ["stock.*"], from: "2026-11-30T00:00:00+08:00", first: 100}) {
+              edges { node { eventId type actor reason createdAt } } pageInfo { hasNextPage endCursor } } }
+
+Exports and ``events`` are for auditors and admins. The download is
+``GET /exports/lineage/{job}`` with the same API key (an auditor or admin of
+the tenant). An auditor's look-up is itself recorded (``lineage.looked_up``),
+as is every export (``lineage.exported``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from models import ExportJob as JobRow
+from resolvers import lineage_export as resolvers
+from schema.errors import UserError, attempt
+from schema.types import OrderEvent, PageInfo
+
+
+@strawberry.enum(description="jsonl and csv: every event with a manifest; pdf: one order's readable timeline.")
+class LineageExportFormat(Enum):
+    JSONL = "jsonl"
+    CSV = "csv"
+    PDF = "pdf"
+
+
+@strawberry.enum(description="placed: events of orders placed in the range (tenant's time zone); recorded: events "
+                             "recorded in it (every kind, stock and configuration too).")
+class LineageExportBy(Enum):
+    PLACED = "placed"
+    RECORDED = "recorded"
+
+
+@strawberry.input(description="One order (`order`), or the days `from`..`to` (both included, tenant's time zone).")
+class StartLineageExportInput:
+    order: str | None = strawberry.field(default=None, description="An order number (OG000000042) or its id.")
+    from_: date | None = strawberry.field(default=None, name="from")
+    to: date | None = None
+    by: LineageExportBy = LineageExportBy.PLACED
+    format: LineageExportFormat = LineageExportFormat.JSONL
+
+
+@strawberry.enum(description="running -> done (download it) or failed (see error).")
+class LineageExportStatus(Enum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@strawberry.type(description="A lineage export running in the background.")
+class LineageExport:
+    id: strawberry.ID
+    status: LineageExportStatus
+    params: JSON
+    progress: int = strawberry.field(description="Events written so far.")
+    total: int = strawberry.field(description="Events to write (known once the export has counted them).")
+    manifest: JSON | None = strawberry.field(description="Counts, first/last id, body SHA-256, checkpoint; when done.")
+    error: str
+    requested_by: str
+    created_at: datetime
+    finished_at: datetime | None
+    download_url: str | None = strawberry.field(description="GET it with your API key once done.")
+
+    @classmethod
+    def from_row(cls, row: JobRow) -> LineageExport:
+        return cls(id=strawberry.ID(resolvers.job_id(row)), status=LineageExportStatus(row.status), params=row.params,
+                   progress=row.progress, total=row.total, manifest=row.manifest, error=row.error,
+                   requested_by=row.requested_by, created_at=row.created_at, finished_at=row.finished_at,
+                   download_url=f"/exports/lineage/{row.id}" if row.status == "done" else None)
+
+
+@strawberry.type
+class LineageExportPayload:
+    job: LineageExport | None
+    errors: list[UserError]
+
+
+@strawberry.input(description="Which events: all of the tenant's by default; `from`/`to` are recorded times.")
+class EventFilter:
+    types: list[str] | None = strawberry.field(default=None, description="Types; `stock.*` matches a prefix.")
+    order_id: strawberry.ID | None = None
+    actor: str | None = strawberry.field(default=None, description="Part of the actor's name (key label).")
+    from_: datetime | None = strawberry.field(default=None, name="from")
+    to: datetime | None = None
+    first: int = strawberry.field(default=100, description="0-500")
+    after: str | None = None
+
+
+@strawberry.type
+class EventEdge:
+    cursor: str
+    node: OrderEvent
+
+
+@strawberry.type
+class EventConnection:
+    edges: list[EventEdge]
+    page_info: PageInfo
+
+    @strawberry.field
+    def nodes(self) -> list[OrderEvent]:
+        return [edge.node for edge in self.edges]
+
+
+@strawberry.type
+class LineageExportQuery:
+    @strawberry.field(description="A lineage export job of your tenant (auditors and admins).")
+    async def lineage_export(self, info: Info, id: strawberry.ID) -> LineageExport:
+        return LineageExport.from_row(await resolvers.get(info.context, id))
+
+    @strawberry.field(description="The tenant's whole lineage in id order (orders, stock, configuration); auditors "
+                                  "and admins.")
+    async def events(self, info: Info, filter: EventFilter | None = None) -> EventConnection:
+        wanted = filter or EventFilter()
+        page = await resolvers.events_page(info.context, types=wanted.types, order_id=wanted.order_id,
+                                           actor_name=wanted.actor, recorded_from=wanted.from_, recorded_to=wanted.to,
+                                           first=wanted.first, after=wanted.after)
+        return EventConnection(edges=[EventEdge(cursor=page.cursor_of(row), node=OrderEvent.from_row(row))
+                                      for row in page.rows],
+                               page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor))
+
+
+@strawberry.type
+class LineageExportMutation:
+    @strawberry.mutation(description="Export lineage in the background (auditors and admins); poll lineageExport.")
+    async def start_lineage_export(self, info: Info, input: StartLineageExportInput) -> LineageExportPayload:
+        params = {"order": input.order, "from": input.from_.isoformat() if input.from_ else None,
+                  "to": input.to.isoformat() if input.to else None, "by": input.by.value, "format": input.format.value}
+        row, errors = await attempt(lambda: resolvers.start(info.context, {k: v for k, v in params.items() if v}))
+        return LineageExportPayload(job=LineageExport.from_row(row) if row is not None else None, errors=errors)

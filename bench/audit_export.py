@@ -15,17 +15,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import random
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -34,30 +30,10 @@ from tortoise import Tortoise  # noqa: E402
 from tortoise.backends.base.executor import EXECUTOR_CACHE  # noqa: E402
 
 from api.database import tortoise_config  # noqa: E402
+from bench.ingest import _pg_admin, figure, fresh_database  # noqa: E402
 
-PG_BASE = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/test"
 TYPES = ("order.created", "order.status_changed", "order.allocated", "stock.received", "stock.reserved",
          "config.rule_saved", "order.hold_added", "order.hold_released")
-
-
-def figure(name: str, value: float, unit: str) -> None:
-    print(json.dumps({"name": name, "value": round(value, 2), "unit": unit}), flush=True)
-
-
-async def _pg_admin(sql: str) -> None:
-    conn = await asyncpg.connect(PG_BASE, timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-async def fresh_database(backend: str, folder: Path) -> str:
-    if backend == "sqlite":
-        return f"sqlite://{folder / 'bench.sqlite3'}"
-    name = f"og_bench_{uuid.uuid4().hex[:8]}"
-    await _pg_admin(f'CREATE DATABASE "{name}"')
-    return PG_BASE.rsplit("/", 1)[0] + "/" + name
 
 
 async def insert_events(tenant_id: int, count: int, day_start: datetime) -> None:

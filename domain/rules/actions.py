@@ -214,14 +214,14 @@ async def _release(action: dict[str, Any], firing: Firing) -> str:
     return f"released: {reason}"
 
 
-async def _skus(action: dict[str, Any], firing: Firing) -> list[str]:
+def _skus(action: dict[str, Any], firing: Firing) -> list[str]:
     value = compile_expression(action["skus"]).value(firing.context)
     skus = [value] if isinstance(value, str) else list(value or [])
     return sorted({str(sku) for sku in skus if str(sku).strip()})
 
 
 async def _freeze(action: dict[str, Any], firing: Firing) -> str:
-    skus = await _skus(action, firing)
+    skus = _skus(action, firing)
     channel_id = None if action["all_channels"] else await _channel_of(firing.order_id)
     frozen = []
     async with unit_of_work():
@@ -245,7 +245,7 @@ async def _freeze(action: dict[str, Any], firing: Firing) -> str:
 
 
 async def _unfreeze(action: dict[str, Any], firing: Firing) -> str:
-    skus = await _skus(action, firing)
+    skus = _skus(action, firing)
     now = datetime.now(UTC)
     async with unit_of_work():
         lifted = await SkuFreeze.filter(tenant_id=firing.actor.tenant_id, sku__in=skus, scope=action["scope"],

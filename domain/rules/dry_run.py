@@ -22,9 +22,9 @@ from domain.rules.actions import describe
 from domain.rules.engine import CompiledRule
 from domain.rules.evaluate import RULE_ACTOR, Timer, Verdict, chunks, on_events, on_orders
 from domain.rules.language import RuleError, compile_condition
-from domain.rules.runner import OPEN_STATUSES, SCHEDULE_SCAN_LIMIT
+from domain.rules.runner import open_order_ids
 from domain.rules.store import RuleInput, require_editor, validate
-from models import Order, OrderEvent
+from models import OrderEvent
 
 MAX_DAYS = 90
 MAX_EVENTS = 1_000_000
@@ -87,8 +87,7 @@ async def dry_run(actor: Actor, spec: RuleInput, days: int = 7) -> DryRunReport:
             _collect(report, await on_events(lambda _type: [rule], actor.tenant_id, rows, timer, known), hit_orders)
         report.truncated = report.events_scanned >= MAX_EVENTS
     if rule.schedule_seconds:
-        ids = list(await Order.filter(tenant_id=actor.tenant_id, status__in=OPEN_STATUSES).order_by("-id").limit(
-            SCHEDULE_SCAN_LIMIT).values_list("id", flat=True))
+        ids = await open_order_ids(actor.tenant_id)
         report.orders_scanned = len(ids)
         for chunk in chunks(ids, BATCH):
             _collect(report, await on_orders([rule], actor.tenant_id, chunk, timer), hit_orders)

@@ -42,6 +42,12 @@ OPEN_STATUSES = [s for s in OrderStatus if s not in (OrderStatus.COMPLETED, Orde
 SCHEDULE_SCAN_LIMIT = 20_000
 
 
+async def open_order_ids(tenant_id: int) -> list[int]:
+    """The orders a scheduled rule (or its dry run) looks at: the newest still moving."""
+    return list(await Order.filter(tenant_id=tenant_id, status__in=OPEN_STATUSES).order_by("-id").limit(
+        SCHEDULE_SCAN_LIMIT).values_list("id", flat=True))
+
+
 def rule_actor(tenant_id: int, rule: CompiledRule) -> Actor:
     return Actor(tenant_id=tenant_id, role=Role.OPS, name=f"rule:{rule.label}"[:100], source="rules")
 
@@ -162,8 +168,7 @@ class Schedule:
                    or (now - last).total_seconds() >= (rule.schedule_seconds or 0)]
             if not due:
                 continue
-            order_ids = list(await Order.filter(tenant_id=tenant_id, status__in=OPEN_STATUSES).order_by("-id").limit(
-                SCHEDULE_SCAN_LIMIT).values_list("id", flat=True))
+            order_ids = await open_order_ids(tenant_id)
             holding: dict[int, set[int]] = defaultdict(set)
             for chunk in chunks(order_ids, 1000):
                 for verdict in await on_orders(due, tenant_id, chunk):

@@ -49,6 +49,7 @@ from api.reconcile_tasks import ReconcileWatch
 from api.reconcile_tasks import enabled as reconcile_enabled
 from api.poll_tasks import PollWatch, refresh_poll_gauges
 from api.tracking_tasks import TrackingWatch
+from api.unavailable import DATABASE_UNAVAILABLE_HANDLERS
 from api.settings import Settings
 from public_tracking import TrackingSite, tracking_routes
 from resolvers.federation_loaders import Runtime, cache_for
@@ -182,6 +183,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             *tracking_routes(tracking),
         ],
         middleware=[Middleware(HttpMetrics)],
+        exception_handlers=DATABASE_UNAVAILABLE_HANDLERS,
         lifespan=lifespan,
     )
     app.state.bus = bus

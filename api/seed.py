@@ -11,6 +11,7 @@ never picked up (the "shipped but not moving" alert has something to show).
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -156,11 +157,19 @@ async def seed_demo(slug: str = "demo", order_count: int = 200, seed: int = 7, *
     return await Tenant.get(id=tenant.id)
 
 
+#: The pause after each step on SQLite. A writer waiting for the lock polls about every 100 ms (SQLite's
+#: busy handler), so a seed that began its next step at once would starve a server on the same file.
+SQLITE_YIELD_SECONDS = 0.25
+
+
 async def _step(work: Callable[[], Awaitable[T]]) -> T:
     """One step of the seed: one transaction, holding SQLite's write lock from its first statement."""
     async with in_transaction():
         await _take_write_lock()
-        return await work()
+        result = await work()
+    if connections.get("default").capabilities.dialect == "sqlite":
+        await asyncio.sleep(SQLITE_YIELD_SECONDS)
+    return result
 
 
 async def _take_write_lock() -> None:

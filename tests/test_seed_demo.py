@@ -204,7 +204,8 @@ def test_seeding_while_the_server_runs_and_writes_on_the_same_sqlite_file(tmp_pa
     code, out, err = _run("keys", "create", "--tenant", "acme", "--role", "admin", database_url=database_url)
     assert code == 0, err
     key = out.strip().splitlines()[-1]
-    with served(database_url) as base, httpx.Client(base_url=base, timeout=30) as client:
+    log: list[str] = []
+    with served(database_url, output=log) as base, httpx.Client(base_url=base, timeout=30) as client:
         registered = client.post("/graphql", headers={"authorization": f"Bearer {key}"}, json={
             "query": "mutation($input: RegisterChannelInput!) { registerChannel(input: $input) { errors { message } } }",
             "variables": {"input": {"code": "miniapp", "kind": "generic", "name": "mini", "secret": SECRET,
@@ -221,7 +222,7 @@ def test_seeding_while_the_server_runs_and_writes_on_the_same_sqlite_file(tmp_pa
     assert seeding.returncode == 0, err[-3000:]
     assert "demo tenant demo seeded" in out
     assert again[0] == 0 and "already present; nothing changed" in again[1]
-    assert taken and set(taken) == {200}, f"the server refused orders while the demo was seeded: {taken}"
+    assert taken and set(taken) == {200}, f"the server refused orders while the demo was seeded: {taken}\n{log[0][-4000:]}"
     with sqlite3.connect(tmp_path / "demo.sqlite3") as plain:
         counts = dict(plain.execute('SELECT t.slug, COUNT(*) FROM "orders" o JOIN "tenant" t ON t.id = o.tenant_id '
                                     "GROUP BY t.slug").fetchall())

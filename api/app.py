@@ -2,7 +2,8 @@
 
     app = create_app(Settings.from_env())     # uvicorn api.app:app
 
-Routes: ``/graphql`` (POST, WebSocket), ``/healthz``, ``/metrics``, ``/exports/reconciliation/{id}.{csv|xlsx}``,
+Routes: ``/`` (landing page, ``api.landing``), ``/graphql`` (POST, WebSocket; GET in a browser: GraphiQL,
+``api.ide``, files under ``/static/graphiql``), ``/healthz``, ``/metrics``, ``/exports/reconciliation/{id}.{csv|xlsx}``,
 ``/hooks/{tenant}/{channel}`` and ``/hooks/{tenant}/carrier/{provider}`` (see ``api.hooks``).
 """
 
@@ -34,6 +35,8 @@ from api.hooks import Hooks
 from api.http_metrics import HttpMetrics
 from api.graphql_body import GraphQLBodyGuard
 from api.idempotency import IdempotencyMiddleware
+from api.ide import ide_mount
+from api.landing import landing
 from api.intake_tasks import IntakeMaintenance
 from api.live import build_live, url_policy
 from api.logging import configure_logging
@@ -52,6 +55,7 @@ from api.tracking_tasks import TrackingWatch
 from api.unavailable import DATABASE_UNAVAILABLE_HANDLERS
 from api.settings import Settings
 from public_tracking import TrackingSite, tracking_routes
+from console.routes import console_routes
 from resolvers.federation_loaders import Runtime, cache_for
 from schema import build_schema
 
@@ -174,13 +178,16 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         routes=[
             Route("/graphql", guarded_graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            Route("/", landing),
             Route("/healthz", healthz),
+            *([] if settings.production else [ide_mount()]),  # GraphiQL's vendored files (api/static/graphiql)
             Route("/metrics", metrics),
             *audit_routes(),
             *export_routes(graphql.keys),
             *PaymentHooks(settings).routes(),  # before the /hooks mount, which answers every path under it
             Mount("/hooks", routes=Hooks(settings).routes()),
             *tracking_routes(tracking),
+            *console_routes(settings, schema, bus),
         ],
         middleware=[Middleware(HttpMetrics)],
         exception_handlers=DATABASE_UNAVAILABLE_HANDLERS,

@@ -52,9 +52,10 @@ def audit_jobs(settings: Settings) -> list[Callable[[], Awaitable[None]]]:
 
 
 async def public_key(request: Request) -> Response:
-    """The Ed25519 key that signs lineage checkpoints (for offline verification)."""
-    return JSONResponse({"algorithm": "Ed25519", "public_key": signing.public_key_b64(), "key_id": signing.key_id(),
-                         "note_format": "ordergraph-lineage/v1\\n{tenant}\\n{tree_size}\\n{root base64}\\n{timestamp}\\n"})
+    """The Ed25519 key that signs lineage checkpoints, and in ``previous`` the keys that signed earlier ones
+    (``ORDERGRAPH_AUDIT_PREVIOUS_PUBLIC_KEYS``), each with its key id: ``tools/verify_lineage.py --public-key-file``
+    reads this document as it is."""
+    return JSONResponse(signing.key_document())
 
 
 def audit_routes() -> list[Route]:

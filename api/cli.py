@@ -4,12 +4,14 @@
     ordergraph serve [--workers N]             run the API with uvicorn
     ordergraph demo                            migrate, seed demo data if empty, print a key, serve
     ordergraph seed [--tenant demo]            add the demo tenant and its data
+    ordergraph schema                          print the GraphQL SDL (> schema.graphql)
     ordergraph tenants create SLUG NAME [--contact-url URL]
                                                add a tenant (URL: the tracking page's "contact the shop" link)
     ordergraph tenants brand SLUG [--name N --logo-url U --accent-color C --contact-url URL]
                                                change what customers see on the tracking page
-    ordergraph keys create --tenant SLUG --role ROLE [--name N]
-                                               print a new API key (last line of output)
+    ordergraph keys create --tenant SLUG --role ROLE --owner "Li Wei <li.wei@acme.cn>" [--name N]
+                                               print a new API key (last line of output); lineage names
+                                               its actions "<owner> via <name> (<role> key)"
     ordergraph keys list --tenant SLUG         prefixes, roles, live or revoked (never secrets)
     ordergraph keys revoke --tenant SLUG --prefix PREFIX
                                                revoke; its open subscriptions are closed (4403)
@@ -37,6 +39,8 @@
                                                compare a day's orders across channel, gateway, ERP and WMS
     ordergraph sim notify [--port 9600] [--wecom-key K] [--dingtalk TOKEN[:SECRET]]
                                                local WeCom and DingTalk group robots (signatures checked)
+    ordergraph console-users create --tenant SLUG --email E --name N --role ROLE
+                                               a person for the /console pages (password from stdin or asked)
 """
 
 from __future__ import annotations
@@ -46,7 +50,6 @@ import asyncio
 import getpass
 import os
 import sys
-from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 
 import uvicorn
@@ -109,10 +112,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
-async def _create_key(tenant: str, role: str, name: str) -> str:
+async def _create_key(tenant: str, role: str, name: str, owner: str) -> str:
     from domain.tenants.accounts import create_api_key
 
-    _, secret = await create_api_key(tenant, role, name)
+    _, secret = await create_api_key(tenant, role, name, owner=owner)
     return secret
 
 
@@ -120,7 +123,7 @@ def cmd_keys_create(settings: Settings, args: argparse.Namespace) -> None:
     result: list[str] = []
 
     async def work() -> None:
-        result.append(await _create_key(args.tenant, args.role, args.name))
+        result.append(await _create_key(args.tenant, args.role, args.name, args.owner))
 
     asyncio.run(_with_db(settings, work))
     print(f"API key for tenant {args.tenant}, role {args.role} (shown once, stored hashed):")
@@ -134,12 +137,13 @@ def cmd_keys_list(settings: Settings, args: argparse.Namespace) -> None:
 
     async def work() -> None:
         rows.extend(await ApiKey.filter(tenant__slug=args.tenant).order_by("id").values_list(
-            "prefix", "role", "name", "created_at", "revoked_at"))
+            "prefix", "role", "name", "owner", "created_at", "revoked_at"))
 
     asyncio.run(_with_db(settings, work))
-    for prefix, role, name, created, revoked in rows:
+    for prefix, role, name, owner, created, revoked in rows:
         state = f"revoked {revoked:%Y-%m-%d %H:%M}" if revoked else "live"
-        print(f"{prefix}  {role:<9} {created:%Y-%m-%d %H:%M}  {state:<22} {name}")
+        print(f"{prefix}  {role:<9} {created:%Y-%m-%d %H:%M}  {state:<22} {name}"
+              + (f"  (owner: {owner})" if owner else "  (no owner recorded)"))
 
 
 def cmd_keys_revoke(settings: Settings, args: argparse.Namespace) -> None:
@@ -201,12 +205,19 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
+    from api.landing import banner_lines, demo_lookup
+    from api.seed import ensure_demo_operator
+
     secret: list[str] = []
+    lookup: list[tuple[str, str] | None] = []
+    operator: list[tuple[str, str]] = []
 
     async def work() -> None:
         if await _seed_if_empty("demo"):
             print("seeded demo tenant 'demo' (4 channels, 3 warehouses, 50 SKUs, 200 orders)")
-        secret.append(await _create_key("demo", Role.ADMIN.value, "make run"))
+        secret.append(await _create_key("demo", Role.ADMIN.value, "make run", "demo-seed"))
+        lookup.append(await demo_lookup(settings.tracking_tenant))
+        operator.append(await ensure_demo_operator("demo"))
 
     asyncio.run(database.migrate(settings.database_url))
     _rekey_phones(settings)
@@ -215,10 +226,9 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     systems_banner = _start_demo_systems(settings)
     print(
         f"\nOrderGraph demo\n"
-        f"  GraphQL (GraphiQL in the browser): {base}/graphql\n"
-        f"  Customer tracking page: {base}/track   (demo look-up: order OG000000001, phone digits 5678)\n"
-        f"  Health: {base}/healthz   Metrics: {base}/metrics\n"
+        f"{banner_lines(base, lookup[0])}"  # the same addresses the landing page (GET /) links
         f"{systems_banner}"
+        f"  Operations console: {base}/console   (sign in: {operator[0][0]} / {operator[0][1]})\n"
         f"  Send the key as 'Authorization: Bearer <key>'. Demo admin API key:\n"
         f"  {secret[0]}\n",
         flush=True,
@@ -528,12 +538,25 @@ def cmd_sim_notify(settings: Settings, args: argparse.Namespace) -> None:
     run(args.host, args.port, sim)
 
 
+def cmd_schema(settings: Settings, args: argparse.Namespace) -> None:
+    """Print the GraphQL SDL (what ``schema.graphql`` holds).
+
+    ``schema.sdl`` is imported by name, as ``serve`` names its app: the CLI's own imports stay off the GraphQL layer.
+    """
+    from importlib import import_module
+
+    sys.stdout.write(import_module("schema.sdl").sdl())
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ordergraph", description="OrderGraph order hub")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="ordergraph", description="OrderGraph order hub: serve the GraphQL API and run its chores.",
+        epilog="`ordergraph COMMAND --help` describes a command and its options; `make run` is `ordergraph demo`.")
+    sub = parser.add_subparsers(dest="command", required=True, title="commands")
     sub.add_parser("migrate", help="apply migrations, then recompute phone keys and reseal stored secrets "
                    "under the current server keys").set_defaults(func=cmd_migrate)
-    secrets_cmd = sub.add_parser("secrets", help="stored secrets at rest").add_subparsers(dest="action", required=True)
+    secrets_cmd = sub.add_parser("secrets", help="stored secrets at rest: reseal them under the current data key"
+                                 ).add_subparsers(dest="action", required=True)
     secrets_cmd.add_parser("reseal", help="seal every stored secret with the first key of ORDERGRAPH_DATA_KEYS "
                            "(after adding a new key in front); then the old key may be removed"
                            ).set_defaults(func=cmd_secrets_reseal)
@@ -543,10 +566,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("demo", help="migrate, seed, print a key and serve").set_defaults(func=cmd_demo)
+    sub.add_parser("schema", help="print the GraphQL schema as SDL (ordergraph schema > schema.graphql)"
+                   ).set_defaults(func=cmd_schema)
     seed = sub.add_parser("seed", help="add the demo tenant and its data")
     seed.add_argument("--tenant", default="demo")
     seed.set_defaults(func=cmd_seed)
-    tenants = sub.add_parser("tenants", help="add merchants").add_subparsers(dest="action", required=True)
+    tenants = sub.add_parser("tenants", help="add merchants and brand their tracking page"
+                             ).add_subparsers(dest="action", required=True)
     create_tenant = tenants.add_parser("create", help="add a tenant (a merchant) with its slug and name")
     create_tenant.add_argument("slug")
     create_tenant.add_argument("name")
@@ -563,7 +589,10 @@ def build_parser() -> argparse.ArgumentParser:
     create_key = keys.add_parser("create", help="print a new API key for a tenant and role (shown once)")
     create_key.add_argument("--tenant", required=True)
     create_key.add_argument("--role", required=True, choices=[role.value for role in Role])
-    create_key.add_argument("--name", default="")
+    create_key.add_argument("--name", default="", help="the key's label, e.g. ops-console")
+    create_key.add_argument("--owner", required=True,
+                            help='the person or system behind the key, e.g. "Li Wei <li.wei@acme.cn>" (at most '
+                                 '120 characters, an email in Name <email> form)')
     create_key.set_defaults(func=cmd_keys_create)
     list_keys = keys.add_parser("list", help="prefixes, roles and states of a tenant's keys (never the secrets)")
     list_keys.add_argument("--tenant", required=True)
@@ -586,7 +615,8 @@ def build_parser() -> argparse.ArgumentParser:
     tracking.add_argument("--tenant")
     tracking.add_argument("--hours", type=float, help="hours without pick-up (ORDERGRAPH_PICKUP_ALERT_HOURS, 24)")
     tracking.set_defaults(func=cmd_check_tracking)
-    sims = sub.add_parser("sim", help="local simulators of outside systems").add_subparsers(dest="system", required=True)
+    sims = sub.add_parser("sim", help="local simulators of outside systems (platforms, ERP, WMS, carriers, robots)"
+                          ).add_subparsers(dest="system", required=True)
     decrypt = sims.add_parser("decrypt", help="Taobao, Pinduoduo and Douyin receiver-decryption APIs")
     decrypt.add_argument("--host", default="127.0.0.1")
     decrypt.add_argument("--port", type=int, default=9100)
@@ -618,7 +648,22 @@ def build_parser() -> argparse.ArgumentParser:
     from api import cli_lineage
 
     cli_lineage.register(sub)
+    from api import cli_console
+
+    cli_console.register(sub)
+    _describe(parser)
     return parser
+
+
+def _describe(parser: argparse.ArgumentParser) -> None:
+    """Every command's own ``--help`` opens with the one line ``ordergraph --help`` lists for it; groups say COMMAND."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            action.metavar = "COMMAND"
+            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, child in action.choices.items():
+                child.description = child.description or helps.get(name)
+                _describe(child)
 
 
 def _setup_commands(sub: argparse._SubParsersAction) -> None:

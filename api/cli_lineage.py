@@ -14,7 +14,7 @@ from api import cli_lineage_export, cli_lineage_verify
 
 def register(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
     """Add the ``lineage`` group to the ``ordergraph`` command; returns its sub-commands."""
-    lineage = sub.add_parser("lineage", help="audit the lineage: export, evidence packs").add_subparsers(
+    lineage = sub.add_parser("lineage", help="audit the lineage: verify, seal, export, evidence packs, purge").add_subparsers(
         dest="lineage_action", required=True)
     cli_lineage_export.add_commands(lineage)
     cli_lineage_verify.add_commands(lineage)

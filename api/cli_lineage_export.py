@@ -6,7 +6,9 @@
     ordergraph lineage pack --tenant acme --order OG000000042 -o OG000000042.zip
 
 JSONL and CSV come with ``FILE.manifest.json`` (counts, first/last id, the
-body's SHA-256, the checkpoint it is consistent with). The command acts as
+body's SHA-256, the signed checkpoint and the multiproof of the sealed records),
+which ``python tools/verify_lineage.py --export FILE --public-key KEY`` checks
+offline (it finds ``FILE.manifest.json`` itself). The command acts as
 the tenant's auditor (personal data masked) unless ``--as-admin``; either
 way the export is recorded as a ``lineage.exported`` event. Exit 2 when refused.
 """
@@ -79,7 +81,8 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> None:
             manifest = await export_lineage(actor, scope, args.format, sink.write, progress=progress)
         side = out.with_name(out.name + ".manifest.json")
         side.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str))
-        print(f"wrote {out}: {manifest['count']} events, sha256 {manifest['body_sha256']}; manifest {side}")
+        unsealed = f", {manifest['unsealed']} not sealed yet" if manifest.get("unsealed") else ""
+        print(f"wrote {out}: {manifest['count']} events{unsealed}, sha256 {manifest['body_sha256']}; manifest {side}")
 
     _run(settings, work)
 

@@ -3,7 +3,8 @@
     ordergraph lineage verify [--tenant acme] [--from 120000]   exit 0: intact; 1: the first problem printed
     ordergraph lineage seal [--tenant acme]                      seal what is committed and sign checkpoints now
     ordergraph lineage purge --tenant acme --before 120000 --reason "retention: 7 years"
-    ordergraph lineage public-key                                the Ed25519 key that signs checkpoints
+    ordergraph lineage public-key                                the Ed25519 key that signs checkpoints and the
+                                                                 previous ones (the /audit/public-key document)
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_public_key(settings: Settings, args: argparse.Namespace) -> None:
     from domain.audit import signing
 
-    print(json.dumps({"algorithm": "Ed25519", "public_key": signing.public_key_b64(), "key_id": signing.key_id()}))
+    print(json.dumps(signing.key_document()))
 
 
 def add_commands(lineage: argparse._SubParsersAction) -> None:
@@ -96,4 +97,4 @@ def add_commands(lineage: argparse._SubParsersAction) -> None:
     purge.add_argument("--before", type=int, required=True)
     purge.add_argument("--reason", required=True)
     purge.set_defaults(func=cmd_purge)
-    lineage.add_parser("public-key", help="the key that signs checkpoints").set_defaults(func=cmd_public_key)
+    lineage.add_parser("public-key", help="the key that signs checkpoints and the previous ones (JSON)").set_defaults(func=cmd_public_key)

@@ -19,8 +19,11 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import KeyCache, key_from_connection_params, key_from_headers
+from api.ide import ide_page
 from api.ws_protocol import LiveTransportWSHandler
+from events import reasons
 from events.bus import Bus
+from events.reasons import request_reason
 from models import Tenant
 from resolvers.context import Context
 from resolvers.loaders import Loaders
@@ -73,7 +76,14 @@ class GraphQLApp(GraphQL):
                     await response(scope, receive, send)
                     return
                 scope["ordergraph.actor"] = actor
+            with request_reason(reasons.from_header(request.headers.get(reasons.HEADER))):
+                await super().__call__(scope, receive, send)
+            return
         await super().__call__(scope, receive, send)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our own GraphiQL page (vendored assets, no CDN): ``api.ide``."""
+        return ide_page(request)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         actor = request.scope.get("ordergraph.actor")

@@ -39,6 +39,8 @@ from domain.stock.reservations import ReservationKind
 from domain.tenants.accounts import create_tenant
 from domain.errors import Duplicate
 from models import Channel, Order, OrderLine, Tenant, Warehouse
+from console.accounts import create_user
+from models import ConsoleUser
 
 CHANNELS = [
     ("tmall-flagship", "taobao", "天猫旗舰店"),
@@ -116,6 +118,18 @@ CHUNK = 20
 #: Orders the seed writes apart from the bulk: the tracking showcase (first) and the ops showcase (last).
 SHOWCASE_IDS = ("3948571029384756102", "6934157720488215541", "3716840295511027712")
 OPS_SHOWCASE_IDS = ("DEMO-SPLIT", "DEMO-BACKORDER")
+
+
+#: The demo's console sign-in (an admin, so every page of the console works); printed in the demo banner.
+DEMO_OPERATOR = ("operator@qingming.demo", "qingming-demo-2026", "Demo Operator")
+
+
+async def ensure_demo_operator(slug: str = "demo") -> tuple[str, str]:
+    """The demo operator's console account (created once); its email and password."""
+    email, password, name = DEMO_OPERATOR
+    if not await ConsoleUser.exists(email=email):
+        await create_user(slug, email, name, Role.ADMIN, password)
+    return email, password
 
 
 def work_slug(slug: str) -> str:

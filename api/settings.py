@@ -40,6 +40,8 @@ Customer tracking page (``/track``, see ``public_tracking``):
     ORDERGRAPH_TRACKING_TENANT         tenant served at ``/track``; others at ``/track/{slug}`` ("demo")
     ORDERGRAPH_TRACKING_SECRET         HMAC key for sessions, links, CSRF and code hashes (required in production)
     ORDERGRAPH_AUDIT_SIGNING_KEY       base64 Ed25519 seed signing lineage checkpoints (required in production)
+    ORDERGRAPH_AUDIT_PREVIOUS_PUBLIC_KEYS  comma-separated base64 Ed25519 public keys of earlier signing seeds:
+                                       their checkpoints keep verifying after a rotation (docs/audit.md)
     ORDERGRAPH_AUDIT                   1/0: the leader seals lineage into the Merkle log (1)
     ORDERGRAPH_AUDIT_CHECKPOINT_EVERY  leaves per tenant between signed checkpoints (1000)
     ORDERGRAPH_AUDIT_CHECKPOINT_SECONDS  at most this long before new leaves are signed (60)
@@ -197,6 +199,7 @@ class Settings:
     after_sale_push_seconds: float = 2.0
     audit_enabled: bool = True
     audit_signing_key: str | None = None
+    audit_previous_public_keys: tuple[str, ...] = ()
     audit_checkpoint_every: int = 1000
     audit_checkpoint_seconds: float = 60.0
     extra: dict[str, str] = field(default_factory=dict)
@@ -228,6 +231,11 @@ class Settings:
             audit_signing.use_key(self.audit_signing_key or audit_signing.DEV_SEED)
         except ValueError as error:
             raise SystemExit(f"ORDERGRAPH_AUDIT_SIGNING_KEY is not a base64 32-byte seed: {error}") from None
+        try:
+            audit_signing.use_previous_keys(self.audit_previous_public_keys)
+        except ValueError as error:
+            raise SystemExit(f"ORDERGRAPH_AUDIT_PREVIOUS_PUBLIC_KEYS holds a key that is not a base64 32-byte "
+                             f"Ed25519 public key: {error}") from None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -304,6 +312,9 @@ class Settings:
             reconcile_threshold=os.environ.get("ORDERGRAPH_RECONCILE_THRESHOLD") or "0.005",
             audit_enabled=os.environ.get("ORDERGRAPH_AUDIT", "1").lower() in {"1", "true", "yes"},
             audit_signing_key=os.environ.get("ORDERGRAPH_AUDIT_SIGNING_KEY") or None,
+            audit_previous_public_keys=tuple(
+                key.strip() for key in (os.environ.get("ORDERGRAPH_AUDIT_PREVIOUS_PUBLIC_KEYS") or "").split(",")
+                if key.strip()),
             audit_checkpoint_every=_int("ORDERGRAPH_AUDIT_CHECKPOINT_EVERY", 1000),
             audit_checkpoint_seconds=_float("ORDERGRAPH_AUDIT_CHECKPOINT_SECONDS", 60.0),
         )

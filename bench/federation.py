@@ -211,7 +211,7 @@ async def bench(url: str, iterations: int, push_orders: int) -> None:
                         data_keys=(bench_keys.DATA_KEY,))
     settings.apply_secrets()  # connection configs are sealed with the key the app will open them with
     tenant = await create_tenant("bench", "Bench Tea")
-    _, key = await create_api_key("bench", Role.OPS, "bench")
+    _, key = await create_api_key("bench", Role.OPS, "bench", owner="bench")
     admin = Actor(tenant_id=tenant.id, role=Role.ADMIN, name="bench admin", source="bench")
     ops = Actor(tenant_id=tenant.id, role=Role.OPS, name="bench ops", source="bench")
     channel = await catalog.create_channel(tenant.id, "tmall", "taobao", "Tmall")

@@ -138,7 +138,7 @@ async def seed(order_count: int, rng: random.Random) -> tuple[str, list[int]]:
     path, and going through the domain use cases would take minutes.
     """
     tenant = await create_tenant("bench", "Bench Tea")
-    _, key = await create_api_key("bench", Role.ADMIN, "bench")
+    _, key = await create_api_key("bench", Role.ADMIN, "bench", owner="bench")
     channels = [
         await Channel.create(tenant_id=tenant.id, code=code, kind=kind, name=code)
         for code, kind in (("tmall", "taobao"), ("douyin", "douyin"))

@@ -82,7 +82,7 @@ async def seed(url: str, order_count: int) -> str:
             customer=NewCustomer(name="李四", phone=f"1380000{n % 10000:04d}"),
             address=NewAddress(name="李四", province="浙江", city="杭州", address="文三路"),
             payment=NewPayment("alipay", Decimal("20.00"))))
-    _, secret = await create_api_key("bench", Role.ADMIN)
+    _, secret = await create_api_key("bench", Role.ADMIN, owner="bench")
     await Tortoise.close_connections()
     return secret
 

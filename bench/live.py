@@ -146,7 +146,7 @@ async def seed() -> tuple[Actor, str, int]:
     await Tortoise.generate_schemas(safe=True)
     tenant = await create_tenant("bench", "Bench")
     channel = await catalog.create_channel(tenant.id, "tmall", "taobao", "Tmall")
-    _, key = await create_api_key("bench", Role.PARTNER)
+    _, key = await create_api_key("bench", Role.PARTNER, owner="bench")
     actor = Actor(tenant_id=tenant.id, role=Role.OPS, name="bench", source="bench")
     order = await orders.create_order(
         actor,

@@ -30,6 +30,7 @@ class Actor:
     role: Role
     name: str
     source: str = "graphql"
+    key_id: int | None = None  # the API key behind the caller, if any: partner keys own their webhook endpoints
 
     @property
     def sees_personal_data(self) -> bool:

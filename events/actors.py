@@ -5,6 +5,9 @@
 
 Lineage written before keys were named by label kept ``key:<prefix>(<label>)``;
 this turns such rows into the label too, wherever rows leave the database.
+Names with the key's owner (``Li Wei <li.wei@acme.cn> via ops desk (ops key)``,
+see ``domain.tenants.accounts.key_label``) are shown as they are: the owner is
+staff identity, not a customer's personal data.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from events import reasons
 from models import OrderEvent
 
 
@@ -19,14 +20,17 @@ async def append(
     after: dict[str, Any] | None = None,
     payload_ref: str | None = None,
 ) -> OrderEvent:
-    """Insert one lineage row; it becomes visible (and publishable) when the caller commits."""
+    """Insert one lineage row; it becomes visible (and publishable) when the caller commits.
+
+    The reason its request gave (``events.reasons``) comes first, then the row's own.
+    """
     return await OrderEvent.create(
         tenant_id=tenant_id,
         order_id=order_id,
         type=type,
         actor=actor,
         source=source,
-        reason=reason[:500],
+        reason=reasons.combined(reason),
         before=before,
         after=after,
         payload_ref=payload_ref,

@@ -7,6 +7,7 @@ from models.after_sale import AfterSale, AfterSaleLine, AfterSalePhoto, AfterSal
 from models.alert import Alert
 from models.audit import AuditCheckpoint, AuditLeaf, AuditTree
 from models.channel import Channel
+from models.console import ConsoleSession, ConsoleUser
 from models.customer import Customer
 from models.event import DispatchCursor, OrderEvent
 from models.export_job import ExportJob
@@ -66,6 +67,8 @@ __all__ = [
     "Channel",
     "ChannelOrderState",
     "ChannelPoll",
+    "ConsoleSession",
+    "ConsoleUser",
     "Customer",
     "DeliveryOrder",
     "DispatchCursor",

@@ -30,6 +30,9 @@ class ApiKey(Model):
     )
     role = fields.CharField(max_length=16)
     name = fields.CharField(max_length=100, default="")
+    owner = fields.CharField(max_length=120, null=True,
+                             description="The person or system behind the key, e.g. Li Wei <li.wei@acme.cn>. "
+                                         "Lineage names it. Empty for keys made before owners were recorded.")
     key_hash = fields.CharField(max_length=64, unique=True)
     prefix = fields.CharField(max_length=16)
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -15,6 +15,10 @@ class WebhookEndpoint(Model):
 
     id = fields.IntField(primary_key=True)
     tenant = fields.ForeignKeyField("models.Tenant", related_name="webhook_endpoints", on_delete=fields.CASCADE)
+    owner_key = fields.ForeignKeyField(
+        "models.ApiKey", related_name="webhook_endpoints", null=True, on_delete=fields.SET_NULL,
+        description="The API key that registered the endpoint. A partner key sees and manages only its own.",
+    )
     url = fields.CharField(max_length=1000)
     description = fields.CharField(max_length=200, default="")
     event_types = fields.JSONField(default=list)

@@ -1,24 +1,19 @@
-"""Partner webhook admin: glue from GraphQL arguments to ``domain.webhooks.endpoints``, and the delivery log reads."""
+"""Partner webhook management: glue from GraphQL arguments to ``domain.webhooks.endpoints``, and the delivery log reads.
+
+Who sees what (admins: the tenant's endpoints, a partner key: its own) is decided in the domain.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from domain.actor import Role
-from domain.errors import Forbidden
 from domain.webhooks import endpoints as webhooks
 from models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookSecret
+from resolvers import ids
 from resolvers.context import Context
 from resolvers.orders import actor_of, pk_of, pks_of
 from resolvers.pagination import Page, check_page_size, keyset_page
-
-
-def _admin(ctx: Context) -> int:
-    actor = actor_of(ctx)
-    if actor.role != Role.ADMIN:
-        raise Forbidden("only admins manage webhooks")
-    return actor.tenant_id
 
 
 def url_policy(ctx: Context) -> webhooks.UrlPolicy:
@@ -33,11 +28,11 @@ def url_policy(ctx: Context) -> webhooks.UrlPolicy:
 
 
 async def endpoints(ctx: Context) -> list[WebhookEndpoint]:
-    return await WebhookEndpoint.filter(tenant_id=_admin(ctx)).order_by("id")
+    return await webhooks.list_endpoints(actor_of(ctx))
 
 
 async def endpoint(ctx: Context, global_id: str) -> WebhookEndpoint | None:
-    return await WebhookEndpoint.filter(tenant_id=_admin(ctx), id=pk_of(global_id, "WebhookEndpoint")).first()
+    return await webhooks.find_endpoint(actor_of(ctx), pk_of(global_id, "WebhookEndpoint"))
 
 
 async def secrets_of(endpoint_id: int) -> list[WebhookSecret]:
@@ -76,6 +71,10 @@ async def update(
     )
 
 
+async def delete(ctx: Context, global_id: str) -> str:
+    return ids.encode("WebhookEndpoint", await webhooks.delete_endpoint(actor_of(ctx), pk_of(global_id, "WebhookEndpoint")))
+
+
 async def rotate(ctx: Context, global_id: str, grace_hours: float) -> tuple[WebhookEndpoint, str]:
     pk = pk_of(global_id, "WebhookEndpoint")
     secret = await webhooks.rotate_secret(actor_of(ctx), pk, timedelta(hours=grace_hours))
@@ -109,7 +108,7 @@ async def deliveries_page(
 ) -> Page:
     """One endpoint's deliveries, newest first."""
     check_page_size(first, ctx.max_page_size)
-    query = WebhookDelivery.filter(tenant_id=_admin(ctx), endpoint_id=pk_of(endpoint_id, "WebhookEndpoint"))
+    query = webhooks.visible_deliveries(actor_of(ctx)).filter(endpoint_id=pk_of(endpoint_id, "WebhookEndpoint"))
     if statuses:
         query = query.filter(status__in=list(statuses))
     if since:
@@ -120,7 +119,7 @@ async def deliveries_page(
 
 
 async def delivery(ctx: Context, global_id: str) -> WebhookDelivery | None:
-    return await WebhookDelivery.filter(tenant_id=_admin(ctx), id=pk_of(global_id, "WebhookDelivery")).first()
+    return await webhooks.visible_deliveries(actor_of(ctx)).filter(id=pk_of(global_id, "WebhookDelivery")).first()
 
 
 async def attempts_of(delivery_ids: Sequence[int]) -> dict[int, list[WebhookAttempt]]:

@@ -27,8 +27,8 @@ from resolvers import audit as resolvers
 
 @strawberry.type(description="What is wrong with the lineage at one event.")
 class LineageProblem:
-    kind: str = strawberry.field(description="edited, deleted, truncated, inserted, reordered, forged_checkpoint "
-                                             "or root_mismatch")
+    kind: str = strawberry.field(description="edited, deleted, truncated, inserted, reordered, forged_checkpoint, "
+                                             "unknown_key or root_mismatch")
     event_id: strawberry.ID | None = strawberry.field(description="The event's id (null: not known, e.g. a truncated log).")
     detail: str
 

@@ -4,6 +4,7 @@
     query { lineageExport(id: "…") { status progress total downloadUrl manifest error } }
     query { events(filter: {types: ["stock.*"], from: "2026-11-30T00:00:00+08:00", first: 100}) {
               edges { node { eventId type actor reason createdAt } } pageInfo { hasNextPage endCursor } } }
+    query { events(filter: {day: "2026-11-30", by: PLACED, owner: "Li Wei <li.wei@acme.cn>"}) { nodes { type } } }
 
 Exports and ``events`` are for auditors and admins. The download is
 ``GET /exports/lineage/{job}`` with the same API key (an auditor or admin of
@@ -84,13 +85,31 @@ class LineageExportPayload:
     errors: list[UserError]
 
 
-@strawberry.input(description="Which events: all of the tenant's by default; `from`/`to` are recorded times.")
+@strawberry.input(description="Which events: all of the tenant's by default; filters combine (all must hold). "
+                               "`from`/`to` are recorded times, `placedFrom`/`placedTo` the orders' placed times, "
+                               "`day`..`lastDay` days in the tenant's time zone by placed or recorded time.")
 class EventFilter:
     types: list[str] | None = strawberry.field(default=None, description="Types; `stock.*` matches a prefix.")
     order_id: strawberry.ID | None = None
-    actor: str | None = strawberry.field(default=None, description="Part of the actor's name (key label).")
-    from_: datetime | None = strawberry.field(default=None, name="from")
-    to: datetime | None = None
+    actor: str | None = strawberry.field(default=None, description="Part of the actor's name: a key's owner, label "
+                                                                    "or role, or a system's name.")
+    owner: str | None = strawberry.field(default=None, description="A key's owner, whole (case-insensitive), as "
+                                                                    "lineage names it: `Li Wei <li.wei@acme.cn>`.")
+    source: str | None = strawberry.field(default=None, description="The source system, exactly (graphql, cli, "
+                                                                     "taobao, wms, ...).")
+    from_: datetime | None = strawberry.field(default=None, name="from", description="Recorded at or after (UTC "
+                                                                                     "unless an offset is given).")
+    to: datetime | None = strawberry.field(default=None, description="Recorded before.")
+    placed_from: datetime | None = strawberry.field(default=None, description="Events of orders placed at or after "
+                                                                              "this (UTC unless an offset is given).")
+    placed_to: datetime | None = strawberry.field(default=None, description="Events of orders placed before this.")
+    day: date | None = strawberry.field(default=None, description="A day in the tenant's time zone: with `by: "
+                                                                  "PLACED` (default) every event of the orders placed "
+                                                                  "that day, with `RECORDED` every event recorded "
+                                                                  "then. Not with placedFrom/placedTo.")
+    last_day: date | None = strawberry.field(default=None, description="With `day`: the range's last day "
+                                                                       "(included), at most a year after `day`.")
+    by: LineageExportBy = strawberry.field(default=LineageExportBy.PLACED, description="What `day` counts by.")
     first: int = strawberry.field(default=100, description="0-500")
     after: str | None = None
 
@@ -123,7 +142,9 @@ class LineageExportQuery:
         wanted = filter or EventFilter()
         page = await resolvers.events_page(info.context, types=wanted.types, order_id=wanted.order_id,
                                            actor_name=wanted.actor, recorded_from=wanted.from_, recorded_to=wanted.to,
-                                           first=wanted.first, after=wanted.after)
+                                           first=wanted.first, after=wanted.after, placed_from=wanted.placed_from,
+                                           placed_to=wanted.placed_to, day=wanted.day, last_day=wanted.last_day,
+                                           by=wanted.by.value, source=wanted.source, owner=wanted.owner)
         return EventConnection(edges=[EventEdge(cursor=page.cursor_of(row), node=OrderEvent.from_row(row))
                                       for row in page.rows],
                                page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor))

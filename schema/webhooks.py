@@ -1,4 +1,7 @@
-"""Partner webhooks in GraphQL (admins only): endpoints, secrets, the delivery log, replays.
+"""Partner webhooks in GraphQL: endpoints, secrets, the delivery log, replays.
+
+Admins manage all of their tenant's endpoints; a partner key manages only the
+endpoints it registered (others' are NOT_FOUND to it); other roles get FORBIDDEN.
 
 Deliveries follow the Standard Webhooks spec: headers ``webhook-id`` (stable
 per event, dedupe on it), ``webhook-timestamp`` and ``webhook-signature``
@@ -208,6 +211,12 @@ class WebhookDeliveryPayload:
 
 
 @strawberry.type
+class DeleteWebhookEndpointPayload:
+    deleted_id: strawberry.ID | None = strawberry.field(description="The endpoint removed, with its secrets and delivery log.")
+    errors: list[UserError]
+
+
+@strawberry.type
 class WebhookReplayPayload:
     queued: int = strawberry.field(description="How many deliveries were queued again (or created).")
     errors: list[UserError]
@@ -223,7 +232,7 @@ async def _endpoint_payload(action: Any, *, with_secret: bool = False) -> Webhoo
 
 @strawberry.type
 class WebhookQuery:
-    @strawberry.field(description="Your tenant's webhook endpoints (admins).")
+    @strawberry.field(description="Webhook endpoints: all of the tenant's for admins, its own for a partner key.")
     async def webhook_endpoints(self, info: Info) -> list[WebhookEndpoint]:
         return [WebhookEndpoint.from_row(row) for row in await resolvers.endpoints(info.context)]
 
@@ -252,6 +261,11 @@ class WebhookMutation:
         return await _endpoint_payload(
             lambda: resolvers.update(info.context, input.id, input.url, input.description, input.event_types, input.channels)
         )
+
+    @strawberry.mutation(description="Remove an endpoint, its secrets and its delivery log.")
+    async def delete_webhook_endpoint(self, info: Info, id: strawberry.ID) -> DeleteWebhookEndpointPayload:
+        deleted, errors = await attempt(lambda: resolvers.delete(info.context, id))
+        return DeleteWebhookEndpointPayload(deleted_id=strawberry.ID(deleted) if deleted else None, errors=errors)
 
     @strawberry.mutation(
         description="A new signing secret. The old one stays valid for `graceHours` (both signatures are sent meanwhile)."

@@ -129,7 +129,7 @@ async def make_world(slug: str) -> World:
         await catalog.create_warehouse(tenant.id, code, code, province=province, city=city)
         for code, province, city in (("SH", "上海", "上海"), ("GZ", "广东", "广州"), ("TJ", "天津", "天津"))
     ]
-    keys = {role.value: (await create_api_key(slug, role))[1] for role in Role}
+    keys = {role.value: (await create_api_key(slug, role, owner="test-suite"))[1] for role in Role}
     return World(tenant=tenant, channel=channel, warehouses=warehouses, keys=keys)
 
 

@@ -63,9 +63,9 @@ async def stock_up(actor: Actor, warehouse_ids: list[int], sku: str = "TEA-001",
 
 
 async def key_actor(secret: str) -> str:
-    """The name lineage gives whoever uses this API key (its label and role, never part of the secret)."""
+    """The name lineage gives whoever uses this API key (owner, label and role, never part of the secret)."""
     from domain.tenants.accounts import hash_key, key_label
     from models import ApiKey
 
     row = await ApiKey.get(key_hash=hash_key(secret))
-    return key_label(row.id, row.role, row.name)
+    return key_label(row.id, row.role, row.name, row.owner)

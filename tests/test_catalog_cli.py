@@ -195,7 +195,7 @@ async def test_stock_import_books_openings_and_receipts_once(db, tmp_path):
 async def test_a_cli_write_succeeds_while_a_served_process_writes_to_the_same_sqlite_file(db, tmp_path):
     """The embedded default: `ordergraph serve` and a CLI import share one SQLite file without "database is locked"."""
     actor = await _shop()
-    _, key = await create_api_key("acme", Role.OPS, "desk")
+    _, key = await create_api_key("acme", Role.OPS, "desk", owner="test-suite")
     await warehouses.create_warehouse(actor, "SH", {"name": "SH"})
     rows = "\n".join(f"SKU-{n:04d},Item {n},bulk,,{100 + n},1,true" for n in range(400))
     path = _csv(tmp_path / "big.csv", "sku,title,category,barcode,weight_grams,safety_stock,active\n" + rows + "\n")

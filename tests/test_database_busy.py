@@ -38,7 +38,7 @@ def test_an_order_pushed_while_another_process_holds_the_write_lock_gets_503_the
                             capture_output=True, text=True, timeout=120)
     assert schema.returncode == 0, schema.stderr
     _cli("tenants", "create", "acme", "Acme", database_url=database_url)
-    key = _cli("keys", "create", "--tenant", "acme", "--role", "admin", database_url=database_url).strip().splitlines()[-1]
+    key = _cli("keys", "create", "--tenant", "acme", "--role", "admin", "--owner", "test-suite", database_url=database_url).strip().splitlines()[-1]
     # The server waits at most 300 ms for the lock (the URL's pragma wins over the default 5 s).
     with served(f"{database_url}?busy_timeout=300") as base, httpx.Client(base_url=base, timeout=30) as client:
         registered = client.post("/graphql", headers={"authorization": f"Bearer {key}"}, json={

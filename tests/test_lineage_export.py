@@ -105,8 +105,8 @@ async def test_an_orders_export_as_jsonl_and_csv_has_every_event_with_ids_times_
 async def test_api_key_actors_show_the_key_label_and_role(world: World) -> None:
     from domain.lineage.records import key_of
 
-    assert key_of("ops desk (ops key)") == {"label": "ops desk", "role": "ops"}
-    assert key_of("auditor key #7") == {"label": "", "role": "auditor", "number": "7"}
+    assert key_of("ops desk (ops key)") == {"owner": None, "label": "ops desk", "role": "ops"}
+    assert key_of("auditor key #7") == {"owner": None, "label": "", "role": "auditor", "number": "7"}
     assert key_of("cli:reconcile:root") is None
 
 

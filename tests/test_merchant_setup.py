@@ -410,8 +410,8 @@ async def _ok(gql: GraphQLClient, key: str, query: str, variables: dict[str, Any
 
 async def test_a_tenant_built_from_nothing_takes_a_webhook_order_to_delivered(db, gql):
     await create_tenant("teahouse", "Teahouse 茶舍")
-    _, admin = await create_api_key("teahouse", Role.ADMIN, "setup desk")
-    _, ops = await create_api_key("teahouse", Role.OPS, "dock")
+    _, admin = await create_api_key("teahouse", Role.ADMIN, "setup desk", owner="Mei Lin <mei@teahouse.cn>")
+    _, ops = await create_api_key("teahouse", Role.OPS, "dock", owner="Dock team")
     wh = await _ok(gql, admin, CREATE_WAREHOUSE, {"i": {
         "code": "SH", "name": "上海青浦仓", "address": SH_ADDRESS, "latitude": 31.15, "longitude": 121.12,
         "handlingCost": "3.00"}}, "createWarehouse")
@@ -480,7 +480,7 @@ async def test_a_tenant_built_from_nothing_takes_a_webhook_order_to_delivered(db
     assert view["status"] == "DELIVERED"
     assert [e["status"] for e in view["shipments"][0]["trackingEvents"]] == ["PICKED_UP", "OUT_FOR_DELIVERY", "DELIVERED"]
     lineage = [(e["type"], e["actor"]) for e in view["events"]]
-    shipped_at = next(i for i, (kind, actor) in enumerate(lineage) if kind == "order.shipped" and actor == "dock (ops key)")
+    shipped_at = next(i for i, (kind, actor) in enumerate(lineage) if kind == "order.shipped" and actor == "Dock team via dock (ops key)")
     delivered_at = next(i for i, (kind, actor) in enumerate(lineage) if kind == "order.status_changed" and actor == "carrier:kuaidi100")
     assert shipped_at < delivered_at
     assert ("intake.tracking_applied", "carrier:kuaidi100") in lineage[shipped_at:]

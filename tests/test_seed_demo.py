@@ -201,7 +201,7 @@ def test_seeding_while_the_server_runs_and_writes_on_the_same_sqlite_file(tmp_pa
                             capture_output=True, text=True, timeout=120)
     assert schema.returncode == 0, schema.stderr
     assert _run("tenants", "create", "acme", "Acme", database_url=database_url)[0] == 0
-    code, out, err = _run("keys", "create", "--tenant", "acme", "--role", "admin", database_url=database_url)
+    code, out, err = _run("keys", "create", "--tenant", "acme", "--role", "admin", "--owner", "test-suite", database_url=database_url)
     assert code == 0, err
     key = out.strip().splitlines()[-1]
     log: list[str] = []

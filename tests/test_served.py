@@ -53,11 +53,11 @@ def _cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
 
 
 async def test_cli_key_is_the_last_line_and_works(world, db):
-    created = await asyncio.to_thread(_cli, "keys", "create", "--tenant", "acme", "--role", "warehouse", database_url=db)
+    created = await asyncio.to_thread(_cli, "keys", "create", "--tenant", "acme", "--role", "warehouse", "--owner", "test-suite", database_url=db)
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip().splitlines()[-1]
     assert key.startswith("og_")
-    refused = await asyncio.to_thread(_cli, "keys", "create", "--tenant", "nobody", "--role", "ops", database_url=db)
+    refused = await asyncio.to_thread(_cli, "keys", "create", "--tenant", "nobody", "--role", "ops", "--owner", "test-suite", database_url=db)
     assert refused.returncode == 2 and "no tenant nobody" in refused.stderr
     with served(db) as base:
         viewer = httpx.post(f"{base}/graphql", json={"query": "{ viewer { role seesPersonalData } }"}, headers={"authorization": f"Bearer {key}"}, timeout=10)

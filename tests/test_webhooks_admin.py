@@ -70,11 +70,11 @@ async def test_production_policy_refuses_private_and_loopback_targets():
     assert await webhooks.check_url("http://127.0.0.1:9999/x", webhooks.UrlPolicy(allow_private=True))
 
 
-async def test_only_admins_manage_webhooks(world, gql):
+async def test_only_admins_and_partner_keys_manage_webhooks(world, gql):
     result = await _register(gql, world.keys["ops"], "https://partner.example.com/hooks")
     assert result["errors"][0]["code"] == "FORBIDDEN"
-    response = await gql.post(world.keys["partner"], "{ webhookEndpoints { id } }")
-    assert response.json()["errors"][0]["message"] == "only admins manage webhooks"
+    response = await gql.post(world.keys["auditor"], "{ webhookEndpoints { id } }")
+    assert response.json()["errors"][0]["message"] == "only admins and partner keys manage webhooks"
 
 
 async def test_update_rotate_disable_enable(world, gql):

@@ -181,7 +181,7 @@ async def test_partners_see_who_acted_by_the_key_label_never_by_its_secret_prefi
     named by label only."""
     from domain.tenants.accounts import create_api_key
 
-    _, secret = await create_api_key("acme", Role.OPS, name="Hangzhou desk")
+    _, secret = await create_api_key("acme", Role.OPS, name="Hangzhou desk", owner="Li Wei <li.wei@acme.cn>")
     receiver = Receiver()
     async with receiver_server(receiver) as url, live_server(db, **FAST) as (base, _):
         endpoint, signing = await _endpoint(world, url)
@@ -197,5 +197,5 @@ async def test_partners_see_who_acted_by_the_key_label_never_by_its_secret_prefi
         await receiver.wait_for(lambda r: any(item.body["type"] == "order.note" for item in r.received))
     actors = [(item.body["type"], item.body["data"]["actor"]) for item in receiver.received]
     assert ("order.note", "Old desk") in actors
-    assert ("order.created", "Hangzhou desk (ops key)") in actors
+    assert ("order.created", "Li Wei <li.wei@acme.cn> via Hangzhou desk (ops key)") in actors
     assert all(secret[:11] not in actor and "og_" not in actor for _, actor in actors)

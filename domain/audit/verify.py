@@ -7,7 +7,8 @@
 Kinds of problem: ``edited`` (a row no longer hashes to its leaf), ``deleted`` (a sealed row is gone),
 ``truncated`` (every sealed row or leaf from there to the end is gone), ``inserted`` (a row that was never
 sealed sits among sealed ones), ``reordered`` (two rows' contents were swapped), ``forged_checkpoint`` (a
-signature that does not verify under the server key), ``root_mismatch`` (the stored leaves no longer give
+signature that does not verify under the key its ``key_id`` names), ``unknown_key`` (a checkpoint signed by a
+key that is neither the current signing key nor in ``ORDERGRAPH_AUDIT_PREVIOUS_PUBLIC_KEYS``), ``root_mismatch`` (the stored leaves no longer give
 a signed root: the leaf table itself was rewritten).
 
 Speed: rows are read in keyset batches (PostgreSQL: plain SQL, the next batch read while this one is
@@ -28,7 +29,8 @@ from domain.audit.merkle import Frontier, consistency_path, inclusion_path, root
 from domain.errors import NotFound, ValidationFailed
 from models import AuditCheckpoint, AuditTree, OrderEvent
 
-KINDS = ("edited", "deleted", "truncated", "inserted", "reordered", "forged_checkpoint", "root_mismatch")
+KINDS = ("edited", "deleted", "truncated", "inserted", "reordered", "forged_checkpoint", "unknown_key",
+         "root_mismatch")
 PURGE_EVENT = "lineage.purged"
 
 
@@ -170,15 +172,20 @@ async def _verify(tenant_id: int, from_id: int | None) -> VerifyReport:
     # Signed checkpoints: signature, then the root of the stored leaves at that size.
     if tree is not None and tree.size > len(all_leaves):
         problems.append(Problem("truncated", None, f"the log holds {len(all_leaves)} leaves; {tree.size} were sealed"))
-    public = signing.public_bytes()
     edge = Frontier()
     for checkpoint in await AuditCheckpoint.filter(tenant_id=tenant_id).order_by("tree_size"):
         report.checkpoints_checked += 1
         size = checkpoint.tree_size
         covered = all_leaves[size - 1][0] if 0 < size <= len(all_leaves) else checkpoint.last_event_id
         text = signing.note(tenant_id, size, bytes(checkpoint.root_hash), checkpoint.signed_at)
-        if checkpoint.key_id != signing.key_id(public) or not signing.verify_note(public, text,
-                                                                                   bytes(checkpoint.signature)):
+        public = signing.public_for(checkpoint.key_id)
+        if public is None:
+            problems.append(Problem("unknown_key", covered,
+                                    f"checkpoint of size {size}: signed with key {checkpoint.key_id}, which is "
+                                    f"neither the current signing key ({signing.key_id()}) nor in "
+                                    "ORDERGRAPH_AUDIT_PREVIOUS_PUBLIC_KEYS"))
+            continue
+        if not signing.verify_note(public, text, bytes(checkpoint.signature)):
             problems.append(Problem("forged_checkpoint", covered,
                                     f"checkpoint of size {size}: the signature does not verify"))
             continue

@@ -6,9 +6,12 @@
 
 Rows are read in id order in batches (``id > last``: constant memory however
 long the range). The manifest counts events by type, names the first and last
-id and the time range, carries the SHA-256 of the body exactly as written and,
-when the audit log has one, the latest signed checkpoint covering the last
-event. The export itself is a ``lineage.exported`` event (params and counts).
+id and the time range, carries the SHA-256 of the body exactly as written, the
+signed checkpoint the export is proven against (one is signed first for what is
+sealed already) and a multiproof of every sealed record (``domain.lineage.sealing``):
+each record carries ``sealed`` — its leaf index and canonical row — so
+``tools/verify_lineage.py --export FILE`` verifies it offline. The export itself
+is a ``lineage.exported`` event (params and counts).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from domain.actor import Actor
 from domain.errors import ValidationFailed
 from domain.lineage.records import COLUMNS, CSV_FIELDS, decode_body, to_csv_row, to_record
 from domain.lineage.scope import EXPORT_ROLES, Scope
+from domain.lineage.sealing import CSV_FIELDS as SEALED_CSV_FIELDS
+from domain.lineage.sealing import ExportSeals, csv_cells
 from domain.unit_of_work import unit_of_work
 from models import InboundPayload, OrderEvent
 
@@ -68,35 +73,6 @@ async def payloads_for(tenant_id: int, rows: list[dict[str, Any]], clear: bool) 
     return {item["sha256"]: decode_body(bytes(item["body"]), clear) for item in found}
 
 
-async def latest_checkpoint(tenant_id: int, last_event_id: int | None) -> dict[str, Any] | None:
-    """The newest signed checkpoint whose tree holds ``last_event_id``; None while the audit log has none."""
-    if last_event_id is None:
-        return None
-    try:
-        from models import AuditCheckpoint, AuditLeaf  # type: ignore[attr-defined]  # issue 17 part 1
-    except ImportError:
-        return None
-    leaf = await AuditLeaf.filter(tenant_id=tenant_id, event_id=last_event_id).first()
-    if leaf is None:
-        return None
-    checkpoint = await (AuditCheckpoint.filter(tenant_id=tenant_id, tree_size__gt=leaf.index)
-                        .order_by("-tree_size").first())
-    if checkpoint is None:
-        return None
-    try:
-        from domain.audit.verify import checkpoint_json
-    except ImportError:  # pragma: no cover - the audit log ships with its models
-        checkpoint_json = None
-    if checkpoint_json is not None:
-        return {"leaf_index": leaf.index, **(checkpoint_json(checkpoint) or {})}
-    shown: dict[str, Any] = {"leaf_index": leaf.index}
-    for name in ("id", "tree_size", "root_hash", "last_event_id", "signed_at", "key_id", "signature"):
-        value = getattr(checkpoint, name, None)
-        if value is not None:
-            shown[name] = value.hex() if isinstance(value, bytes) else value
-    return shown
-
-
 async def _report(progress: Progress | None, done: int, total: int) -> None:
     """Tell ``progress`` (a plain or an async callable) how far the export is."""
     if progress is not None:
@@ -131,6 +107,7 @@ async def export_lineage(actor: Actor, scope: Scope, fmt: str, write: Callable[[
         raise ValidationFailed("format is jsonl or csv", field="format")
     show_payload = actor.role in EXPORT_ROLES
     clear = actor.sees_personal_data
+    seals = await ExportSeals.start(scope.tenant_id) if show_payload else None
     total = await count(scope)
     digest = hashlib.sha256()
     tally = _Tally()
@@ -145,20 +122,25 @@ async def export_lineage(actor: Actor, scope: Scope, fmt: str, write: Callable[[
 
     if fmt == "csv":
         header = io.StringIO()
-        csv.writer(header).writerow(CSV_FIELDS)
+        csv.writer(header).writerow((*CSV_FIELDS, *SEALED_CSV_FIELDS) if seals else CSV_FIELDS)
         emit(header.getvalue())
     done = 0
     await _report(progress, 0, total)
     async for rows in iter_batches(scope):
         payloads = await payloads_for(scope.tenant_id, rows, clear) if show_payload else {}
         records = [to_record(row, scope.zone, payloads, show_payload) for row in rows]
+        if seals is not None:
+            sealed = await seals.for_rows(rows)
+            for record in records:
+                record["sealed"] = sealed[record["id"]]
         for record in records:
             tally.add(record)
         if fmt == "jsonl":
             emit("".join(dumps(record) + "\n" for record in records))
         else:
             buffer = io.StringIO()
-            csv.writer(buffer).writerows(to_csv_row(record) for record in records)
+            csv.writer(buffer).writerows(to_csv_row(record) + (csv_cells(record["sealed"]) if seals else [])
+                                         for record in records)
             emit(buffer.getvalue())
         done += len(records)
         await _report(progress, done, max(total, done))
@@ -177,8 +159,9 @@ async def export_lineage(actor: Actor, scope: Scope, fmt: str, write: Callable[[
         "last_recorded_utc": tally.last_at,
         "body_sha256": digest.hexdigest(),
         "body_bytes": size,
-        "checkpoint": await latest_checkpoint(scope.tenant_id, tally.last_id),
     }
+    if seals is not None:
+        manifest.update(await seals.manifest(tally.last_id, done))
     if record_event:
         await record_export(actor, "lineage.exported", {**scope.params(), "format": fmt},
                             {"count": done, "last_id": tally.last_id, "body_sha256": manifest["body_sha256"]})

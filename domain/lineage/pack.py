@@ -9,6 +9,8 @@ answers (``exchanges.json``), the carrier scans (``carrier_scans.json``), the
 inclusion proofs of every event when the audit log has them (``proofs.json``)
 and ``contents.json`` (every file's SHA-256). Personal data is masked unless
 the caller's role sees it in clear (then payloads are the bytes as received).
+``lineage.jsonl`` and ``manifest.json`` are an export like any other (sealed
+rows, checkpoint, multiproof): ``tools/verify_lineage.py --pack FILE.zip``.
 """
 
 from __future__ import annotations

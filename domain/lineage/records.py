@@ -3,8 +3,10 @@
     record = to_record(row, zone, payloads={...}, show_payload=True, clear=False)
 
 ``who`` is the actor as lineage shows it (``events.actors.public_actor``);
-for an API key, ``key`` adds its owner's label and role (keys are named
-``<label> (<role> key)`` or ``<role> key #<id>``, see ``domain.tenants.accounts.key_label``).
+for an API key, ``key`` adds its owner, label and role (keys are named
+``<owner> via <label> (<role> key)`` or ``<owner> via <role> key #<id>``; keys made
+before owners were recorded lack ``<owner> via ``: their owner is null; see
+``domain.tenants.accounts.key_label``).
 A raw payload is referred to by its SHA-256; where the caller's role may see
 payloads (admins and auditors) it is included, personal data masked unless
 the role sees personal data in clear.
@@ -27,11 +29,13 @@ from events.actors import public_actor
 #: Columns read from ``order_event`` (``values()``: no model objects, constant memory per batch).
 COLUMNS = ("id", "order_id", "type", "actor", "source", "reason", "before", "after", "payload_ref", "created_at")
 #: CSV header, in order; before/after/payload are JSON text in CSV.
-CSV_FIELDS = ("id", "global_id", "order", "order_gid", "type", "who", "key_label", "key_role", "actor", "source",
-              "reason", "recorded_utc", "recorded_local", "before", "after", "payload_sha256", "payload")
+CSV_FIELDS = ("id", "global_id", "order", "order_gid", "type", "who", "key_owner", "key_label", "key_role", "actor",
+              "source", "reason", "recorded_utc", "recorded_local", "before", "after", "payload_sha256", "payload")
 
 _LABELLED = re.compile(r"^(?P<label>.+) \((?P<role>[a-z]+) key\)$")
 _NUMBERED = re.compile(r"^(?P<role>[a-z]+) key #(?P<id>\d+)$")
+#: An owner never contains " via " (``domain.tenants.accounts.validate_owner``): the first one separates.
+_OWNED = re.compile(r"^(?P<owner>.+?) via (?P<key>.+)$")
 _PHONE_KEYS = ("phone", "mobile", "tel")
 _NAME_KEYS = ("name", "nick", "consignee", "contact")
 _ADDRESS_KEYS = ("address", "street", "addr", "detail")
@@ -39,12 +43,23 @@ _NEUTRAL_NAMES = frozenset({"name", "sku_name", "item_name", "product_name", "ti
                             "channel_name", "warehouse_name"})
 
 
-def key_of(shown: str) -> dict[str, str] | None:
-    """The API key behind an actor name, as label and role; None when the actor is not a key."""
-    labelled = _LABELLED.match(shown)
+def key_of(shown: str) -> dict[str, str | None] | None:
+    """The API key behind an actor name, as owner (None for keys made before owners), label and role;
+    None when the actor is not a key."""
+    owned = _OWNED.match(shown)
+    if owned:
+        key = _key_part(owned.group("key"))
+        if key is not None:
+            return {"owner": owned.group("owner"), **key}
+    key = _key_part(shown)
+    return {"owner": None, **key} if key is not None else None
+
+
+def _key_part(text: str) -> dict[str, str] | None:
+    labelled = _LABELLED.match(text)
     if labelled:
         return {"label": labelled.group("label"), "role": labelled.group("role")}
-    numbered = _NUMBERED.match(shown)
+    numbered = _NUMBERED.match(text)
     if numbered:
         return {"label": "", "role": numbered.group("role"), "number": numbered.group("id")}
     return None
@@ -129,7 +144,8 @@ def to_record(row: dict[str, Any], zone: ZoneInfo, payloads: dict[str, Any] | No
 
 def to_csv_row(record: dict[str, Any]) -> list[str]:
     key = record.get("key") or {}
-    flat = {**record, "key_label": key.get("label", ""), "key_role": key.get("role", "")}
+    flat = {**record, "key_owner": key.get("owner") or "", "key_label": key.get("label", ""),
+            "key_role": key.get("role", "")}
     out: list[str] = []
     for name in CSV_FIELDS:
         value = flat.get(name)

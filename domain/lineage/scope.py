@@ -96,6 +96,9 @@ async def range_scope(actor: Actor, first: date, last: date, by: str = "placed")
     if (last - first).days > 366:
         raise ValidationFailed("export at most a year at a time", field="to")
     zone = await tenant_zone(actor.tenant_id)
-    start = datetime.combine(first, time(0), zone).astimezone(UTC)
-    end = datetime.combine(last + timedelta(days=1), time(0), zone).astimezone(UTC)
+    try:
+        start = datetime.combine(first, time(0), zone).astimezone(UTC)
+        end = datetime.combine(last + timedelta(days=1), time(0), zone).astimezone(UTC)
+    except OverflowError:  # 0001-01-01 or 9999-12-31 in the tenant's zone: no UTC instant for it
+        raise ValidationFailed("the day is out of range", field="from") from None
     return Scope(tenant_id=actor.tenant_id, zone=zone, start=start, end=end, by=by)

@@ -1,12 +1,20 @@
 """Tenants, their API keys, and turning a presented key into an ``Actor``.
 
     tenant = await create_tenant("acme", "Acme Tea")
-    key, secret = await create_api_key("acme", Role.OPS, name="ops desk")
-    actor = await authenticate(secret)      # Actor(tenant_id=…, role=Role.OPS, name="ops desk (ops key)")
+    key, secret = await create_api_key("acme", Role.OPS, name="ops desk", owner="Li Wei <li.wei@acme.cn>")
+    actor = await authenticate(secret)
+    # Actor(tenant_id=…, role=Role.OPS, name="Li Wei <li.wei@acme.cn> via ops desk (ops key)")
 
-An actor is named by the label the merchant gave the key and its role
-(``ops key #7`` for an unlabelled one): lineage, partner webhooks and
-subscriptions show that, never the key's secret prefix.
+An actor is named by the key's owner (the person or system behind it), the
+label the merchant gave the key and its role: ``<owner> via <label> (<role> key)``,
+or ``<owner> via <role> key #<id>`` for an unlabelled key. Keys made before
+owners were recorded keep ``<label> (<role> key)`` / ``<role> key #<id>``.
+Lineage, partner webhooks and subscriptions show that, never the key's secret
+prefix. ``domain.lineage.records.key_of`` parses every form back.
+
+Every new key needs an owner: an auditor must be able to say who acted. The
+owner may not contain `` via `` (the separator) and the whole name must fit
+the 100-character actor columns of lineage.
 """
 
 from __future__ import annotations
@@ -16,17 +24,60 @@ import re
 import secrets
 from datetime import UTC, datetime
 
+import email_validator
+
 from domain.actor import Actor, Role
 from domain.errors import Duplicate, NotFound, ValidationFailed
 from models import ApiKey, Tenant
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 KEY_PREFIX = "og_"
+OWNER_MAX = 120
+#: ``order_event.actor`` and the other actor columns hold this many characters.
+ACTOR_MAX = 100
+#: Between the owner and the key in an actor name (an owner may not contain it).
+OWNER_SEPARATOR = " via "
+_ANGLE_EMAIL = re.compile(r"^(?P<name>[^<>]*?)\s*<(?P<email>[^<>]+)>$")
 
 
-def key_label(key_id: int, role: str, name: str) -> str:
-    """The public name of a key: its label and role, or its role and number."""
-    return f"{name} ({role} key)" if name else f"{role} key #{key_id}"
+def key_label(key_id: int, role: str, name: str, owner: str | None = None) -> str:
+    """The public name of a key: its owner, then its label and role, or its role and number."""
+    key = f"{name} ({role} key)" if name else f"{role} key #{key_id}"
+    return f"{owner}{OWNER_SEPARATOR}{key}" if owner else key
+
+
+def validate_owner(owner: str | None) -> str:
+    """The owner as stored: trimmed, spaces collapsed, 1-120 printable characters, an email (bare or in
+    ``Name <email>``) of a valid shape. Raises ``ValidationFailed`` (field ``owner``)."""
+    text = " ".join(str(owner or "").split())
+    if not text:
+        raise ValidationFailed("owner is required: the person or system behind the key, e.g. "
+                               "'Li Wei <li.wei@acme.cn>'", field="owner")
+    if len(text) > OWNER_MAX:
+        raise ValidationFailed(f"owner is at most {OWNER_MAX} characters, got {len(text)}", field="owner")
+    if not text.isprintable():
+        raise ValidationFailed("owner may not contain control characters", field="owner")
+    if OWNER_SEPARATOR in text.lower():
+        raise ValidationFailed(f"owner may not contain {OWNER_SEPARATOR.strip()!r} between spaces "
+                               "(it separates the owner from the key in lineage)", field="owner")
+    angled = _ANGLE_EMAIL.match(text)
+    if angled:
+        email = _email(angled.group("email"))
+        return f"{angled.group('name')} <{email}>" if angled.group("name") else f"<{email}>"
+    if "<" in text or ">" in text:
+        raise ValidationFailed("owner: write an email as 'Name <name@example.com>'", field="owner")
+    if "@" in text:
+        if " " in text:
+            raise ValidationFailed("owner: write a name with an email as 'Name <name@example.com>'", field="owner")
+        return _email(text)
+    return text
+
+
+def _email(text: str) -> str:
+    try:
+        return email_validator.validate_email(text.strip(), check_deliverability=False).normalized
+    except email_validator.EmailNotValidError as error:
+        raise ValidationFailed(f"owner: {text.strip()[:60]!r} is not a valid email ({error})", field="owner") from None
 
 
 def hash_key(secret: str) -> str:
@@ -41,8 +92,9 @@ async def create_tenant(slug: str, name: str) -> Tenant:
     return await Tenant.create(slug=slug, name=name)
 
 
-async def create_api_key(tenant_slug: str, role: Role | str, name: str = "") -> tuple[ApiKey, str]:
-    """Mint a key; the secret is returned once and only its hash is stored."""
+async def create_api_key(tenant_slug: str, role: Role | str, name: str = "", *,
+                         owner: str) -> tuple[ApiKey, str]:
+    """Mint a key owned by a person or system; the secret is returned once and only its hash is stored."""
     tenant = await Tenant.filter(slug=tenant_slug).first()
     if tenant is None:
         raise NotFound(f"no tenant {tenant_slug}", field="tenant")
@@ -50,9 +102,15 @@ async def create_api_key(tenant_slug: str, role: Role | str, name: str = "") -> 
         role = Role(role)
     except ValueError:
         raise ValidationFailed(f"unknown role {role}; one of {', '.join(r.value for r in Role)}", field="role") from None
+    owner = validate_owner(owner)
+    name = " ".join(name.split())
+    longest = key_label(2**31 - 1, role.value, name, owner)  # the widest id a key may get
+    if len(longest) > ACTOR_MAX:
+        raise ValidationFailed(f"owner and label together name the key in lineage ({longest!r}) and must fit "
+                               f"{ACTOR_MAX} characters: shorten one of them", field="owner")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     key = await ApiKey.create(
-        tenant=tenant, role=role.value, name=name, key_hash=hash_key(secret), prefix=secret[:11]
+        tenant=tenant, role=role.value, name=name, owner=owner, key_hash=hash_key(secret), prefix=secret[:11]
     )
     return key, secret
 
@@ -81,6 +139,7 @@ async def authenticate(secret: str, source: str = "graphql") -> Actor | None:
     return Actor(
         tenant_id=key.tenant_id,  # type: ignore[attr-defined]
         role=Role(key.role),
-        name=key_label(key.id, key.role, key.name),
+        name=key_label(key.id, key.role, key.name, key.owner),
         source=source,
+        key_id=key.id,
     )

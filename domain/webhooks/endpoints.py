@@ -1,6 +1,14 @@
-"""Partner webhook endpoints: register, change, rotate secrets, disable/enable, replay deliveries.
+"""Partner webhook endpoints: register, change, delete, rotate secrets, disable/enable, replay deliveries.
 
-Only admins manage endpoints. A URL must be http(s) and must not point at
+Admins manage every endpoint of their tenant. A partner key manages only the
+endpoints it registered (``WebhookEndpoint.owner_key``): anyone else's are
+``NotFound`` to it, as if they did not exist. Other roles are ``Forbidden``.
+
+    endpoint, secret = await register_endpoint(partner, "https://p.example/og", UrlPolicy())
+    await list_endpoints(partner)        # [endpoint] - never the admin's or another partner's
+    await delete_endpoint(partner, endpoint.id)
+
+A URL must be http(s) and must not point at
 this server itself (its own host:port, a loopback alias of its port, or its
 public URL); with ``allow_private=False`` (production default) loopback,
 private and link-local addresses are refused too, including names that
@@ -20,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from domain.actor import Actor, Role
 from domain.alerts.kinds import AlertKind
@@ -33,6 +42,8 @@ from events.webhooks.fanout import delivery_for
 from models import Channel, OrderEvent, WebhookDelivery, WebhookEndpoint, WebhookSecret
 
 MAX_ENDPOINTS_PER_TENANT = 50
+MAX_ENDPOINTS_PER_PARTNER_KEY = 10
+MANAGERS = frozenset({Role.ADMIN, Role.PARTNER})
 MAX_FILTERS = 50
 MAX_REPLAY_EVENTS = 10_000
 DEFAULT_GRACE = timedelta(hours=24)
@@ -115,8 +126,33 @@ async def check_url(url: str, policy: UrlPolicy) -> str:
 
 
 def _require_admin(actor: Actor) -> None:
-    if actor.role != Role.ADMIN:
-        raise Forbidden("only admins manage webhooks")
+    """Admins, or a partner key (which is then confined to its own endpoints by ``visible_endpoints``)."""
+    if actor.role not in MANAGERS:
+        raise Forbidden("only admins and partner keys manage webhooks")
+    if actor.role == Role.PARTNER and actor.key_id is None:
+        raise Forbidden("a partner manages webhooks with its own API key")
+
+
+def visible_endpoints(actor: Actor) -> QuerySet[WebhookEndpoint]:
+    """The endpoints ``actor`` may see and manage: the tenant's for admins, its own for a partner key."""
+    _require_admin(actor)
+    query = WebhookEndpoint.filter(tenant_id=actor.tenant_id)
+    return query.filter(owner_key_id=actor.key_id) if actor.role == Role.PARTNER else query
+
+
+def visible_deliveries(actor: Actor) -> QuerySet[WebhookDelivery]:
+    """The deliveries of the endpoints ``actor`` may see."""
+    _require_admin(actor)
+    query = WebhookDelivery.filter(tenant_id=actor.tenant_id)
+    return query.filter(endpoint__owner_key_id=actor.key_id) if actor.role == Role.PARTNER else query
+
+
+async def list_endpoints(actor: Actor) -> list[WebhookEndpoint]:
+    return await visible_endpoints(actor).order_by("id")
+
+
+async def find_endpoint(actor: Actor, endpoint_id: int) -> WebhookEndpoint | None:
+    return await visible_endpoints(actor).filter(id=endpoint_id).first()
 
 
 def _clean_types(types: Iterable[str]) -> list[str]:
@@ -139,7 +175,7 @@ async def _clean_channels(tenant_id: int, channel_ids: Iterable[int]) -> list[in
 
 
 async def _endpoint(actor: Actor, endpoint_id: int) -> WebhookEndpoint:
-    endpoint = await WebhookEndpoint.filter(id=endpoint_id, tenant_id=actor.tenant_id).first()
+    endpoint = await find_endpoint(actor, endpoint_id)
     if endpoint is None:
         raise NotFound("no such webhook endpoint", field="id")
     return endpoint
@@ -161,10 +197,13 @@ async def register_endpoint(
     channels = await _clean_channels(actor.tenant_id, channel_ids)
     if await WebhookEndpoint.filter(tenant_id=actor.tenant_id).count() >= MAX_ENDPOINTS_PER_TENANT:
         raise ValidationFailed(f"at most {MAX_ENDPOINTS_PER_TENANT} webhook endpoints per tenant", field="url")
+    if actor.role == Role.PARTNER and await visible_endpoints(actor).count() >= MAX_ENDPOINTS_PER_PARTNER_KEY:
+        raise ValidationFailed(f"at most {MAX_ENDPOINTS_PER_PARTNER_KEY} webhook endpoints per partner key", field="url")
     secret = signing.new_secret()
     async with unit_of_work():
         endpoint = await WebhookEndpoint.create(
-            tenant_id=actor.tenant_id, url=url, description=description[:200], event_types=types, channel_ids=channels
+            tenant_id=actor.tenant_id, owner_key_id=actor.key_id, url=url, description=description[:200],
+            event_types=types, channel_ids=channels,
         )
         await WebhookSecret.create(endpoint_id=endpoint.id, secret=secret)
     return endpoint, secret
@@ -235,6 +274,16 @@ async def enable_endpoint(actor: Actor, endpoint_id: int) -> WebhookEndpoint:
     return endpoint
 
 
+async def delete_endpoint(actor: Actor, endpoint_id: int) -> int:
+    """Remove an endpoint with its secrets and delivery log; returns its id. Clears its disable alert."""
+    endpoint = await _endpoint(actor, endpoint_id)
+    async with unit_of_work():
+        await clear_alerts(tenant_id=actor.tenant_id, kind=AlertKind.WEBHOOK_DISABLED, subject=_subject(endpoint.id),
+                           actor=actor.name, reason="webhook endpoint deleted")
+        await WebhookEndpoint.filter(id=endpoint.id).delete()
+    return endpoint.id
+
+
 def _subject(endpoint_id: int) -> str:
     return f"endpoint:{endpoint_id}"
 
@@ -269,8 +318,7 @@ async def disable_if_failing(endpoint_id: int, reason: str, disable_after: timed
 
 async def replay_delivery(actor: Actor, delivery_id: int) -> WebhookDelivery:
     """Send one delivery again (same webhook-id), with a fresh retry schedule."""
-    _require_admin(actor)
-    delivery = await WebhookDelivery.filter(id=delivery_id, tenant_id=actor.tenant_id).first()
+    delivery = await visible_deliveries(actor).filter(id=delivery_id).first()
     if delivery is None:
         raise NotFound("no such delivery", field="id")
     if delivery.status != "delivering":

@@ -114,6 +114,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         production=settings.production,
         max_subscriptions=settings.max_subscriptions_per_connection,
         max_page_size=settings.max_page_size,
+        persisted_only=settings.persisted_only,
     )
 
     maintenance = IntakeMaintenance(settings)
@@ -194,6 +195,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         lifespan=lifespan,
     )
     app.state.bus = bus
+    app.state.graphql = graphql  # its persisted-query cache (api.persisted) is read by tests and benches
     app.state.live = live
     app.state.dispatcher = live.local_feed
     app.state.webhook_policy = url_policy(settings)

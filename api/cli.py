@@ -41,6 +41,9 @@
                                                local WeCom and DingTalk group robots (signatures checked)
     ordergraph console-users create --tenant SLUG --email E --name N --role ROLE
                                                a person for the /console pages (password from stdin or asked)
+    ordergraph queries register FILE.graphql [--tenant SLUG] | --console
+                                               store persisted queries (global without --tenant), print their ids
+    ordergraph queries disable HASH [--tenant SLUG]
 """
 
 from __future__ import annotations
@@ -226,9 +229,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     systems_banner = _start_demo_systems(settings)
     print(
         f"\nOrderGraph demo\n"
-        f"{banner_lines(base, lookup[0])}"  # the same addresses the landing page (GET /) links
+        f"{banner_lines(base, lookup[0], operator[0])}"  # the same addresses the landing page (GET /) links
         f"{systems_banner}"
-        f"  Operations console: {base}/console   (sign in: {operator[0][0]} / {operator[0][1]})\n"
         f"  Send the key as 'Authorization: Bearer <key>'. Demo admin API key:\n"
         f"  {secret[0]}\n",
         flush=True,
@@ -651,6 +653,9 @@ def build_parser() -> argparse.ArgumentParser:
     from api import cli_console
 
     cli_console.register(sub)
+    from api import cli_queries
+
+    cli_queries.register(sub)
     _describe(parser)
     return parser
 

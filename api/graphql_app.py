@@ -20,6 +20,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import KeyCache, key_from_connection_params, key_from_headers
 from api.ide import ide_page
+from api.persisted import PersistedRequests
 from api.ws_protocol import LiveTransportWSHandler
 from events import reasons
 from events.bus import Bus
@@ -43,7 +44,8 @@ async def _unavailable(scope: Scope, receive: Receive, send: Send) -> None:
 class GraphQLApp(GraphQL):
     graphql_transport_ws_handler_class = LiveTransportWSHandler
 
-    def __init__(self, schema: Any, *, bus: Bus, keys: KeyCache, production: bool, max_subscriptions: int, max_page_size: int) -> None:
+    def __init__(self, schema: Any, *, bus: Bus, keys: KeyCache, production: bool, max_subscriptions: int, max_page_size: int,
+                 persisted_only: bool = False) -> None:
         super().__init__(
             schema,
             graphql_ide=None if production else "graphiql",
@@ -55,6 +57,7 @@ class GraphQLApp(GraphQL):
         self.keys = keys
         self.max_page_size = max_page_size
         self.production = production
+        self.persisted = PersistedRequests(schema._schema, persisted_only=persisted_only)  # api.persisted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -76,6 +79,12 @@ class GraphQLApp(GraphQL):
                     await response(scope, receive, send)
                     return
                 scope["ordergraph.actor"] = actor
+                if request.method == "POST":  # a persisted query's hash becomes its registered text here
+                    prepared = await self.persisted.prepare(scope, receive, actor)
+                    if isinstance(prepared, Response):
+                        await prepared(scope, receive, send)
+                        return
+                    receive = prepared
             with request_reason(reasons.from_header(request.headers.get(reasons.HEADER))):
                 await super().__call__(scope, receive, send)
             return

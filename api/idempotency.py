@@ -26,6 +26,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import persisted
 from api.auth import KeyCache, key_from_headers
 from api.graphql_body import read_body, replaying
 from domain import idempotency
@@ -101,7 +102,7 @@ class IdempotencyMiddleware:
         replay_receive = replaying(body, receive)
         secret = key_from_headers(headers)
         actor = await self.keys.actor_for(secret)
-        if actor is None or secret is None or not is_mutation(body):
+        if actor is None or secret is None or not is_mutation(await persisted.with_document(body, actor)):
             await self.app(scope, replay_receive, send)
             return
         claim = await idempotency.claim(actor.tenant_id, hash_key(secret), key, fingerprint(body), ttl=self.ttl, lock=self.lock)

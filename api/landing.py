@@ -61,13 +61,14 @@ async def demo_lookup(slug: str) -> tuple[str, str] | None:
     return None if order_id is None else (order_no(order_id), SHOWCASE_PHONE[-4:])
 
 
-def banner_lines(base: str, lookup: tuple[str, str] | None) -> str:
+def banner_lines(base: str, lookup: tuple[str, str] | None, operator: tuple[str, str] | None = None) -> str:
     """The addresses ``make run`` prints, the same the landing page links."""
     demo = f"   (demo look-up: order {lookup[0]}, phone digits {lookup[1]})" if lookup else ""
+    sign_in = f"   (sign in: {operator[0]} / {operator[1]})" if operator else ""
     return (f"  Start here: {base}/   (links to everything below)\n"
             f"  GraphQL (GraphiQL in the browser): {base}/graphql\n"
             f"  Customer tracking page: {base}/track{demo}\n"
-            f"  Operations console: {base}/console\n"
+            f"  Operations console: {base}/console{sign_in}\n"
             f"  Health: {base}/healthz   Metrics: {base}/metrics\n"
             f"  Docs: README.md, schema.graphql and docs/*.md in the repository\n")
 

@@ -4,6 +4,7 @@
     REDIS_URL      redis://127.0.0.1:6379/0 to fan events out across processes (optional)
     ORDERGRAPH_ENV development (default) or production: no GraphiQL, no introspection, masked errors
     HOST, PORT     where ``ordergraph serve`` listens (127.0.0.1:8000)
+    ORDERGRAPH_PERSISTED_ONLY  1: partner keys may run only persisted queries (0; ``api.persisted``)
 
 Live status and partner webhooks:
 
@@ -142,6 +143,7 @@ class Settings:
     max_query_bytes: int = 64 * 1024
     max_cost: int = 50_000
     max_body_bytes: int = 1024 * 1024
+    persisted_only: bool = False  # ORDERGRAPH_PERSISTED_ONLY: partner keys may run only persisted queries
     max_subscriptions_per_connection: int = 20
     max_page_size: int = 100
     key_cache_seconds: float = 10.0
@@ -251,6 +253,7 @@ class Settings:
             max_query_bytes=_int("ORDERGRAPH_MAX_QUERY_BYTES", 64 * 1024),
             max_cost=_int("ORDERGRAPH_MAX_COST", 50_000),
             max_body_bytes=_int("ORDERGRAPH_MAX_BODY_BYTES", 1024 * 1024),
+            persisted_only=os.environ.get("ORDERGRAPH_PERSISTED_ONLY", "0").lower() in {"1", "true", "yes"},
             max_subscriptions_per_connection=_int("ORDERGRAPH_MAX_SUBSCRIPTIONS", 20),
             key_cache_seconds=_float("ORDERGRAPH_KEY_CACHE_SECONDS", 10.0),
             public_url=os.environ.get("ORDERGRAPH_PUBLIC_URL") or None,

@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from console import documents
 from console.client import Problem
+from console.i18n import LOCAL_ZONE
 from console.pages import posted, problem_status, signed_in
 from console.site import BASE, Console
 from models import ConsoleSession
@@ -66,6 +67,7 @@ async def _board(console: Console, request: Request, session: ConsoleSession, *,
         message = view.t(f"done_{done}")
     return console.page(request, "board.html", view, status=status, board=board, chosen=chosen, kinds=kinds,
                         states=STATES, severities=SEVERITIES, message=message, tone=tone,
+                        drawn_at=datetime.now(LOCAL_ZONE).strftime("%H:%M:%S"),
                         back=f"{BASE}/board?{urlencode({k: v for k, v in chosen.items() if v})}")
 
 

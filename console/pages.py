@@ -20,7 +20,7 @@ from models import ConsoleSession
 log = logging.getLogger("ordergraph.console")
 MAX_FIELD = 1000
 Page = Callable[[Console, Request, ConsoleSession], Awaitable[Response]]
-_STATIC_TYPES = {".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
+_STATIC_TYPES = {".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".js": "text/javascript; charset=utf-8"}
 
 
 async def form_of(request: Request) -> dict[str, str]:

@@ -1,6 +1,7 @@
 """The report: health figures per day as server-drawn bar charts, only from what the API exposes.
 
     GET /console/report?days=14
+    GET /console/report.pdf?days=7      the same figures as a PDF (WeasyPrint), a week by default
 
 Orders created per day (``orders(filter: {createdAfter, createdBefore}) { totalCount }``),
 alerts raised and their median time to acknowledge (``alertStats``), and
@@ -11,22 +12,30 @@ the API does not give yet is shown as "not available yet", never invented.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
+
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from console import documents
+from console import documents, i18n
 from console.charts import bar_chart
 from console.i18n import LOCAL_ZONE
 from console.pages import signed_in
 from console.site import Console
+from domain.lineage.pdf import render_pdf
 from models import ConsoleSession
 
 DAYS = (7, 14)
 ORDERS_PER_DAY = "orders", "filter: {{createdAfter: {s}, createdBefore: {u}}}, first: 0", "totalCount"
 ALERTS_PER_DAY = "alertStats", "since: {s}, until: {u}", "total { raised timeToAcknowledge { count p50Seconds } }"
 NOW_STATS = "query { alertStats { total { open overdue } } }"
+MISSING = ("figure_stock", "figure_ontime", "figure_webhooks")
+CHART_STYLE = ("rect{fill:#0b57d0} .axis{stroke:#b8c0c9} text{font-size:13px;text-anchor:middle;fill:#3d4752;"
+               "font-family:sans-serif} .gap{fill:#9aa5b1}")
 
 
 def _days(count: int) -> list[tuple[date, datetime, datetime]]:
@@ -51,37 +60,68 @@ async def _per_day(console: Console, request: Request, session: ConsoleSession, 
     return [result.data[f"d{i}"] for i in range(len(days))], ""
 
 
-@signed_in
-async def report(console: Console, request: Request, session: ConsoleSession) -> Response:
-    asked = request.query_params.get("days", "")
-    count = int(asked) if asked.isdigit() and int(asked) in DAYS else 14
+async def figures(console: Console, request: Request, session: ConsoleSession, count: int, lang: str) -> dict[str, Any]:
+    """Everything the report shows for the last ``count`` days, in ``lang``: charts (title, svg, why), alerts now."""
     days = _days(count)
     labels = [day.strftime("%m-%d") for day, _, _ in days]
-    view = console.view(request, session, "report")
-    empty = view.t("not_available")
+    say = partial(i18n.t, lang)
+    empty = say("not_available")
     charts: list[tuple[str, Any, str]] = []
 
     orders, why = await _per_day(console, request, session, ORDERS_PER_DAY, days)
     points = list(zip(labels, [o["totalCount"] for o in orders], strict=True)) if orders else []
-    charts.append((view.t("chart_orders"), bar_chart(points, title=view.t("chart_orders"), empty=empty), why))
+    charts.append((say("chart_orders"), bar_chart(points, title=say("chart_orders"), empty=empty), why))
 
     alerts, why = await _per_day(console, request, session, ALERTS_PER_DAY, days)
     raised = list(zip(labels, [a["total"]["raised"] for a in alerts], strict=True)) if alerts else []
-    charts.append((view.t("chart_alerts"), bar_chart(raised, title=view.t("chart_alerts"), empty=empty), why))
+    charts.append((say("chart_alerts"), bar_chart(raised, title=say("chart_alerts"), empty=empty), why))
     ack: list[tuple[str, float | None]] = []
     for label, figures in zip(labels, alerts or [], strict=False):
         p50 = figures["total"]["timeToAcknowledge"]["p50Seconds"]
         ack.append((label, None if p50 is None else round(p50 / 60, 1)))
-    charts.append((view.t("chart_ack"), bar_chart(ack, title=view.t("chart_ack"), empty=empty), why))
+    charts.append((say("chart_ack"), bar_chart(ack, title=say("chart_ack"), empty=empty), why))
 
     recon = await console.gql(request, session, documents.RECONCILIATIONS)
-    by_day = {run["day"]: run["ordersDiffering"] for run in ((recon.data or {}).get("reconciliations") or [])
-              if run["status"] in ("DONE", "PARTIAL")}
+    runs = ((recon.data or {}).get("reconciliations") or {}).get("nodes") or []
+    by_day = {run["day"]: run["ordersDiffering"] for run in runs if run["status"] in ("DONE", "PARTIAL")}
     recon_points = [(label, by_day.get(day.isoformat())) for label, (day, _, _) in zip(labels, days, strict=True)]
     why = recon.problems[0].message if recon.problems else ""
-    charts.append((view.t("chart_recon"), bar_chart(recon_points, title=view.t("chart_recon"), empty=empty), why))
+    charts.append((say("chart_recon"), bar_chart(recon_points, title=say("chart_recon"), empty=empty), why))
 
     now = await console.gql(request, session, NOW_STATS)
     total = ((now.data or {}).get("alertStats") or {}).get("total")
-    return console.page(request, "report.html", view, charts=charts, days=count, choices=DAYS, now=total,
-                        missing=("figure_stock", "figure_ontime", "figure_webhooks"))
+    return {"charts": charts, "days": count, "now": total, "missing": MISSING,
+            "first": days[0][0].isoformat(), "last": days[-1][0].isoformat()}
+
+
+def _count(request: Request, default: int) -> int:
+    asked = request.query_params.get("days", "")
+    return int(asked) if asked.isdigit() and int(asked) in DAYS else default
+
+
+@signed_in
+async def report(console: Console, request: Request, session: ConsoleSession) -> Response:
+    view = console.view(request, session, "report")
+    shown = await figures(console, request, session, _count(request, 14), view.lang)
+    return console.page(request, "report.html", view, choices=DAYS, **shown)
+
+
+@signed_in
+async def report_pdf(console: Console, request: Request, session: ConsoleSession) -> Response:
+    """The report as a PDF (a week unless ``?days=14``), drawn by WeasyPrint off the event loop."""
+    view = console.view(request, session, "report")
+    shown = await figures(console, request, session, _count(request, 7), view.lang)
+    html = console.templates.get_template("report_pdf.html").render(v=view, with_style=_with_style, **shown)
+    data = await run_in_threadpool(render_pdf, html)
+    name = f"ordergraph-report-{shown['last']}-{shown['days']}d.pdf"
+    return console.finish(request, Response(data, media_type="application/pdf",
+                                            headers={"content-disposition": f'attachment; filename="{name}"'}))
+
+
+def _with_style(svg: Any) -> Markup:
+    """Inline SVG carrying its own style: WeasyPrint draws it without the page's stylesheet."""
+    text = str(svg)
+    if not text.startswith("<svg"):
+        return Markup(text)
+    head, rest = text.split(">", 1)
+    return Markup(f"{head}><style>{CHART_STYLE}</style>{rest}")

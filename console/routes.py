@@ -5,7 +5,13 @@
     GET  /console/board, POST /console/board/act
     GET  /console/orders?q=…, GET /console/orders/OG000000042
     GET  /console/status-maps?table=…, POST /console/status-maps
-    GET  /console/report
+    GET  /console/report, GET /console/report.pdf?days=7
+    GET  /console/board/live         server-sent "board changed" events
+    GET  /console/webhooks?endpoint=…, POST /console/webhooks/replay
+    GET  /console/rules?rule=…, POST /console/rules/act
+    GET  /console/stock?sku=…&warehouse=…&low=1
+    GET  /console/channels
+    GET  /console/policy?channel=…, POST /console/policy
     GET  /console/later/{name}       capabilities not in the console yet
     GET  /console/static/{name}      the stylesheet (self-hosted)
 """
@@ -19,7 +25,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import BaseRoute, Mount, Route
 
-from console import board, maps, orders, pages, report
+from console import board, channels, live, maps, orders, pages, policy, report, rules, stock, webhooks
 from console.client import GraphQLClient
 from console.site import BASE, Console
 
@@ -40,7 +46,17 @@ def console_routes(settings: Any, schema: Any, bus: Any) -> list[BaseRoute]:
         ("/orders/{number}", orders.detail, "GET"),
         ("/status-maps", maps.maps, "GET"),
         ("/status-maps", maps.save, "POST"),
+        ("/board/live", live.board_live, "GET"),
         ("/report", report.report, "GET"),
+        ("/report.pdf", report.report_pdf, "GET"),
+        ("/webhooks", webhooks.webhooks, "GET"),
+        ("/webhooks/replay", webhooks.replay, "POST"),
+        ("/rules", rules.rules, "GET"),
+        ("/rules/act", rules.act, "POST"),
+        ("/stock", stock.stock, "GET"),
+        ("/channels", channels.channels, "GET"),
+        ("/policy", policy.policy, "GET"),
+        ("/policy", policy.save, "POST"),
         ("/later/{name}", pages.later, "GET"),
         ("/static/{name}", pages.static, "GET"),
     ]

@@ -4,7 +4,8 @@ Sessions are an HttpOnly, SameSite=Lax cookie (Secure over https) holding a
 random token whose hash is the ``ConsoleSession`` row. Every POST form
 carries a CSRF token: the session's own once signed in, and before that (the
 sign-in form) a double-submit cookie. Pages are rendered from Jinja
-templates; the stylesheet is served from ``static/`` (no CDN, no script).
+templates; the stylesheet and the board's small live-update script are served from
+``static/`` (no CDN).
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ BASE = "/console"
 SESSION_COOKIE = "og_console"
 LOGIN_CSRF_COOKIE = "og_console_csrf"
 #: Capabilities the console does not have yet: shown in the navigation as such.
-LATER = ("stock", "channels", "policy", "rules", "webhooks")
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+LATER: tuple[str, ...] = ()
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; "
+       "form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 
 
@@ -82,10 +84,16 @@ class Console:
                   *, payload: str | None = None) -> Result:
         return await self.client.run(self.actor(session), request, document, variables, payload=payload)
 
+    async def rows(self, request: Request, session: ConsoleSession, spec: tuple[str, str]) -> tuple[list[dict[str, Any]], Result]:
+        return await self.client.rows(self.actor(session), request, spec)
+
     def view(self, request: Request, session: ConsoleSession | None, section: str = "", csrf: str = "") -> View:
         lang, _ = i18n.pick_lang(request)
         query = {k: v for k, v in request.query_params.items() if k not in ("lang", "done")}
-        return View(lang, request.url.path, query, session.csrf_token if session else csrf,
+        path = request.url.path
+        if request.method == "POST":  # a page drawn in answer to a form: its language link goes to the page's GET
+            path = path.removesuffix("/act").removesuffix("/replay")
+        return View(lang, path, query, session.csrf_token if session else csrf,
                     session.user if session else None, section)
 
     @staticmethod

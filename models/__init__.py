@@ -29,6 +29,7 @@ from models.intake import (
 from models.order import Order, OrderLine, OrderTag, SealedContact
 from models.otp import OtpChallenge
 from models.payment import Payment, PaymentGatewayAccount, PaymentNotice
+from models.persisted_query import PersistedQuery
 from models.reconciliation import ReconciliationDiff, ReconciliationRun
 from models.polling import ChannelPoll
 from models.rule import Rule, RuleVersion, SkuFreeze
@@ -88,6 +89,7 @@ __all__ = [
     "Payment",
     "PaymentGatewayAccount",
     "PaymentNotice",
+    "PersistedQuery",
     "Quarantine",
     "QuarantinedPayload",
     "ReconciliationDiff",

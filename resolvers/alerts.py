@@ -10,6 +10,7 @@ from datetime import datetime
 
 from domain.alerts import board, stats
 from domain.alerts.queries import BoardFilter, board_query
+from domain.errors import NotFound
 from models import Alert
 from resolvers.context import Context
 from resolvers.orders import actor_of, pk_of
@@ -32,6 +33,15 @@ async def count(ctx: Context, f: BoardFilter) -> int:
 
 async def alert_stats(ctx: Context, since: datetime | None, until: datetime | None) -> stats.AlertStats:
     return await stats.alert_stats(_tenant(ctx), since, until)
+
+
+async def current(ctx: Context, global_id: str) -> Alert | None:
+    """The alert as it is now, for a refused move's payload; None if the id names no alert of this tenant."""
+    try:
+        pk = pk_of(global_id, "Alert")
+    except NotFound:
+        return None
+    return await Alert.filter(id=pk, tenant_id=_tenant(ctx)).first()
 
 
 async def acknowledge(ctx: Context, global_id: str, note: str) -> Alert:

@@ -8,7 +8,7 @@ from domain.errors import ValidationFailed
 from models import AuditCheckpoint
 from resolvers.context import Context
 from resolvers.orders import actor_of
-from resolvers.pagination import check_page_size
+from resolvers.pagination import Page, check_page_size, keyset_page
 
 
 def _event_id(text: str, field: str) -> int:
@@ -27,11 +27,13 @@ async def verification(ctx: Context, from_id: str | None) -> VerifyReport:
     return await verify(actor.tenant_id, _event_id(from_id, "fromId") if from_id else None)
 
 
-async def checkpoints(ctx: Context, first: int) -> list[AuditCheckpoint]:
+async def checkpoints(ctx: Context, first: int, after: str | None) -> Page:
+    """A page of signed checkpoints, largest tree first."""
     actor = actor_of(ctx)
     require_verifier(actor)
     check_page_size(first, ctx.max_page_size)
-    return await AuditCheckpoint.filter(tenant_id=actor.tenant_id).order_by("-tree_size").limit(first)
+    return await keyset_page(AuditCheckpoint.filter(tenant_id=actor.tenant_id), "tree_size", descending=True,
+                             first=first, after=after)
 
 
 async def inclusion(ctx: Context, event_id: str, tree_size: int | None) -> InclusionProof:

@@ -17,10 +17,10 @@ from domain.catalog import items as item_cases
 from domain.catalog import warehouses as warehouse_cases
 from domain.errors import NotFound
 from domain.stock import levels
-from models import Alert, Channel, Sku, SkuAlias, Stock, Warehouse
+from models import Channel, Sku, SkuAlias, Stock, Warehouse
 from resolvers import ids
 from resolvers.context import Context
-from resolvers.pagination import BadCursor, check_page_size
+from resolvers.pagination import BadCursor, Page, check_page_size, keyset_page
 
 
 def _actor(ctx: Context) -> Actor:
@@ -76,11 +76,16 @@ async def stock_of_sku(ctx: Context, sku: str) -> list[Stock]:
     return await Stock.filter(tenant_id=_tenant(ctx), sku=sku).order_by("warehouse_id")
 
 
-async def alerts(ctx: Context, open_only: bool, first: int, board: BoardFilter | None = None) -> list[Alert]:
-    """The newest ``first`` alerts (unresolved ones if ``open_only``), narrowed by the exception board's filter."""
+async def alerts(ctx: Context, open_only: bool, first: int, after: str | None,
+                 board: BoardFilter | None = None) -> tuple[Page, BoardFilter]:
+    """A page of alerts, newest first (unresolved ones if ``open_only``), narrowed by the exception board's filter.
+
+    Returns the filter in force too (``open_only`` folded in), which the page's total count uses.
+    """
+    check_page_size(first, ctx.max_page_size)
     board = board or BoardFilter()
     board = replace(board, open_only=open_only or board.open_only)
-    return await board_query(_tenant(ctx), board).order_by("-id").limit(first)
+    return await keyset_page(board_query(_tenant(ctx), board), "id", descending=True, first=first, after=after), board
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +131,14 @@ async def item(ctx: Context, sku: str) -> Sku | None:
     return await Sku.filter(tenant_id=_tenant(ctx), code=sku.strip()).first()
 
 
-async def aliases(ctx: Context, channel: str | None, sku: str | None) -> list[SkuAlias]:
-    return await alias_cases.listing(_tenant(ctx), channel, sku)
+async def aliases(ctx: Context, channel: str | None, sku: str | None, first: int, after: str | None) -> Page:
+    """A page of aliases, oldest first, each with its channel (keyset cursors carry dates or numbers, not text)."""
+    check_page_size(first, ctx.max_page_size)
+    page = await keyset_page(alias_cases.query(_tenant(ctx), channel, sku), "id", descending=False, first=first,
+                             after=after)
+    if page.rows:
+        await SkuAlias.fetch_for_list(page.rows, "channel")
+    return page
 
 
 # --- mutations ---------------------------------------------------------------------------------

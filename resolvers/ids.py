@@ -11,7 +11,9 @@ import binascii
 
 
 class BadId(ValueError):
-    pass
+    """Not a global id (of the expected type); ``code`` is the GraphQL ``extensions.code``."""
+
+    code = "BAD_ID"
 
 
 #: Row ids are 32-bit: anything larger cannot name a row (and would overflow the database's integer).

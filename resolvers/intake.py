@@ -25,19 +25,21 @@ from domain.inbound import status_mapping as mapping_tables
 from domain.inbound.pipeline import Answer, Replay
 from domain.intake import sources as intake_sources
 from domain.intake.apply import reevaluate_unmapped
-from domain.intake.bulk_import import import_file, row_errors, server_file
+from domain.intake.bulk_import import import_file, server_file
 from domain.intake.receive import replay_channel
 from domain.tracking.receive import replay_carrier
 from models import (
     CarrierAccount,
     Channel,
     ChannelOrderState,
+    ImportRowError,
     ImportRun,
     QuarantinedPayload,
     StatusMappingTable,
 )
 from resolvers import ids
 from resolvers.context import Context
+from resolvers.pagination import Page, check_page_size, keyset_page
 
 log = logging.getLogger("ordergraph.intake")
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -121,11 +123,13 @@ async def save_table(ctx: Context, name: str, entries: dict[str, Any], remove: l
 # ------------------------------------------------------------------ quarantine
 
 
-async def quarantined(ctx: Context, status: str | None, first: int, after: str | None) -> list[QuarantinedPayload]:
-    if not 1 <= first <= ctx.max_page_size:
-        raise ValidationFailed(f"first must be between 1 and {ctx.max_page_size}", field="first")
-    after_id = _pk(after, "QuarantinedPayload") if after else None
-    return await quarantine.listing(admin(ctx), status, first, after_id)
+async def quarantined(ctx: Context, status: str | None, first: int, after: str | None) -> Page:
+    """A page of quarantined payloads, newest first, each with its raw payload row."""
+    check_page_size(first, ctx.max_page_size)
+    page = await keyset_page(quarantine.visible(admin(ctx), status), "id", descending=True, first=first, after=after)
+    if page.rows:
+        await QuarantinedPayload.fetch_for_list(page.rows, "payload")
+    return page
 
 
 async def quarantined_one(ctx: Context, global_id: str) -> QuarantinedPayload:
@@ -203,14 +207,17 @@ async def import_run(ctx: Context, global_id: str) -> ImportRun | None:
     return await ImportRun.filter(id=_pk(global_id, "ImportRun"), tenant_id=admin(ctx).tenant_id).first()
 
 
-async def import_runs(ctx: Context, first: int) -> list[ImportRun]:
-    if not 1 <= first <= ctx.max_page_size:
-        raise ValidationFailed(f"first must be between 1 and {ctx.max_page_size}", field="first")
-    return await ImportRun.filter(tenant_id=admin(ctx).tenant_id).order_by("-id").limit(first)
+async def import_runs(ctx: Context, first: int, after: str | None) -> Page:
+    """A page of the tenant's imports, newest first (admins)."""
+    check_page_size(first, ctx.max_page_size)
+    return await keyset_page(ImportRun.filter(tenant_id=admin(ctx).tenant_id), "id", descending=True, first=first,
+                             after=after)
 
 
-async def import_errors(run_id: int, first: int, after_row: int) -> list[Any]:
-    return await row_errors(run_id, first, after_row)
+async def import_errors(ctx: Context, run_id: int, first: int, after: str | None) -> Page:
+    """A page of one run's refused rows in row order (the run was read through the caller's tenant)."""
+    check_page_size(first, ctx.max_page_size)
+    return await keyset_page(ImportRowError.filter(run_id=run_id), "row", descending=False, first=first, after=after)
 
 
 async def channel_state(ctx: Context, order_global_id: str) -> ChannelOrderState | None:

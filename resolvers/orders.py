@@ -11,6 +11,7 @@ from tortoise.expressions import Q, Subquery
 
 from domain import orders
 from domain.errors import NotFound, ValidationFailed
+from domain.order_numbers import order_id_from_number
 from domain.orders import fulfilment
 from domain.orders.create import NewAddress, NewCustomer, NewLine, NewOrder, NewPayment
 from domain.statuses import OrderStatus, PaymentStatus
@@ -40,11 +41,43 @@ def pks_of(global_ids: Sequence[str] | None, type_name: str) -> list[int]:
 
 
 async def order_by_id(ctx: Context, global_id: str) -> Order | None:
+    """None when no such order is visible; a malformed id (or another type's) is the client's bug: ``BadId``."""
+    _, pk = ids.decode(global_id, "Order")
+    return await ctx.loaders.order.load(pk)
+
+
+async def current_order(ctx: Context, global_id: str) -> Order | None:
+    """The order as it is now, for a refused mutation's payload; None if the id names no order of this tenant."""
     try:
         _, pk = ids.decode(global_id, "Order")
     except ids.BadId:
         return None
-    return await ctx.loaders.order.load(pk)
+    return await Order.filter(id=pk, tenant_id=actor_of(ctx).tenant_id).first()
+
+
+async def order_by_number(ctx: Context, number: str, channel_code: str | None = None) -> Order | None:
+    """Our number (``OG000000042``, ``og42``, ``42``) or, failing that, a channel's own (external) number.
+
+    Given a channel, only that channel's numbers are searched. Without one, our
+    number wins; a channel number shared by two channels is refused (VALIDATION,
+    field ``channel``) rather than answered with a guess.
+    """
+    tenant_id = actor_of(ctx).tenant_id
+    text = number.strip()
+    if not text or len(text) > 64:
+        return None
+    if channel_code is None:
+        order_id = order_id_from_number(text)
+        if order_id is not None:
+            found = await Order.filter(id=order_id, tenant_id=tenant_id).first()
+            if found is not None:
+                return found
+        matches = await Order.filter(tenant_id=tenant_id, external_id=text).order_by("id").limit(2)
+        if len(matches) > 1:
+            raise ValidationFailed(f"several channels have an order numbered {text[:40]!r}: give the channel",
+                                   field="channel")
+        return matches[0] if matches else None
+    return await order_by_external_id(ctx, channel_code, text)
 
 
 async def order_by_external_id(ctx: Context, channel_code: str, external_id: str) -> Order | None:

@@ -2,13 +2,14 @@
 
     page = await keyset_page(Order.filter(tenant_id=1), "created_at", descending=True, first=20, after=None)
     page.rows, page.has_next, page.end_cursor
+    await page.count()   # rows of the whole (unpaged) query: one COUNT, only when asked
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,11 +18,15 @@ from tortoise.queryset import QuerySet
 
 
 class BadCursor(ValueError):
-    pass
+    """A cursor this API did not issue; ``code`` is the GraphQL ``extensions.code``."""
+
+    code = "BAD_CURSOR"
 
 
 class BadPageSize(ValueError):
-    pass
+    """``first``/``last`` outside the allowed range; ``code`` is the GraphQL ``extensions.code``."""
+
+    code = "BAD_PAGE_SIZE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +34,8 @@ class Page:
     rows: list[Any]
     has_next: bool
     sort_field: str
+    has_previous: bool = False
+    source: QuerySet[Any] | None = field(default=None, compare=False, repr=False)
 
     def cursor_of(self, row: Any) -> str:
         return encode_cursor(getattr(row, self.sort_field), row.id)
@@ -36,6 +43,16 @@ class Page:
     @property
     def end_cursor(self) -> str | None:
         return self.cursor_of(self.rows[-1]) if self.rows else None
+
+    @property
+    def start_cursor(self) -> str | None:
+        return self.cursor_of(self.rows[0]) if self.rows else None
+
+    async def count(self) -> int:
+        """How many rows the whole list holds, every page together (the query before the cursor narrowed it)."""
+        if self.source is None:
+            raise RuntimeError("this page was built without its query")
+        return await self.source.count()
 
 
 def encode_cursor(value: Any, pk: int) -> str:
@@ -71,10 +88,12 @@ def check_page_size(first: int, maximum: int) -> None:
 async def keyset_page(
     query: QuerySet[Any], sort_field: str, *, descending: bool, first: int, after: str | None
 ) -> Page:
+    source = query
     if after:
         value, pk = decode_cursor(after)
         op = "lt" if descending else "gt"
         query = query.filter(Q(**{f"{sort_field}__{op}": value}) | Q(**{sort_field: value, f"id__{op}": pk}))
     prefix = "-" if descending else ""
     rows = await query.order_by(f"{prefix}{sort_field}", f"{prefix}id").limit(first + 1)
-    return Page(rows=list(rows[:first]), has_next=len(rows) > first, sort_field=sort_field)
+    return Page(rows=list(rows[:first]), has_next=len(rows) > first, sort_field=sort_field, has_previous=bool(after),
+                source=source)

@@ -28,9 +28,13 @@ async def latest(ctx: Context, day: date | None) -> ReconciliationRun | None:
     return await queries.latest_run(actor, day or await queries.yesterday(actor))
 
 
-async def recent(ctx: Context, first: int) -> list[ReconciliationRun]:
+async def runs_page(ctx: Context, first: int, after: str | None) -> Page:
+    """A page of the tenant's runs, newest first."""
+    actor = actor_of(ctx)
+    require_reader(actor)
     check_page_size(first, ctx.max_page_size)
-    return await queries.recent_runs(actor_of(ctx), first)
+    return await keyset_page(ReconciliationRun.filter(tenant_id=actor.tenant_id), "id", descending=True, first=first,
+                             after=after)
 
 
 async def diffs_page(ctx: Context, run: ReconciliationRun, first: int, after: str | None) -> Page:

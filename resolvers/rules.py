@@ -11,6 +11,7 @@ from domain.errors import NotFound
 from models import OrderEvent, Rule, RuleVersion, SkuFreeze
 from resolvers.context import Context
 from resolvers.orders import actor_of, pk_of
+from resolvers.pagination import Page, check_page_size, keyset_page
 
 
 async def rules(ctx: Context) -> list[Rule]:
@@ -29,10 +30,12 @@ async def current_version(row: Rule) -> RuleVersion:
     return await RuleVersion.get(rule_id=row.id, version=row.version)
 
 
-async def firings(row: Rule, first: int) -> list[OrderEvent]:
-    """The rule's firings, newest first (each names the version that fired)."""
-    return await OrderEvent.filter(tenant_id=row.tenant_id, type="rule.fired",  # type: ignore[attr-defined]
-                                   actor__startswith=f"rule:{row.name} v").order_by("-id").limit(min(first, 100))
+async def firings(ctx: Context, row: Rule, first: int, after: str | None) -> Page:
+    """A page of the rule's firings, newest first (each names the version that fired)."""
+    check_page_size(first, ctx.max_page_size)
+    query = OrderEvent.filter(tenant_id=row.tenant_id, type="rule.fired",  # type: ignore[attr-defined]
+                              actor__startswith=f"rule:{row.name} v")
+    return await keyset_page(query, "id", descending=True, first=first, after=after)
 
 
 def spec_of(name: str, condition: str, triggers: list[str] | None, schedule_minutes: int | None,

@@ -117,8 +117,10 @@ async def movements_page(ctx: Context, warehouse: str | None, sku: str | None, o
     return await keyset_page(query, "id", descending=True, first=first, after=after)
 
 
-async def movements_of_stock(stock_id: int, first: int) -> list[StockMovement]:
-    return list(await StockMovement.filter(stock_id=stock_id).order_by("-id").limit(first))
+async def movements_of_stock(ctx: Context, stock_id: int, first: int, after: str | None) -> Page:
+    """A page of one (warehouse, SKU)'s ledger, newest first (the stock row was read through the caller's tenant)."""
+    check_page_size(first, ctx.max_page_size)
+    return await keyset_page(StockMovement.filter(stock_id=stock_id), "id", descending=True, first=first, after=after)
 
 
 # --- pick queue --------------------------------------------------------------------------------

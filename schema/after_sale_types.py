@@ -26,28 +26,29 @@ AfterSaleStatus = intake_schema.AfterSaleStatus
 
 @strawberry.enum(description="Refund only, return and refund, or exchange.")
 class AfterSaleKind(Enum):
-    REFUND_ONLY = "refund_only"
-    RETURN_REFUND = "return_refund"
-    EXCHANGE = "exchange"
+    REFUND_ONLY = strawberry.enum_value("refund_only", description="Money back, the goods stay with the buyer.")
+    RETURN_REFUND = strawberry.enum_value("return_refund", description="The goods come back, then the money goes back.")
+    EXCHANGE = strawberry.enum_value("exchange", description="The goods come back and a replacement order ships.")
 
 
 @strawberry.enum(description="Where the request came from.")
 class AfterSaleSource(Enum):
-    GRAPHQL = "graphql"
-    CHANNEL = "channel"
-    CUSTOMER = "customer"
+    GRAPHQL = strawberry.enum_value("graphql", description="Opened through this API (service staff or a partner).")
+    CHANNEL = strawberry.enum_value("channel", description="Opened on the sales channel and received from it.")
+    CUSTOMER = strawberry.enum_value("customer", description="Opened by the buyer on the tracking page.")
 
 
 @strawberry.type(description="Units of one order line an after-sale is about, and what became of those that came back.")
 class AfterSaleLine:
-    id: strawberry.ID
-    order_line_id: strawberry.ID
-    quantity: int
+    id: strawberry.ID = strawberry.field(description="The after-sale line's id.")
+    order_line_id: strawberry.ID = strawberry.field(description="The order line it is about.")
+    quantity: int = strawberry.field(description="Units asked about.")
     amount: Decimal = strawberry.field(description="The line's price share of the request (unit price × quantity).")
-    received: int
-    restocked: int
-    written_off: int
-    replacement_sku: str | None
+    received: int = strawberry.field(description="Units that came back to the warehouse.")
+    restocked: int = strawberry.field(description="Received units inspected as sellable and put back on hand.")
+    written_off: int = strawberry.field(description="Received units inspected as unsellable and written off.")
+    replacement_sku: str | None = strawberry.field(
+        description="Exchanges: the SKU sent instead; null for the same SKU or other kinds.")
     replacement_line_id: strawberry.ID | None = strawberry.field(description="The exchange's replacement order line.")
 
     @classmethod
@@ -62,41 +63,45 @@ class AfterSaleLine:
 
 @strawberry.type(description="A photo the buyer added (its bytes are not served here).")
 class AfterSalePhoto:
-    id: strawberry.ID
-    content_type: str
-    size: int
-    sha256: str
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The photo's id.")
+    content_type: str = strawberry.field(description="image/jpeg, image/png or image/webp, as the bytes say.")
+    size: int = strawberry.field(description="Size in bytes.")
+    sha256: str = strawberry.field(description="SHA-256 of the bytes (hex).")
+    created_at: datetime = strawberry.field(description="When it was added (UTC).")
 
 
 @strawberry.type(description="A refund, return or exchange request about one order.")
 class AfterSale:
-    id: strawberry.ID
-    order_id: strawberry.ID
-    order_number: str
-    kind: AfterSaleKind
-    status: AfterSaleStatus
-    source: AfterSaleSource
+    id: strawberry.ID = strawberry.field(description="The after-sale's global id.")
+    order_id: strawberry.ID = strawberry.field(description="The order it is about.")
+    order_number: str = strawberry.field(description="That order's number (OG000000042).")
+    kind: AfterSaleKind = strawberry.field(description="Refund only, return and refund, or exchange.")
+    status: AfterSaleStatus = strawberry.field(description="Where it stands; `allowedMoves` says what may come next.")
+    source: AfterSaleSource = strawberry.field(description="Where the request came from.")
     external_id: str | None = strawberry.field(description="The channel's refund id, verbatim (null: opened here).")
     channel_status: str = strawberry.field(description="The channel's own last code for it.")
-    reason: str
-    requested_amount: Decimal
-    approved_amount: Decimal | None
-    refunded_amount: Decimal
-    currency: str
-    decided_by: str | None
-    decided_at: datetime | None
-    decision_note: str
+    reason: str = strawberry.field(description="The buyer's reason, verbatim.")
+    requested_amount: Decimal = strawberry.field(description="Money asked back, a decimal string in `currency`.")
+    approved_amount: Decimal | None = strawberry.field(
+        description="Money approved, a decimal string in `currency`; null until approved.")
+    refunded_amount: Decimal = strawberry.field(description="Money paid back so far, a decimal string in `currency`.")
+    currency: str = strawberry.field(description="ISO 4217 code of the amounts (the order's currency).")
+    decided_by: str | None = strawberry.field(
+        description="Who approved or rejected it (a user, API key label or the policy's auto-approval); null until decided.")
+    decided_at: datetime | None = strawberry.field(description="When it was decided (UTC); null until decided.")
+    decision_note: str = strawberry.field(
+        description="The note given with the decision (what the buyer reads on a rejection); may be empty.")
     respond_by: datetime | None = strawberry.field(description="The deadline for a decision.")
     return_by: datetime | None = strawberry.field(description="The buyer sends the goods back by then.")
-    return_carrier: str
-    return_tracking_no: str
+    return_carrier: str = strawberry.field(description="The carrier the buyer sent the goods back with; may be empty.")
+    return_tracking_no: str = strawberry.field(description="The return parcel's tracking number; may be empty.")
     warehouse_id: strawberry.ID | None = strawberry.field(description="Where the goods came back.")
     push_state: str = strawberry.field(description="A decision owed to the channel: pending, done, failed, "
                                        "unsupported (empty: none).")
-    push_error: str
-    created_at: datetime
-    updated_at: datetime
+    push_error: str = strawberry.field(
+        description="Why pushing the decision to the channel last failed; empty if it did not.")
+    created_at: datetime = strawberry.field(description="When it was opened (UTC).")
+    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
     pk: strawberry.Private[int]
 
     @classmethod
@@ -119,11 +124,11 @@ class AfterSale:
     def allowed_moves(self) -> list[AfterSaleStatus]:
         return [AfterSaleStatus(s) for s in machine.allowed_targets(self.kind.value, self.status.value)]
 
-    @strawberry.field
+    @strawberry.field(description="The order lines and units it is about.")
     async def lines(self, info: Info) -> list[AfterSaleLine]:
         return [AfterSaleLine.from_row(row) for row in await resolvers.lines_loader(info.context).load(self.pk)]
 
-    @strawberry.field
+    @strawberry.field(description="Photos the buyer added.")
     async def photos(self, info: Info) -> list[AfterSalePhoto]:
         rows = await resolvers.photos_loader(info.context).load(self.pk)
         return [AfterSalePhoto(id=strawberry.ID(ids.encode("AfterSalePhoto", r.id)), content_type=r.content_type,

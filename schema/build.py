@@ -34,6 +34,7 @@ from schema.metrics import OperationMetrics
 from schema.mutation import Mutation as OrderMutation
 from schema.notifications import NotificationMutation, NotificationQuery
 from schema.payments import PaymentMutation, PaymentQuery
+from schema.persisted import PersistedQueryMutation, PersistedQueryQuery
 from schema.query import Query as CoreQuery
 from schema.reconciliation import ReconciliationMutation, ReconciliationQuery
 from schema.rules import RuleMutation, RuleQuery
@@ -63,6 +64,8 @@ MUTATIONS += (AfterSaleMutation,)
 QUERIES += (LineageExportQuery,)
 MUTATIONS += (LineageExportMutation,)
 QUERIES += (AuditQuery,)
+QUERIES += (PersistedQueryQuery,)
+MUTATIONS += (PersistedQueryMutation,)
 
 
 class OrderGraphSchema(strawberry.Schema):
@@ -78,6 +81,12 @@ class OrderGraphSchema(strawberry.Schema):
                    query=context.query if context else None, is_expected=is_client_error)
         for error in errors:
             shape(error, production=self.production)
+
+
+def _described(root: type, description: str) -> type:
+    """``root`` (a ``merge_types`` result, which takes no description) with ``description`` on its GraphQL type."""
+    root.__strawberry_definition__.description = description  # type: ignore[attr-defined]
+    return root
 
 
 def build_schema(
@@ -103,9 +112,12 @@ def build_schema(
     if production:
         extensions.append(DisableIntrospection)
     return OrderGraphSchema(
-        query=merge_types("Query", QUERIES),
-        mutation=merge_types("Mutation", MUTATIONS),
-        subscription=merge_types("Subscription", SUBSCRIPTIONS),
+        query=_described(merge_types("Query", QUERIES), "Read entry points. Every query sees only the caller's tenant; "
+                         "personal data is masked unless the role sees it (admin, ops, service)."),
+        mutation=_described(merge_types("Mutation", MUTATIONS), "Write entry points. Each returns a payload: the "
+                            "result, or `errors` (with a code) and nothing changed."),
+        subscription=_described(merge_types("Subscription", SUBSCRIPTIONS), "Live entry points over "
+                                "graphql-transport-ws; `orderEvents` and `alerts` resume after the last `eventId` seen."),
         types=[*NODE_TYPES, *STOCK_NODE_TYPES],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),

@@ -31,11 +31,11 @@ T = TypeVar("T")
 
 @strawberry.type(description="Why a mutation did not apply. Nothing was changed.")
 class UserError:
-    code: ErrorCode
-    message: str
-    field: str | None = None
-    from_status: OrderStatus | None = None
-    to_status: OrderStatus | None = None
+    code: ErrorCode = strawberry.field(description="What kind of refusal; stable, for code to act on.")
+    message: str = strawberry.field(description="The refusal in words, safe to show (never echoes a whole input).")
+    field: str | None = strawberry.field(default=None, description="The input field at fault (camelCase path, e.g. `lines.0.quantity`), if one.")
+    from_status: OrderStatus | None = strawberry.field(default=None, description="For ILLEGAL_TRANSITION: the order's status.")
+    to_status: OrderStatus | None = strawberry.field(default=None, description="For ILLEGAL_TRANSITION: the status asked for.")
 
     @classmethod
     def from_domain(cls, error: DomainError) -> UserError:
@@ -71,13 +71,24 @@ def is_client_error(error: BaseException) -> bool:
     return isinstance(error, (*CLIENT_ERRORS, GraphQLError))
 
 
+#: Strawberry's limiters raise plain errors without a code: recognised by their (stable) wording.
+LIMIT_CODES = (
+    ("exceeds maximum operation depth", "QUERY_TOO_DEEP"),
+    ("aliases found. Allowed", "QUERY_TOO_COMPLEX"),
+    ("Document contains more than", "QUERY_TOO_COMPLEX"),
+)
+
+
 def client_code(error: GraphQLError) -> str:
     """``extensions.code`` for an error the client caused: parse, validation, bad input or a domain refusal."""
     original = error.original_error
     if isinstance(original, DomainError):
         return original.code
     if isinstance(original, (BadCursor, BadPageSize, BadId)):
-        return "BAD_USER_INPUT"
+        return original.code
+    for marker, code in LIMIT_CODES:
+        if marker in error.message:
+            return code
     if isinstance(error, GraphQLSyntaxError) or error.message.startswith("Syntax Error"):
         return "GRAPHQL_PARSE_FAILED"
     if error.message.startswith("Variable "):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -30,11 +30,37 @@ from domain.inbound.carrier_codes import normalize
 from models.order import order_no
 from resolvers import ids
 from resolvers.federation_loaders import DeliveryView, ErpOrderView, LiveStockView, federation, stock_key
+from schema.enum_values import describe_values
 
-WmsStatus = strawberry.enum(DomainWmsStatus, description="Where a delivery order stands in the WMS, mapped from its own codes.")
-Verdict = strawberry.enum(rules.Verdict, description="GREEN: every system agrees. YELLOW: a lag or a system that could not be asked. RED: systems contradict each other.")
-SystemName = strawberry.enum(rules.System, description="A system an order's truth is spread over.")
-ActionKind = strawberry.enum(rules.ActionKind, description="A repair a diagnosis suggests; each is a mutation.")
+WmsStatus = describe_values(strawberry.enum(DomainWmsStatus, description="Where a delivery order stands in the WMS, mapped from its own codes."), {
+    "NEW": "Received by the WMS, not yet worked on.",
+    "ACCEPTED": "Accepted by the WMS for fulfilment.",
+    "PICKING": "Being picked.",
+    "PACKED": "Packed, waiting for the carrier.",
+    "SHIPPED": "Left the warehouse with a waybill.",
+    "CANCELLED": "Cancelled in the WMS.",
+    "EXCEPTION": "The WMS reports a problem with it.",
+    "UNKNOWN": "The WMS does not know the delivery order.",
+})
+Verdict = describe_values(strawberry.enum(rules.Verdict, description="GREEN: every system agrees. YELLOW: a lag or a system that could not be asked. RED: systems contradict each other."), {
+    "GREEN": "Every system agrees.",
+    "YELLOW": "A lag, or a system that could not be asked: look again later.",
+    "RED": "Systems contradict each other: act on the suggested repairs.",
+})
+SystemName = describe_values(strawberry.enum(rules.System, description="A system an order's truth is spread over."), {
+    "ORDERGRAPH": "OrderGraph itself.",
+    "CHANNEL": "The sales channel (platform) the order came from.",
+    "ERP": "The tenant's ERP (sales orders, invoices).",
+    "WMS": "The warehouse management system running the warehouse.",
+    "CARRIER": "The carrier's tracking.",
+})
+ActionKind = describe_values(strawberry.enum(rules.ActionKind, description="A repair a diagnosis suggests; each is a mutation."), {
+    "APPLY_WMS_CONFIRMATION": "Apply the shipment the WMS confirmed but OrderGraph has not recorded.",
+    "REPUSH_TO_WMS": "Push the delivery order to the WMS again (same code, so it is idempotent).",
+    "FORCE_RELEASE_RESERVATION": "Release a reservation that holds stock for nothing.",
+    "RESYNC_FROM_CHANNEL": "Re-apply the channel's last word about the order, mapped by today's status tables.",
+    "ESCALATE": "Raise a critical alert on the order for a person to handle.",
+})
 
 
 def _id(type_name: str, pk: int | None) -> strawberry.ID | None:
@@ -44,22 +70,22 @@ def _id(type_name: str, pk: int | None) -> strawberry.ID | None:
 @strawberry.type(description="One request to (or callback from) an ERP or WMS and its answer, redacted: the evidence "
                              "lineage and the federated fields link to (lineage's payloadRef `exchange:<n>`).")
 class SystemExchange:
-    id: strawberry.ID
-    exchange_id: int
+    id: strawberry.ID = strawberry.field(description="The exchange's global id.")
+    exchange_id: int = strawberry.field(description="The exchange's number (as in `ref`).")
     ref: str = strawberry.field(description="How lineage names it: `exchange:<n>`.")
-    system: str
-    operation: str
+    system: str = strawberry.field(description="`erp` or `wms`.")
+    operation: str = strawberry.field(description="What was asked or told, e.g. push, query, cancel, confirm.")
     direction: str = strawberry.field(description="`out`: we asked. `in`: the system called us back.")
-    method: str
-    url: str
-    status_code: int | None
+    method: str = strawberry.field(description="The HTTP method.")
+    url: str = strawberry.field(description="The URL, secrets starred.")
+    status_code: int | None = strawberry.field(description="The HTTP status answered; null when no answer came.")
     outcome: str = strawberry.field(description="ok, error, timeout, unreachable or disagreed (answered, but contradicted OrderGraph)")
-    error: str
-    elapsed_ms: float
+    error: str = strawberry.field(description="Why it failed, in words; empty on success.")
+    elapsed_ms: float = strawberry.field(description="How long the exchange took, in milliseconds.")
     request_body: str = strawberry.field(description="As sent, secrets starred and personal data masked.")
     response_body: str = strawberry.field(description="As answered, secrets starred and personal data masked.")
-    created_at: datetime
-    order_id: strawberry.ID | None
+    created_at: datetime = strawberry.field(description="When it happened (UTC).")
+    order_id: strawberry.ID | None = strawberry.field(description="The order it was about, if any.")
 
     @classmethod
     def from_row(cls, row: Any) -> SystemExchange:
@@ -77,18 +103,18 @@ async def exchange_by_pk(info: Info, pk: int | None) -> SystemExchange | None:
     return SystemExchange.from_row(row) if row else None
 
 
-@strawberry.type
+@strawberry.type(description="Units of one SKU.")
 class SkuQuantity:
-    sku: str
-    quantity: int
+    sku: str = strawberry.field(description="The SKU code.")
+    quantity: int = strawberry.field(description="Units.")
 
 
 @strawberry.type(description="One SKU of the ERP's sales order: ordered, shipped (out-stock booked) and invoiced.")
 class ErpOrderLine:
-    sku: str
-    ordered: int
-    shipped: int
-    invoiced: int
+    sku: str = strawberry.field(description="The SKU code.")
+    ordered: int = strawberry.field(description="Units on the ERP's sales order.")
+    shipped: int = strawberry.field(description="Units the ERP booked out of stock.")
+    invoiced: int = strawberry.field(description="Units the ERP invoiced.")
 
 
 @strawberry.type(description="What the ERP says now about the order's sales order (asked, or cached for a few seconds).")
@@ -96,14 +122,14 @@ class ErpOrder:
     connection: str = strawberry.field(description="The ERP connection's code.")
     known: bool = strawberry.field(description="false: the ERP has no sales order with our order number.")
     status: str = strawberry.field(description="The ERP's own document status, verbatim (empty when unknown).")
-    lines: list[ErpOrderLine]
-    ordered_quantity: int
-    shipped_quantity: int
-    invoiced_quantity: int
+    lines: list[ErpOrderLine] = strawberry.field(description="The sales order's lines, per SKU.")
+    ordered_quantity: int = strawberry.field(description="Units ordered, all lines together.")
+    shipped_quantity: int = strawberry.field(description="Units shipped, all lines together.")
+    invoiced_quantity: int = strawberry.field(description="Units invoiced, all lines together.")
     amount: Decimal | None = strawberry.field(description="The sales order's total as the ERP states it.")
     updated_at: datetime | None = strawberry.field(description="When the ERP last changed it.")
     asked_at: datetime = strawberry.field(description="When OrderGraph asked (older than now when cached).")
-    cached: bool
+    cached: bool = strawberry.field(description="true: the answer is from the few-second cache, not asked now.")
     evidence_id: strawberry.ID | None = strawberry.field(description="The SystemExchange the answer came from.")
     evidence_pk: strawberry.Private[int | None]
 
@@ -128,32 +154,32 @@ class ErpOrder:
                    evidence_pk=view.evidence_id)
 
 
-@strawberry.type
+@strawberry.type(description="A waybill the WMS reports for a delivery order.")
 class Waybill:
     carrier: str = strawberry.field(description="As the WMS names the carrier.")
     carrier_code: str = strawberry.field(description="OrderGraph's code for it (SF, ZTO, …); empty when unknown.")
-    tracking_no: str
+    tracking_no: str = strawberry.field(description="The carrier's tracking number.")
 
 
 @strawberry.type(description="One delivery order of the order and what its WMS says about it now.")
 class WmsDelivery:
     code: str = strawberry.field(description="The delivery order's code, the same on every push (the idempotency key).")
     connection: str = strawberry.field(description="The WMS connection's code.")
-    warehouse_id: strawberry.ID
+    warehouse_id: strawberry.ID = strawberry.field(description="The warehouse it ships from.")
     pushed: str = strawberry.field(description="Our side: pending, pushed, confirmed, cancel_pending, cancelled, cancel_refused or failed.")
-    pushed_at: datetime | None
+    pushed_at: datetime | None = strawberry.field(description="When we pushed it to the WMS (UTC); null if not yet.")
     confirmed_at: datetime | None = strawberry.field(description="When we applied the WMS's confirmation.")
     status: WmsStatus = strawberry.field(description="What the WMS says now.")
     raw_status: str = strawberry.field(description="The WMS's own status code, verbatim.")
-    shipped: list[SkuQuantity]
-    waybills: list[Waybill]
+    shipped: list[SkuQuantity] = strawberry.field(description="Units the WMS reports shipped, per SKU.")
+    waybills: list[Waybill] = strawberry.field(description="Waybills the WMS reports.")
     updated_at: datetime | None = strawberry.field(description="When the WMS last changed it.")
-    asked_at: datetime
-    cached: bool
-    evidence_id: strawberry.ID | None
+    asked_at: datetime = strawberry.field(description="When OrderGraph asked the WMS (UTC; older than now when cached).")
+    cached: bool = strawberry.field(description="true: the answer is from the few-second cache, not asked now.")
+    evidence_id: strawberry.ID | None = strawberry.field(description="The SystemExchange the answer came from.")
     evidence_pk: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(description="The exchange the answer came from, redacted.")
     async def evidence(self, info: Info) -> SystemExchange | None:
         return await exchange_by_pk(info, self.evidence_pk)
 
@@ -175,26 +201,27 @@ class WmsDelivery:
 
 @strawberry.type(description="One SKU as one system counts it, next to our on-hand.")
 class SystemStockFigure:
-    sku: str
-    on_hand: int
-    available: int | None
-    as_of: datetime | None
+    sku: str = strawberry.field(description="The SKU code.")
+    on_hand: int = strawberry.field(description="On hand as that system counts it.")
+    available: int | None = strawberry.field(description="Available as that system counts it; null if it does not say.")
+    as_of: datetime | None = strawberry.field(
+        description="When that system says its figure was true (UTC); null if it does not say.")
     ours: int | None = strawberry.field(description="Our on-hand for the SKU in this warehouse (null: we hold none).")
     difference: int = strawberry.field(description="Theirs minus ours.")
 
 
 @strawberry.type(description="The WMS's or the ERP's on-hand for the asked SKUs of one warehouse.")
 class SystemStock:
-    system: str
-    connection: str
+    system: str = strawberry.field(description="`wms` or `erp`.")
+    connection: str = strawberry.field(description="The connection's code.")
     warehouse_code: str = strawberry.field(description="The code that system knows the warehouse by.")
-    figures: list[SystemStockFigure]
-    asked_at: datetime
-    cached: bool
-    evidence_id: strawberry.ID | None
+    figures: list[SystemStockFigure] = strawberry.field(description="One figure per asked SKU.")
+    asked_at: datetime = strawberry.field(description="When OrderGraph asked (UTC; older than now when cached).")
+    cached: bool = strawberry.field(description="true: the answer is from the few-second cache, not asked now.")
+    evidence_id: strawberry.ID | None = strawberry.field(description="The SystemExchange the answer came from.")
     evidence_pk: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(description="The exchange the answer came from, redacted.")
     async def evidence(self, info: Info) -> SystemExchange | None:
         return await exchange_by_pk(info, self.evidence_pk)
 
@@ -213,18 +240,18 @@ def _system_stock(stock: Any, view: LiveStockView) -> SystemStock:
                        evidence_id=_id("SystemExchange", stock.evidence_id), evidence_pk=stock.evidence_id)
 
 
-@strawberry.type
+@strawberry.type(description="A SKU's levels in OrderGraph, in units.")
 class OurStock:
-    sku: str
-    on_hand: int
-    reserved: int
-    available: int
+    sku: str = strawberry.field(description="The SKU code.")
+    on_hand: int = strawberry.field(description="Units on hand.")
+    reserved: int = strawberry.field(description="Units reserved for orders.")
+    available: int = strawberry.field(description="onHand - reserved.")
 
 
 @strawberry.type(description="A warehouse's on-hand per SKU: ours, the WMS's and the ERP's, each system failing alone.")
 class LiveStock:
-    skus: list[str]
-    ours: list[OurStock]
+    skus: list[str] = strawberry.field(description="The asked SKUs, cleaned and without duplicates.")
+    ours: list[OurStock] = strawberry.field(description="Our levels for the asked SKUs we hold.")
     view: strawberry.Private[LiveStockView]
 
     @strawberry.field(description="What the warehouse's WMS says; null when it has none (an error when it did not answer).")
@@ -248,9 +275,9 @@ class LiveStock:
 
 @strawberry.type(description="The stock-drift breaker of a warehouse: open = allocation from it is paused.")
 class DriftBreaker:
-    open: bool
-    reason: str
-    opened_at: datetime | None
+    open: bool = strawberry.field(description="true: allocation skips the warehouse until the breaker closes.")
+    reason: str = strawberry.field(description="Why it opened (or last changed), in words.")
+    opened_at: datetime | None = strawberry.field(description="When it opened (UTC); null while closed.")
     below_threshold_since: datetime | None = strawberry.field(description="Since when the difference has stayed under the threshold (it closes after the configured time).")
     details: JSON = strawberry.field(description="Shares, threshold and the top differing SKUs of the last check.")
     wms: str | None = strawberry.field(description="The WMS connection running the warehouse.")
@@ -270,10 +297,10 @@ _ACTION_IDS = {"order": "Order", "reservation": "Reservation"}
 
 @strawberry.type(description="A repair, ready to run: call `mutation` with `input`.")
 class SuggestedAction:
-    kind: ActionKind
-    label: str
-    mutation: str
-    input: JSON
+    kind: ActionKind = strawberry.field(description="The repair.")
+    label: str = strawberry.field(description="The repair in words, for a button.")
+    mutation: str = strawberry.field(description="The mutation to call, e.g. `repushToWms`.")
+    input: JSON = strawberry.field(description="The mutation's `input`, ready to send (JSON).")
 
     @classmethod
     def from_domain(cls, action: rules.Action, reason: str) -> SuggestedAction:
@@ -291,14 +318,14 @@ class SuggestedAction:
 
 @strawberry.type(description="One thing two systems disagree about.")
 class Discrepancy:
-    code: str
-    severity: Verdict
+    code: str = strawberry.field(description="A stable code for the kind of disagreement, e.g. WMS_AHEAD, WMS_NOT_PUSHED.")
+    severity: Verdict = strawberry.field(description="RED (a contradiction) or YELLOW (a lag).")
     out_of_line: SystemName = strawberry.field(description="The system whose word contradicts the others'.")
-    message: str
+    message: str = strawberry.field(description="The disagreement in words.")
     since: datetime | None = strawberry.field(description="Since when (from lineage or the other system's own times).")
     exchange_ids: list[strawberry.ID] = strawberry.field(description="The SystemExchanges that show it.")
     event_ids: list[strawberry.ID] = strawberry.field(description="The lineage events (OrderEvent) it is dated from.")
-    actions: list[SuggestedAction]
+    actions: list[SuggestedAction] = strawberry.field(description="Repairs to choose from; may be empty.")
     exchange_pks: strawberry.Private[list[int]]
 
     @strawberry.field(description="The exchanges that show it, redacted.")
@@ -307,25 +334,26 @@ class Discrepancy:
         return [SystemExchange.from_row(row) for row in rows if row is not None]
 
 
-@strawberry.type
+@strawberry.type(description="A system the diagnosis could not ask.")
 class UnreachableSystem:
-    system: SystemName
-    connection: str
-    code: str
-    message: str
-    exchange_ids: list[strawberry.ID]
+    system: SystemName = strawberry.field(description="The system.")
+    connection: str = strawberry.field(description="Its connection's code.")
+    code: str = strawberry.field(description="Why, as a stable code.")
+    message: str = strawberry.field(description="Why, in words.")
+    exchange_ids: list[strawberry.ID] = strawberry.field(description="The failed SystemExchanges.")
 
 
 @strawberry.type(description="An order compared across OrderGraph, its channel, the ERP, the WMS and the carriers.")
 class Diagnosis:
-    order_id: strawberry.ID
-    order_number: str
-    verdict: Verdict
-    summary: str
-    discrepancies: list[Discrepancy]
+    order_id: strawberry.ID = strawberry.field(description="The order's id.")
+    order_number: str = strawberry.field(description="The order's number (OG000000042).")
+    verdict: Verdict = strawberry.field(
+        description="The worst severity found (GREEN if none, YELLOW if a system could not be asked).")
+    summary: str = strawberry.field(description="The verdict in one sentence.")
+    discrepancies: list[Discrepancy] = strawberry.field(description="Everything two systems disagree about.")
     unreachable: list[UnreachableSystem] = strawberry.field(description="Systems that could not be asked: the verdict cannot be GREEN without them.")
-    checked_at: datetime
-    elapsed_ms: float
+    checked_at: datetime = strawberry.field(description="When the comparison ran (UTC).")
+    elapsed_ms: float = strawberry.field(description="How long it took, in milliseconds.")
 
     @classmethod
     def from_domain(cls, found: rules.Diagnosis) -> Diagnosis:
@@ -365,7 +393,9 @@ async def order_diagnosis(root: Any, info: Info) -> Diagnosis | None:
     return Diagnosis.from_domain(found) if found is not None else None
 
 
-async def warehouse_live_stock(root: Any, info: Info, skus: list[str]) -> LiveStock:
+async def warehouse_live_stock(
+    root: Any, info: Info, skus: Annotated[list[str], strawberry.argument(description="1 to 200 SKU codes.")]
+) -> LiveStock:
     """Warehouse.liveStock"""
     try:
         wanted = check_skus(skus)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -23,51 +23,52 @@ from strawberry.types import Info
 from domain.notifications.ports import redacted
 from resolvers import ids
 from resolvers import notifications as resolvers
+from schema.arguments import After, First
 from schema.errors import UserError, attempt
-from schema.types import PageInfo
+from schema.connections import Connection
 
 
-@strawberry.enum
+@strawberry.enum(description="Where a route sends: a WeCom or DingTalk group robot, or email.")
 class NotificationTarget(Enum):
-    WECOM = "wecom"
-    DINGTALK = "dingtalk"
-    EMAIL = "email"
+    WECOM = strawberry.enum_value("wecom", description="A WeCom (企业微信) group robot; config: `webhook_url` or `key`.")
+    DINGTALK = strawberry.enum_value("dingtalk", description="A DingTalk (钉钉) group robot; config: `webhook_url`, optional `secret` and `keyword`.")
+    EMAIL = strawberry.enum_value("email", description="Email over SMTP; config: host, port, starttls, username, password, from, to.")
 
 
-@strawberry.enum
+@strawberry.enum(description="The language messages are written in.")
 class NotificationLanguage(Enum):
-    ZH = "zh"
-    EN = "en"
+    ZH = strawberry.enum_value("zh", description="Simplified Chinese.")
+    EN = strawberry.enum_value("en", description="English.")
 
 
-@strawberry.enum
+@strawberry.enum(description="The lowest alert severity a route sends.")
 class NotificationSeverity(Enum):
-    INFO = "info"
-    WARNING = "warning"
-    CRITICAL = "critical"
+    INFO = strawberry.enum_value("info", description="Every alert.")
+    WARNING = strawberry.enum_value("warning", description="Warning and critical alerts.")
+    CRITICAL = strawberry.enum_value("critical", description="Critical alerts only.")
 
 
-@strawberry.enum
+@strawberry.enum(description="Where a notification delivery stands.")
 class NotificationDeliveryStatus(Enum):
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
-    DIGESTED = "digested"
+    PENDING = strawberry.enum_value("pending", description="Waiting to be sent, or to be retried (see `nextAttemptAt`).")
+    SENT = strawberry.enum_value("sent", description="The messenger accepted it.")
+    FAILED = strawberry.enum_value("failed", description="Given up: refused for good, or failed six times (see `lastError`).")
+    DIGESTED = strawberry.enum_value("digested", description="Over the route's rate limit: folded into that minute's digest.")
 
 
 @strawberry.type(description="Where a tenant's alerts go: a WeCom or DingTalk group robot, or mailboxes.")
 class NotificationRoute:
-    id: strawberry.ID
-    name: str
-    target: NotificationTarget
+    id: strawberry.ID = strawberry.field(description="The route's global id.")
+    name: str = strawberry.field(description="The route's name, for people.")
+    target: NotificationTarget = strawberry.field(description="Where it sends.")
     config: JSON = strawberry.field(description="The target's settings with every secret hidden (****1a2b).")
     kinds: list[str] = strawberry.field(description="Alert kinds or categories (e.g. low_stock, stock); empty: all.")
-    min_severity: NotificationSeverity
+    min_severity: NotificationSeverity = strawberry.field(description="The lowest severity it sends.")
     warehouses: list[strawberry.ID] = strawberry.field(description="Empty: alerts of every warehouse (and none).")
-    language: NotificationLanguage
+    language: NotificationLanguage = strawberry.field(description="The language of its messages.")
     rate_per_minute: int = strawberry.field(description="More messages in a minute are folded into one digest.")
-    active: bool
-    created_at: datetime
+    active: bool = strawberry.field(description="false: it sends nothing; deliveries wait until it is on again.")
+    created_at: datetime = strawberry.field(description="When it was created (UTC).")
 
     @classmethod
     def from_row(cls, row: Any) -> NotificationRoute:
@@ -88,19 +89,21 @@ class NotificationRoute:
 
 @strawberry.type(description="One message owed to one route; a digest lists the deliveries it stands for.")
 class NotificationDelivery:
-    id: strawberry.ID
-    route: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The delivery's global id.")
+    route: strawberry.ID = strawberry.field(description="The route's id.")
     event_id: int = strawberry.field(description="The alert's lineage row (negative for a digest).")
-    alert: strawberry.ID | None
-    status: NotificationDeliveryStatus
-    title: str
-    body: str
-    attempts: int
-    next_attempt_at: datetime | None
-    last_error: str
-    sent_at: datetime | None
-    created_at: datetime
-    digest_of: list[strawberry.ID]
+    alert: strawberry.ID | None = strawberry.field(description="The alert's id; null for a digest.")
+    status: NotificationDeliveryStatus = strawberry.field(description="Where the delivery stands.")
+    title: str = strawberry.field(description="The message's title.")
+    body: str = strawberry.field(description="The message's text (no personal data).")
+    attempts: int = strawberry.field(description="How many times sending was tried.")
+    next_attempt_at: datetime | None = strawberry.field(
+        description="When it is (re)tried next (UTC); null once sent or failed.")
+    last_error: str = strawberry.field(description="The last attempt's error; empty if none.")
+    sent_at: datetime | None = strawberry.field(description="When the messenger accepted it (UTC); null if not yet.")
+    created_at: datetime = strawberry.field(description="When it was queued (UTC).")
+    digest_of: list[strawberry.ID] = strawberry.field(
+        description="For a digest: the deliveries it stands for; empty otherwise.")
 
     @classmethod
     def from_row(cls, row: Any) -> NotificationDelivery:
@@ -121,56 +124,57 @@ class NotificationDelivery:
         )
 
 
-@strawberry.type
-class NotificationDeliveryConnection:
-    nodes: list[NotificationDelivery]
-    page_info: PageInfo
+@strawberry.type(description="Notification deliveries, a page at a time.")
+class NotificationDeliveryConnection(Connection[NotificationDelivery]):
+    pass
 
 
-@strawberry.input
+@strawberry.input(description="A new notification route.")
 class CreateNotificationRouteInput:
-    name: str
-    target: NotificationTarget
-    config: JSON
+    name: str = strawberry.field(description="The route's name, for people.")
+    target: NotificationTarget = strawberry.field(description="Where it sends.")
+    config: JSON = strawberry.field(description="The target's settings, secrets included (see the target's values).")
     kinds: list[str] = strawberry.field(default_factory=list, description="Empty: all kinds.")
-    min_severity: NotificationSeverity = NotificationSeverity.INFO
+    min_severity: NotificationSeverity = strawberry.field(default=NotificationSeverity.INFO, description="The lowest severity it sends; INFO by default.")
     warehouses: list[strawberry.ID] = strawberry.field(default_factory=list, description="Empty: all warehouses.")
-    language: NotificationLanguage = NotificationLanguage.ZH
-    rate_per_minute: int = 20
-    active: bool = True
+    language: NotificationLanguage = strawberry.field(default=NotificationLanguage.ZH, description="The language of its messages; ZH by default.")
+    rate_per_minute: int = strawberry.field(default=20, description="At most this many messages a minute (20 by default); the excess goes into a digest.")
+    active: bool = strawberry.field(default=True, description="false creates it switched off.")
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a notification route; omitted fields stay as they are.")
 class UpdateNotificationRouteInput:
-    id: strawberry.ID
-    name: str | None = None
+    id: strawberry.ID = strawberry.field(description="The route's id.")
+    name: str | None = strawberry.field(default=None, description="A new name.")
     config: JSON | None = strawberry.field(default=None, description="Keys given replace the stored ones.")
-    kinds: list[str] | None = None
-    min_severity: NotificationSeverity | None = None
-    warehouses: list[strawberry.ID] | None = None
-    language: NotificationLanguage | None = None
-    rate_per_minute: int | None = None
-    active: bool | None = None
+    kinds: list[str] | None = strawberry.field(default=None, description="Alert kinds or categories to send; empty: all.")
+    min_severity: NotificationSeverity | None = strawberry.field(default=None, description="The lowest severity to send.")
+    warehouses: list[strawberry.ID] | None = strawberry.field(default=None, description="Warehouse ids to send alerts of; empty: all.")
+    language: NotificationLanguage | None = strawberry.field(default=None, description="The language of its messages.")
+    rate_per_minute: int | None = strawberry.field(default=None, description="At most this many messages a minute; the excess goes into a digest.")
+    active: bool | None = strawberry.field(default=None, description="Switch the route on or off.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of creating or changing a route.")
 class NotificationRoutePayload:
-    route: NotificationRoute | None
-    errors: list[UserError]
+    route: NotificationRoute | None = strawberry.field(
+        description="The route as stored (secrets hidden); null when `errors` is not empty.")
+    errors: list[UserError] = strawberry.field(
+        description="Why nothing changed (FORBIDDEN for roles other than admin); empty on success.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of removing a route.")
 class DeleteNotificationRoutePayload:
-    deleted_id: strawberry.ID | None
-    errors: list[UserError]
+    deleted_id: strawberry.ID | None = strawberry.field(description="The removed route's id; null on error.")
+    errors: list[UserError] = strawberry.field(description="Why nothing was removed; empty on success.")
 
 
 @strawberry.type(description="What happened to the test message.")
 class NotificationTestPayload:
-    delivered: bool
+    delivered: bool = strawberry.field(description="true if the messenger accepted the test message.")
     error: str | None = strawberry.field(description="The messenger's refusal or why it could not be reached.")
-    retryable: bool
-    errors: list[UserError]
+    retryable: bool = strawberry.field(description="true if trying again later may work.")
+    errors: list[UserError] = strawberry.field(description="Why no test was sent (e.g. no such route); empty otherwise.")
 
 
 def _value(value: Any) -> Any:
@@ -192,41 +196,38 @@ class NotificationQuery:
     async def notification_deliveries(
         self,
         info: Info,
-        first: int = 20,
-        after: str | None = None,
-        status: NotificationDeliveryStatus | None = None,
-        route: strawberry.ID | None = None,
+        first: First = 20,
+        after: After = None,
+        status: Annotated[NotificationDeliveryStatus | None, strawberry.argument(description="Only deliveries in this status.")] = None,
+        route: Annotated[strawberry.ID | None, strawberry.argument(description="Only deliveries of this route (its id).")] = None,
     ) -> NotificationDeliveryConnection:
         page = await resolvers.deliveries_page(info.context, route, [status.value] if status else [], first, after)
-        return NotificationDeliveryConnection(
-            nodes=[NotificationDelivery.from_row(row) for row in page.rows],
-            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
-        )
+        return NotificationDeliveryConnection.of(page, NotificationDelivery.from_row)
 
 
 @strawberry.type
 class NotificationMutation:
     @strawberry.mutation(description="Send alerts to a WeCom or DingTalk group, or by email.")
-    async def create_notification_route(self, info: Info, input: CreateNotificationRouteInput) -> NotificationRoutePayload:
+    async def create_notification_route(self, info: Info, input: Annotated[CreateNotificationRouteInput, strawberry.argument(description="The route.")]) -> NotificationRoutePayload:
         values = {"name": input.name, "target": input.target.value, "config": input.config, "kinds": input.kinds,
                   "min_severity": input.min_severity.value, "language": input.language.value,
                   "rate_per_minute": input.rate_per_minute, "active": input.active}
         return await _route_payload(lambda: resolvers.create(info.context, values, input.warehouses))
 
     @strawberry.mutation(description="Change a route; fields left out stay as they are.")
-    async def update_notification_route(self, info: Info, input: UpdateNotificationRouteInput) -> NotificationRoutePayload:
+    async def update_notification_route(self, info: Info, input: Annotated[UpdateNotificationRouteInput, strawberry.argument(description="The route's id and what to change.")]) -> NotificationRoutePayload:
         values = {key: _value(getattr(input, key)) for key in
                   ("name", "config", "kinds", "min_severity", "language", "rate_per_minute", "active")}
         return await _route_payload(lambda: resolvers.update(info.context, input.id, values, input.warehouses))
 
     @strawberry.mutation(description="Remove a route and its delivery log.")
-    async def delete_notification_route(self, info: Info, id: strawberry.ID) -> DeleteNotificationRoutePayload:
+    async def delete_notification_route(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The route's id.")]) -> DeleteNotificationRoutePayload:
         pk, errors = await attempt(lambda: resolvers.delete(info.context, id))
         return DeleteNotificationRoutePayload(
             deleted_id=strawberry.ID(ids.encode("NotificationRoute", pk)) if pk else None, errors=errors)
 
     @strawberry.mutation(description="Send a test message through the route now and say how it went.")
-    async def test_notification_route(self, info: Info, id: strawberry.ID) -> NotificationTestPayload:
+    async def test_notification_route(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The route's id.")]) -> NotificationTestPayload:
         outcome, errors = await attempt(lambda: resolvers.send_test(info.context, id))
         if outcome is None:
             return NotificationTestPayload(delivered=False, error=None, retryable=False, errors=errors)

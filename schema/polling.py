@@ -16,21 +16,22 @@ from resolvers.polling import poll_state
 
 @strawberry.type(description="An order the daily check found missing, and why it was missed.")
 class MissedOrder:
-    external_id: str
+    external_id: str = strawberry.field(description="The platform's order id.")
     reason: str = strawberry.field(description='"push lost (…)" or "poll gap (…)".')
 
 
 @strawberry.type(description="The daily count-and-checksum check of a channel's last day against the platform.")
 class DailyCheck:
-    checked_at: datetime
-    window_start: datetime | None
-    window_end: datetime | None
-    platform_count: int
-    held_count: int
+    checked_at: datetime = strawberry.field(description="When the check ran (UTC).")
+    window_start: datetime | None = strawberry.field(
+        description="Start of the day checked (UTC); null if the check failed before choosing it.")
+    window_end: datetime | None = strawberry.field(description="End of the day checked (UTC, exclusive); null likewise.")
+    platform_count: int = strawberry.field(description="Orders the platform has in the window.")
+    held_count: int = strawberry.field(description="Orders OrderGraph holds for the window.")
     matches: bool = strawberry.field(description="Counts and SHA-256 checksums of the ids agree (after recovery).")
     recovered: int = strawberry.field(description="Missing orders fetched and applied by this check.")
-    missing: list[MissedOrder]
-    error: str
+    missing: list[MissedOrder] = strawberry.field(description="Orders the platform has and OrderGraph had not received.")
+    error: str = strawberry.field(description="Why the check could not finish; empty otherwise.")
 
 
 @strawberry.type(description="How far OrderGraph has read a channel's orders from its platform's pull API.")
@@ -39,14 +40,15 @@ class ChannelPulling:
     watermark: datetime | None = strawberry.field(
         description="Every order the platform modified up to here has been read.")
     lag_seconds: float | None = strawberry.field(description="Seconds from the watermark to now.")
-    last_run_at: datetime | None
-    last_success_at: datetime | None
-    last_error: str
+    last_run_at: datetime | None = strawberry.field(description="When the poller last ran (UTC); null if never.")
+    last_success_at: datetime | None = strawberry.field(
+        description="When a run last finished without error (UTC); null if never.")
+    last_error: str = strawberry.field(description="The last run's error; empty if it succeeded.")
     failures: int = strawberry.field(description="Runs in a row that stopped early (the poller then waits longer).")
-    next_run_at: datetime | None
-    orders_read: int
+    next_run_at: datetime | None = strawberry.field(description="When the poller runs next (UTC); null if not scheduled.")
+    orders_read: int = strawberry.field(description="Orders read from the platform in total.")
     orders_created: int = strawberry.field(description="Orders the poller found before any webhook brought them.")
-    last_check: DailyCheck | None
+    last_check: DailyCheck | None = strawberry.field(description="The latest daily check; null if none ran yet.")
 
 
 def _time(value: Any) -> datetime | None:

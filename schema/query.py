@@ -9,7 +9,9 @@ from strawberry.types import Info
 
 from resolvers import catalog, nodes
 from resolvers import orders as order_resolvers
-from schema.alerts import AlertFilter, board_filter
+from schema.alerts import AlertConnection, AlertFilter, board_filter
+from schema.arguments import After, First
+from schema.connections import AFTER_ARGUMENT, PAGE_ARGUMENT
 from schema.enums import OrderSortField, SortDirection
 from schema.types import (
     Alert,
@@ -45,65 +47,81 @@ _FROM_ROW = {
 }
 
 
-@strawberry.type
+@strawberry.type(description="Who is calling: the tenant and role of the API key or user.")
 class Viewer:
-    tenant: str
-    role: str
-    sees_personal_data: bool
+    tenant: str = strawberry.field(description="The tenant's id; every query sees only this tenant's data.")
+    role: str = strawberry.field(
+        description="The caller's role: admin, ops, warehouse, service, finance, auditor or partner.")
+    sees_personal_data: bool = strawberry.field(
+        description="Whether names, phones and addresses come in clear (admin, ops and service roles) or masked.")
 
 
 @strawberry.type
 class Query:
     @strawberry.field(description="Any object by its global id (only your tenant's).")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A global id from any type's `id` field.")]) -> Node | None:
         found = await nodes.load_node(info.context, id)
         if found is None:
             return None
         type_name, row = found
         return _FROM_ROW[type_name](row, info.context.actor.sees_personal_data)
 
-    @strawberry.field
-    async def order(self, info: Info, id: strawberry.ID) -> Order | None:
+    @strawberry.field(description="An order by its global id; null if there is none in your tenant, a BAD_ID error if `id` is not an Order id.")
+    async def order(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The order's global id (`Order.id`).")]) -> Order | None:
         row = await order_resolvers.order_by_id(info.context, id)
         return Order.from_row(row, info.context.actor.sees_personal_data) if row else None
 
     @strawberry.field(description="An order by the channel's own id, e.g. a Taobao tid.")
-    async def order_by_external_id(self, info: Info, channel: str, external_id: str) -> Order | None:
+    async def order_by_external_id(self, info: Info, channel: Annotated[str, strawberry.argument(description="The channel's code (`Channel.code`).")], external_id: Annotated[str, strawberry.argument(description="The channel's own order id, verbatim.")]) -> Order | None:
         row = await order_resolvers.order_by_external_id(info.context, channel, external_id)
+        return Order.from_row(row, info.context.actor.sees_personal_data) if row else None
+
+    @strawberry.field(description="An order by the number a person quotes: ours (`OG000000042`, `og42`, `42`) or the "
+                      "channel's own (its external id); null if none. Our number wins unless `channel` is given; a "
+                      "channel number shared by several channels is a VALIDATION error asking for `channel`.")
+    async def order_by_number(
+        self, info: Info,
+        number: Annotated[str, strawberry.argument(description="`OG000000042`, `og42`, `42`, or a channel's order number.")],
+        channel: Annotated[str | None, strawberry.argument(
+            description="A channel code (`Channel.code`): look up only that channel's own order numbers.")] = None,
+    ) -> Order | None:
+        row = await order_resolvers.order_by_number(info.context, number, channel)
         return Order.from_row(row, info.context.actor.sees_personal_data) if row else None
 
     @strawberry.field(description="Orders, keyset-paginated. `first` is 0-100.")
     async def orders(
         self,
         info: Info,
-        filter: OrderFilter | None = None,
-        sort: OrderSortField = OrderSortField.CREATED_AT,
-        direction: SortDirection = SortDirection.DESC,
-        first: int = 20,
-        after: str | None = None,
+        filter: Annotated[OrderFilter | None, strawberry.argument(description="Narrows the orders; null for all.")] = None,
+        sort: Annotated[OrderSortField, strawberry.argument(description="Which time to sort by.")] = OrderSortField.CREATED_AT,
+        direction: Annotated[SortDirection, strawberry.argument(description="Newest first (DESC, the default) or oldest first.")] = SortDirection.DESC,
+        first: First = 20,
+        after: After = None,
     ) -> OrderConnection:
         return await OrderConnection.load(info, filter, sort, direction, first, after)
 
-    @strawberry.field
+    @strawberry.field(description="Every warehouse of your tenant, paused ones included, in priority order.")
     async def warehouses(self, info: Info) -> list[Warehouse]:
         return [Warehouse.from_row(row) for row in await catalog.warehouses(info.context)]
 
-    @strawberry.field
+    @strawberry.field(description="Every sales channel (shop) of your tenant, by code.")
     async def channels(self, info: Info) -> list[Channel]:
         return [Channel.from_row(row) for row in await catalog.channels(info.context)]
 
     @strawberry.field(description="Stock of one SKU in every warehouse.")
-    async def stock(self, info: Info, sku: str) -> list[Stock]:
+    async def stock(self, info: Info, sku: Annotated[str, strawberry.argument(description="The merchant's SKU code.")]) -> list[Stock]:
         return [Stock.from_row(row) for row in await catalog.stock_of_sku(info.context, sku)]
 
-    @strawberry.field(description="Alerts, newest first (`exceptionBoard` pages them).")
+    @strawberry.field(description="Alerts, newest first, a page at a time (`exceptionBoard` pages the same alerts "
+                                  "with `openOnly` off by default).")
     async def alerts(
-        self, info: Info, open_only: bool = True, first: Annotated[int, strawberry.argument(description="1-100")] = 50,
-        filter: AlertFilter | None = None,
-    ) -> list[Alert]:
-        order_resolvers.check_page_size(first, info.context.max_page_size)
-        rows = await catalog.alerts(info.context, open_only, first, board_filter(filter))
-        return [Alert.from_row(row) for row in rows]
+        self, info: Info, open_only: Annotated[bool, strawberry.argument(description="true (default): only alerts not resolved yet; false: every alert.")] = True,
+        first: Annotated[int, strawberry.argument(description=PAGE_ARGUMENT)] = 50,
+        filter: Annotated[AlertFilter | None, strawberry.argument(description="Narrows the alerts; null for all.")] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_ARGUMENT)] = None,
+    ) -> AlertConnection:
+        page, wanted = await catalog.alerts(info.context, open_only, first, after, board_filter(filter))
+        return AlertConnection.of(page, wanted)
 
     @strawberry.field(description="Who the API key belongs to.")
     async def viewer(self, info: Info) -> Viewer:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -29,6 +29,7 @@ from resolvers.lineage import EventFilter, event_stream, snapshot_then_events
 from resolvers.loaders import Loaders
 from resolvers.orders import pk_of, pks_of
 from schema.enums import OrderStatus
+from schema.event_enums import EventType, filter_types
 from schema.types import Alert, Order, OrderEvent, Stock
 
 SLOW_SUBSCRIBER = "SLOW_SUBSCRIBER"
@@ -36,14 +37,17 @@ MAX_SKUS = 100
 T = TypeVar("T")
 
 
-@strawberry.input
+@strawberry.input(description="Which lineage events to stream; every given criterion must hold, and a list matches any of its values.")
 class OrderEventFilter:
-    orders: list[strawberry.ID] | None = None
+    orders: list[strawberry.ID] | None = strawberry.field(default=None, description="Only events of these orders (Order ids).")
     types: list[str] | None = strawberry.field(
         default=None, description="e.g. order.status_changed, order.shipped; a trailing * matches a prefix (stock.*)"
     )
-    channels: list[strawberry.ID] | None = None
-    warehouses: list[strawberry.ID] | None = None
+    event_types: list[EventType] | None = strawberry.field(
+        default=None, description="Types as enum values (OTHER is refused: use `types` with the typeCode); with "
+        "`types`, an event of either list matches.")
+    channels: list[strawberry.ID] | None = strawberry.field(default=None, description="Only events of orders from these channels (Channel ids).")
+    warehouses: list[strawberry.ID] | None = strawberry.field(default=None, description="Only events that name one of these warehouses (Warehouse ids).")
     statuses: list[OrderStatus] | None = strawberry.field(default=None, description="The order's status after the event")
     skus: list[str] | None = strawberry.field(default=None, description="Events that mention any of these SKUs")
 
@@ -52,23 +56,23 @@ class OrderEventFilter:
 class OrderStatusUpdate:
     event_id: int = strawberry.field(description="The snapshot's position, then the id of the change.")
     status: OrderStatus = strawberry.field(description="The status right after this change (the change's own record).")
-    hold_reasons: list[str]
+    hold_reasons: list[str] = strawberry.field(description="The hold reasons right after this change; empty unless ON_HOLD.")
     order: Order = strawberry.field(description="The order as it is when this update is sent (may be newer).")
-    event: OrderEvent | None
+    event: OrderEvent | None = strawberry.field(description="The change itself; null on the first (snapshot) update.")
 
 
 @strawberry.type(description="A change of an alert: raised, updated, acknowledged, assigned, snoozed, resolved, reopened …")
 class AlertUpdate:
-    event_id: int
+    event_id: int = strawberry.field(description="The change's lineage event id; pass it as `after` to resume.")
     type: str = strawberry.field(
         description="alert.raised, .updated, .acknowledged, .assigned, .snoozed, .snooze_ended, .resolved, .reopened or .cleared")
     kind: str = strawberry.field(description="The kind's stored code (low_stock, order.held …)")
     message: str = strawberry.field(description="The change's reason: the alert's message, a note, the resolution …")
-    occurred_at: datetime
+    occurred_at: datetime = strawberry.field(description="When the change was committed (UTC).")
     alert: Alert | None = strawberry.field(description="The alert as it is when this update is sent")
     order_pk: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(description="The order the alert is about, if any (masked as for any order query).")
     async def order(self, info: Info) -> Order | None:
         if self.order_pk is None:
             return None
@@ -78,9 +82,12 @@ class AlertUpdate:
 
 @strawberry.type(description="Stock levels: first all requested (event null), then those a stock event changed.")
 class StockLevelsUpdate:
-    event_id: int
-    event: OrderEvent | None
-    levels: list[Stock]
+    event_id: int = strawberry.field(
+        description="The snapshot's position, then the id of the stock event behind the update.")
+    event: OrderEvent | None = strawberry.field(
+        description="The stock event behind this update; null on the first (snapshot) update.")
+    levels: list[Stock] = strawberry.field(
+        description="The levels: every requested one first, then only those that changed.")
 
 
 async def _guarded(source: AsyncIterator[T]) -> AsyncGenerator[T, None]:
@@ -128,13 +135,13 @@ class Subscription:
         description="Committed lineage events of your tenant. Pass `after` (the last eventId you saw) to replay what you missed first."
     )
     def order_events(
-        self, info: Info, filter: OrderEventFilter | None = None, after: int | None = None
+        self, info: Info, filter: Annotated[OrderEventFilter | None, strawberry.argument(description="Which events to send; null for every event of your tenant.")] = None, after: Annotated[int | None, strawberry.argument(description="The last `eventId` you saw: events after it are replayed first; null to start from now.")] = None
     ) -> AsyncGenerator[OrderEvent, None]:
         f = filter or OrderEventFilter()
         wanted = EventFilter(
             tenant_id=info.context.actor.tenant_id,
             order_ids=frozenset(pks_of(f.orders, "Order")),
-            types=frozenset(f.types or ()),
+            types=frozenset(filter_types(f.types, f.event_types) or ()),
             channel_ids=frozenset(pks_of(f.channels, "Channel")),
             warehouse_ids=frozenset(pks_of(f.warehouses, "Warehouse")),
             statuses=frozenset(s.value for s in f.statuses or ()),
@@ -143,7 +150,7 @@ class Subscription:
         return _events(info, wanted, after, OrderEvent.from_message)
 
     @strawberry.subscription(description="One order: its current state first, then again after every change.")
-    async def order_status(self, info: Info, order: strawberry.ID) -> AsyncGenerator[OrderStatusUpdate, None]:
+    async def order_status(self, info: Info, order: Annotated[strawberry.ID, strawberry.argument(description="The order's id.")]) -> AsyncGenerator[OrderStatusUpdate, None]:
         ctx = info.context
         pk = pk_of(order, "Order")
         wanted = EventFilter(tenant_id=ctx.actor.tenant_id, order_ids=frozenset({pk}))
@@ -173,7 +180,7 @@ class Subscription:
 
     @strawberry.subscription(description="Every change of your tenant's alerts. `after` resumes like orderEvents.")
     def alerts(
-        self, info: Info, after: int | None = None, kinds: list[str] | None = None
+        self, info: Info, after: Annotated[int | None, strawberry.argument(description="The last `eventId` you saw: changes after it are replayed first; null to start from now.")] = None, kinds: Annotated[list[str] | None, strawberry.argument(description="Only alerts of these kind codes (`kindCode`, e.g. `low_stock`); null for all.")] = None
     ) -> AsyncGenerator[AlertUpdate, None]:
         tenant_id = info.context.actor.tenant_id
         wanted = EventFilter(tenant_id=tenant_id, types=ALERT_EVENTS)
@@ -201,7 +208,7 @@ class Subscription:
 
     @strawberry.subscription(description="Stock of these SKUs: all current levels first, then each level a stock event changed.")
     async def stock_levels(
-        self, info: Info, skus: list[str], warehouses: list[strawberry.ID] | None = None
+        self, info: Info, skus: Annotated[list[str], strawberry.argument(description="1 to 100 SKU codes.")], warehouses: Annotated[list[strawberry.ID] | None, strawberry.argument(description="Only these warehouses (Warehouse ids); null for all.")] = None
     ) -> AsyncGenerator[StockLevelsUpdate, None]:
         ctx = info.context
         wanted_skus = frozenset(s.strip() for s in skus if s.strip())

@@ -18,6 +18,7 @@ from domain.masking import mask_address, mask_name, mask_phone
 from domain.statuses import OrderStatus as DomainOrderStatus
 from domain.alerts.kinds import AlertKind as DomainAlertKind
 from domain.alerts.queries import is_overdue as alert_overdue
+from domain.lineage.global_ids import in_global_ids
 from events.actors import public_actor
 from models.order import order_no
 from resolvers import contacts as contact_resolvers
@@ -27,10 +28,13 @@ from resolvers import stock as stock_resolvers
 from resolvers.loaders import NOT_LOADED, ready
 from resolvers.pagination import BadPageSize
 from schema import federation_read as federated
+from schema.arguments import After, First
 from schema.after_sale_types import AfterSale, after_sales_of_order
+from schema.connections import PageInfo
 from schema.polling import ChannelPulling
 from schema.polling import pulling as channel_pulling
 from schema.alert_enums import AlertCategory, AlertKind, AlertSeverity, AlertState
+from schema.event_enums import EventType, event_type_of
 from schema.enums import (
     MovementKind,
     OrderSortField,
@@ -76,14 +80,16 @@ def _warehouse(row: Any) -> Warehouse | None:
 
 @strawberry.interface(description="An object with an opaque global id, fetchable with `node(id:)`.")
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="Opaque global id; pass it to `node(id:)` or to any argument that takes this type's id.")
 
 
-@strawberry.type
+@strawberry.type(description="A sales channel (one shop on one platform: Taobao, Pinduoduo, Douyin, Shopify, a CSV feed …) orders arrive from.")
 class Channel(Node):
-    code: str
-    kind: str
-    name: str
+    code: str = strawberry.field(description="The merchant's short code for the shop, unique per tenant.")
+    kind: str = strawberry.field(
+        description="The platform: `taobao`, `pinduoduo`, `douyin`, `wechat_channels`, `shopify`, `amazon` or `generic` (CSV, any webhook).")
+    name: str = strawberry.field(description="The shop's display name.")
     pk: strawberry.Private[int]
     config: strawberry.Private[dict[str, Any]]
 
@@ -97,24 +103,26 @@ class Channel(Node):
         return await channel_pulling(self.pk, self.config)
 
     @strawberry.field(description="This channel's orders, newest first.")
-    async def orders(self, info: Info, first: int = 20, after: str | None = None) -> OrderConnection:
+    async def orders(self, info: Info, first: First = 20, after: After = None) -> OrderConnection:
         return await OrderConnection.load(info, None, OrderSortField.CREATED_AT, SortDirection.DESC, first, after, channel_id=self.pk)
 
 
-@strawberry.type
+@strawberry.type(description="Levels of one SKU in one warehouse, in units. `available = onHand - reserved`.")
 class Stock(Node):
-    sku: str
-    on_hand: int
-    reserved: int
-    safety: int
-    in_transit: int
+    sku: str = strawberry.field(description="The merchant's SKU code.")
+    on_hand: int = strawberry.field(description="Units physically in the warehouse (counted or received, minus shipped).")
+    reserved: int = strawberry.field(description="Units promised to orders and not yet shipped.")
+    safety: int = strawberry.field(
+        description="Safety stock in units: the low-stock alert fires when available falls to it (times the SKU's alert factor) or below.")
+    in_transit: int = strawberry.field(
+        description="Units on their way to the warehouse (inbound information; not promised against).")
     warehouse_pk: strawberry.Private[int]
 
     @strawberry.field(description="on_hand - reserved: what can still be promised.")
     def available(self) -> int:
         return self.on_hand - self.reserved
 
-    @strawberry.field
+    @strawberry.field(description="The warehouse.")
     async def warehouse(self, info: Info) -> Warehouse:
         return Warehouse.from_row(await info.context.loaders.warehouse.load(self.warehouse_pk))
 
@@ -134,16 +142,18 @@ class Stock(Node):
 @strawberry.type(description="A place stock sits in and parcels leave from.")
 class Warehouse(Node):
     code: str = strawberry.field(description="The merchant's code, e.g. `SH`; allocation policies name warehouses by it.")
-    name: str
-    province: str
-    city: str
-    district: str
+    name: str = strawberry.field(description="Display name.")
+    province: str = strawberry.field(description="Province the warehouse is in (used by region and nearest allocation).")
+    city: str = strawberry.field(description="City the warehouse is in.")
+    district: str = strawberry.field(description="District the warehouse is in; may be empty.")
     address: str = strawberry.field(description="Street address.")
-    postal_code: str
+    postal_code: str = strawberry.field(description="Postal code; may be empty.")
     country_code: str = strawberry.field(description="ISO 3166-1 alpha-2, e.g. `CN`.")
     region: str = strawberry.field(description="A name policies and reports group warehouses by (`east`, `north`); may be empty.")
-    latitude: float | None
-    longitude: float | None
+    latitude: float | None = strawberry.field(
+        description="Latitude in degrees (WGS 84), for nearest-warehouse allocation; null if unknown.")
+    longitude: float | None = strawberry.field(
+        description="Longitude in degrees (WGS 84), for nearest-warehouse allocation; null if unknown.")
     handling_cost: Decimal | None = strawberry.field(
         description="Handling cost per order; the lowest-cost strategy uses it when the policy names none for this warehouse."
     )
@@ -178,25 +188,29 @@ class Warehouse(Node):
 
     @strawberry.field(description="Orders allocated to this warehouse, newest first.")
     async def orders(
-        self, info: Info, filter: OrderFilter | None = None, first: int = 20, after: str | None = None
+        self, info: Info,
+        # OrderFilter is defined below: a plain forward reference here would drop the argument's description.
+        filter: Annotated[Annotated["OrderFilter", strawberry.lazy("schema.types")] | None,
+                          strawberry.argument(description="Narrows the orders; null for all.")] = None,
+        first: First = 20, after: After = None,
     ) -> OrderConnection:
         return await OrderConnection.load(info, filter, OrderSortField.CREATED_AT, SortDirection.DESC, first, after, warehouse_id=self.pk)
 
 
 @strawberry.type(description="An item the merchant sells (a SKU), as the catalogue keeps it.")
 class CatalogItem:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Opaque id of the catalogue item.")
     sku: str = strawberry.field(description="The merchant's SKU code; order lines and stock refer to it.")
-    title: str
+    title: str = strawberry.field(description="The item's name as the merchant shows it.")
     category: str = strawberry.field(description="Allocation policies may route a category to given warehouses (e.g. `bulky`).")
     barcode: str = strawberry.field(description="GTIN/EAN or the merchant's own code; empty if none.")
-    weight_grams: int | None
+    weight_grams: int | None = strawberry.field(description="Shipping weight in grams; null if unknown.")
     safety_stock: int = strawberry.field(
         description="What a (warehouse, SKU) stock row starts with when the SKU first arrives there; existing rows keep their own."
     )
-    active: bool
-    created_at: datetime | None
-    updated_at: datetime | None
+    active: bool = strawberry.field(description="false = discontinued: kept for history, no longer sold.")
+    created_at: datetime | None = strawberry.field(description="When the item was added (UTC).")
+    updated_at: datetime | None = strawberry.field(description="When the item last changed (UTC).")
 
     @classmethod
     def from_row(cls, row: Any) -> CatalogItem:
@@ -211,11 +225,14 @@ class CatalogItem:
         return [Stock.from_row(row) for row in await info.context.loaders.stock_by_sku.load(self.sku)]
 
 
-@strawberry.type
+@strawberry.type(description="A buyer, across channels. Name, phone and email are masked for roles that do not see personal data.")
 class Customer(Node):
-    name: str | None
-    phone: str | None
-    email: str | None
+    name: str | None = strawberry.field(
+        description="Buyer's name (masked, e.g. 张**, for roles that do not see personal data); null if unknown.")
+    phone: str | None = strawberry.field(
+        description="Buyer's phone (masked, e.g. 138****5678, for roles that do not see personal data); null if unknown.")
+    email: str | None = strawberry.field(
+        description="Buyer's email (`****` for roles that do not see personal data); null if unknown.")
     pk: strawberry.Private[int]
 
     @classmethod
@@ -229,29 +246,30 @@ class Customer(Node):
         )
 
     @strawberry.field(description="This customer's orders across channels, newest first.")
-    async def orders(self, info: Info, first: int = 20, after: str | None = None) -> OrderConnection:
+    async def orders(self, info: Info, first: First = 20, after: After = None) -> OrderConnection:
         return await OrderConnection.load(info, None, OrderSortField.CREATED_AT, SortDirection.DESC, first, after, customer_id=self.pk)
 
 
 @strawberry.type(description="Where an order ships. Name, phone and street are masked for roles that do not see personal data.")
 class Address:
-    name: str
-    phone: str
-    province: str
-    city: str
-    district: str
+    name: str = strawberry.field(description="Receiver's name (masked, e.g. 张**, for roles that do not see personal data).")
+    phone: str = strawberry.field(
+        description="Receiver's phone (masked, e.g. 138****5678, for roles that do not see personal data).")
+    province: str = strawberry.field(description="Province or state, in clear for every role.")
+    city: str = strawberry.field(description="City, in clear for every role.")
+    district: str = strawberry.field(description="District or county, in clear for every role; may be empty.")
     address: str = strawberry.field(description="Street address (masked for roles that do not see personal data).")
-    postal_code: str
+    postal_code: str = strawberry.field(description="Postal code; empty when the channel did not give one.")
     country_code: str = strawberry.field(description="ISO 3166-1 alpha-2, empty when the channel did not say.")
     company: str = strawberry.field(description="The receiving company, if any. Not personal data, so shown to every role.")
 
 
-@strawberry.type
+@strawberry.type(description="One SKU of an order: quantity, price, and where it ships from.")
 class OrderLine(Node):
     sku: str = strawberry.field(description="The merchant's SKU code.")
-    title: str
-    quantity: int
-    unit_price: Decimal
+    title: str = strawberry.field(description="The item's name as the channel gave it.")
+    quantity: int = strawberry.field(description="Units ordered.")
+    unit_price: Decimal = strawberry.field(description="Price of one unit, a decimal string in the order's currency.")
     external_line_id: str = strawberry.field(description="The channel's id of this line (Taobao `oid`, Shopify line item id); empty if none.")
     channel_sku: str = strawberry.field(description="The SKU as the channel wrote it, when a SKU alias mapped it onto `sku`; else empty.")
     warehouse_pk: strawberry.Private[int | None]
@@ -282,32 +300,36 @@ class OrderLine(Node):
         return [Stock.from_row(row) for row in await info.context.loaders.stock_by_sku.load(self.sku)]
 
 
-@strawberry.type
+@strawberry.type(description="One carrier scan of a parcel.")
 class TrackingEvent:
-    status: ShipmentStatus
-    raw_code: str
-    description: str
-    location: str
-    occurred_at: datetime
+    status: ShipmentStatus = strawberry.field(description="The scan mapped onto the unified tracking status.")
+    raw_code: str = strawberry.field(description="The carrier's own status code, verbatim.")
+    description: str = strawberry.field(description="The carrier's text for the scan, verbatim.")
+    location: str = strawberry.field(description="Where the scan happened, as the carrier wrote it; may be empty.")
+    occurred_at: datetime = strawberry.field(description="When the scan happened (UTC).")
     time_inferred: bool = strawberry.field(
         description="true: the carrier gave a local time without offset, and the offset was inferred from where the scan happened."
     )
 
 
-@strawberry.type
+@strawberry.type(description="One parcel of an order, with its carrier tracking. Times are UTC.")
 class Shipment(Node):
-    carrier: str
-    tracking_no: str
-    status: ShipmentStatus
-    shipped_at: datetime | None
-    delivered_at: datetime | None
-    estimated_delivery: datetime | None
+    carrier: str = strawberry.field(description="The carrier's code, e.g. `SF`, `ZTO`, `YTO`.")
+    tracking_no: str = strawberry.field(description="The carrier's tracking (waybill) number.")
+    status: ShipmentStatus = strawberry.field(description="Unified tracking status, from the carrier's scans.")
+    shipped_at: datetime | None = strawberry.field(
+        description="When the parcel was handed to the carrier (UTC); null if not yet.")
+    delivered_at: datetime | None = strawberry.field(
+        description="When the carrier reported delivery (UTC); null if not yet.")
+    estimated_delivery: datetime | None = strawberry.field(
+        description="The carrier's promised delivery time (UTC); null if it gave none.")
     source: str = strawberry.field(description="Who reported the parcel: `ops` (shipOrder), `channel` (the platform's waybill) or `wms`.")
     tracking_subscription: str = strawberry.field(description=(
         "Whether the tenant's tracking provider pushes this parcel's scans: `` (not yet), `pending`, `subscribed`, "
         "`failed` (retried later, see subscriptionError) or `unsupported` (the provider does not know the carrier)."))
     subscription_error: str = strawberry.field(description="Why the last subscription attempt failed.")
-    subscribed_at: datetime | None
+    subscribed_at: datetime | None = strawberry.field(
+        description="When the tracking provider accepted the subscription (UTC); null if not subscribed.")
     last_scan_at: datetime | None = strawberry.field(description="Time of the newest carrier scan (stalls are counted from it).")
     pk: strawberry.Private[int]
     warehouse_pk: strawberry.Private[int | None]
@@ -335,7 +357,7 @@ class Shipment(Node):
     def tracking_events(self, info: Info) -> list[TrackingEvent]:
         return _related(info.context.loaders.tracking, self.pk, _tracking_events)
 
-    @strawberry.field
+    @strawberry.field(description="The warehouse the parcel left from, if known.")
     def warehouse(self, info: Info) -> Warehouse | None:
         if self.warehouse_pk is None:
             return None
@@ -356,14 +378,14 @@ def _tracking_events(rows: Sequence[Any]) -> list[TrackingEvent]:
     ]
 
 
-@strawberry.type
+@strawberry.type(description="Money received or returned for an order; amount is a decimal string in `currency`.")
 class Payment(Node):
-    gateway: str
-    reference: str
-    amount: Decimal
-    currency: str
-    status: PaymentStatus
-    paid_at: datetime | None
+    gateway: str = strawberry.field(description="Who took the money, e.g. `alipay`, `wechatpay`, `channel`.")
+    reference: str = strawberry.field(description="The payment's reference as its source reported it, verbatim.")
+    amount: Decimal = strawberry.field(description="Decimal string in `currency`; negative for a refund.")
+    currency: str = strawberry.field(description="ISO 4217 code, e.g. CNY.")
+    status: PaymentStatus = strawberry.field(description="Where the payment stands.")
+    paid_at: datetime | None = strawberry.field(description="When the money arrived (UTC); null while not.")
     kind: str = strawberry.field(default="payment", description="payment, deposit, balance or refund (negative amount).")
     normalized_reference: str = strawberry.field(
         default="", description="The reference as matching compares it (prefixes, separators and case removed).")
@@ -394,14 +416,27 @@ class Payment(Node):
 @strawberry.type(description="One entry of an order's lineage: who changed what, from which system, and why.")
 class OrderEvent(Node):
     event_id: int = strawberry.field(description="Monotonic id; pass it as `after` to resume a subscription.")
-    type: str
-    actor: str
-    source: str
-    reason: str
-    before: JSON | None
-    after: JSON | None
-    payload_ref: str | None
-    created_at: datetime
+    type: EventType = strawberry.field(
+        description="What happened, from the event catalogue (e.g. ORDER_CREATED); OTHER for a stored type this "
+        "version does not know, whose string is in `typeCode`.")
+    type_code: str = strawberry.field(
+        description="The stored type string, as `area.verb` (e.g. `order.created`, `stock.received`): what webhooks "
+        "send as `type` and what `types` filters match; set for OTHER too.")
+    actor: str = strawberry.field(
+        description="Who made the change: a user, an API key's label, a channel or an automatic process (never a secret).")
+    source: str = strawberry.field(
+        description="The system the change came from, e.g. `graphql`, `channel`, `wms`, `carrier`, `rule`.")
+    reason: str = strawberry.field(description="Why, in words; may be empty.")
+    before: JSON | None = strawberry.field(
+        description="The changed values before the change (JSON object); null for a creation. Keys stay as stored "
+        "(snake_case); every `<name>_id` key naming a row (`order_id`, `warehouse_id`, `line_id`, ...) holds that "
+        "row's global id, usable with `node(id:)`, and `<name>_ids` a list of them; never a database id.")
+    after: JSON | None = strawberry.field(
+        description="The changed values after the change (JSON object); null for a deletion. Ids as in `before`: "
+        "every `<name>_id` / `<name>_ids` key naming rows holds global ids.")
+    payload_ref: str | None = strawberry.field(
+        description="The raw inbound payload behind the change (`sha256:<hex>`), if one; null otherwise.")
+    created_at: datetime = strawberry.field(description="When the change was committed (UTC).")
     order_pk: strawberry.Private[int | None]
 
     @classmethod
@@ -409,12 +444,13 @@ class OrderEvent(Node):
         return cls(
             id=strawberry.ID(ids.encode("OrderEvent", row.id)),
             event_id=row.id,
-            type=row.type,
+            type=event_type_of(row.type),
+            type_code=row.type,
             actor=public_actor(row.actor),
             source=row.source,
             reason=row.reason,
-            before=row.before,
-            after=row.after,
+            before=in_global_ids(row.before),
+            after=in_global_ids(row.after),
             payload_ref=row.payload_ref,
             created_at=row.created_at,
             order_pk=row.order_id,
@@ -425,18 +461,19 @@ class OrderEvent(Node):
         return cls(
             id=strawberry.ID(ids.encode("OrderEvent", message["id"])),
             event_id=message["id"],
-            type=message["type"],
+            type=event_type_of(message["type"]),
+            type_code=message["type"],
             actor=message["actor"],
             source=message["source"],
             reason=message["reason"],
-            before=message["before"],
-            after=message["after"],
+            before=in_global_ids(message["before"]),
+            after=in_global_ids(message["after"]),
             payload_ref=message["payload_ref"],
             created_at=datetime.fromisoformat(message["created_at"]),
             order_pk=message["order_id"],
         )
 
-    @strawberry.field
+    @strawberry.field(description="The order it belongs to; null for tenant-level events (stock, settings).")
     async def order(self, info: Info) -> Order | None:
         if self.order_pk is None:
             return None
@@ -446,24 +483,27 @@ class OrderEvent(Node):
 
 @strawberry.type(description="A problem on the exception board: raised once, kept current, owned, closed with a resolution.")
 class Alert(Node):
-    kind: AlertKind
+    kind: AlertKind = strawberry.field(description="What the alert is about.")
     kind_code: str = strawberry.field(description="The kind's stored code (low_stock, order.held …), as routes and rules name it.")
-    category: AlertCategory
-    severity: AlertSeverity
-    state: AlertState
+    category: AlertCategory = strawberry.field(description="The kind's group, as exception lists show it.")
+    severity: AlertSeverity = strawberry.field(description="How urgent; sets the SLA (`dueAt`).")
+    state: AlertState = strawberry.field(description="Where the alert stands: open, acknowledged, snoozed or resolved.")
     subject: str = strawberry.field(description="What the alert is about when not an order (stock:12, endpoint:3).")
     message: str = strawberry.field(description="The current facts (updated in place while the problem lasts).")
-    details: JSON
-    owner: str | None
-    acknowledged_at: datetime | None
-    acknowledged_by: str | None
-    snoozed_until: datetime | None
+    details: JSON = strawberry.field(
+        description="Structured facts of the problem (shape depends on the kind), for display or rules.")
+    owner: str | None = strawberry.field(description="Who is assigned to it; null while unassigned.")
+    acknowledged_at: datetime | None = strawberry.field(description="When someone acknowledged it (UTC); null while not.")
+    acknowledged_by: str | None = strawberry.field(
+        description="Who acknowledged it (a user or API key label); null while not.")
+    snoozed_until: datetime | None = strawberry.field(
+        description="Hidden from the open board until this time (UTC); null when not snoozed.")
     resolution: str | None = strawberry.field(description="What was done about it (searchable: the knowledge base).")
-    resolved_by: str | None
+    resolved_by: str | None = strawberry.field(description="Who resolved it; null while unresolved.")
     reopened: int = strawberry.field(description="How many times it came back after being resolved.")
-    raised_at: datetime
+    raised_at: datetime = strawberry.field(description="When it was first raised (UTC).")
     cleared_at: datetime | None = strawberry.field(description="When it was resolved (null while not).")
-    updated_at: datetime | None
+    updated_at: datetime | None = strawberry.field(description="When its facts or state last changed (UTC).")
     due_at: datetime | None = strawberry.field(description="When its SLA runs out (raised + the severity's SLA).")
     overdue: bool = strawberry.field(description="Unresolved past dueAt (a snooze does not stop the clock).")
     order_pk: strawberry.Private[int | None]
@@ -500,7 +540,7 @@ class Alert(Node):
             channel_pk=row.channel_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The order it is about, if any (masked as for any order query).")
     async def order(self, info: Info) -> Order | None:
         if self.order_pk is None:
             return None
@@ -527,15 +567,16 @@ async def warehouse_by_pk(info: Info, pk: int) -> Warehouse:
 
 @strawberry.type(description="One immutable ledger row: a change to a (warehouse, SKU)'s levels, who made it, why, for which order.")
 class StockMovement(Node):
-    sku: str
-    kind: MovementKind
-    on_hand_delta: int
-    reserved_delta: int
-    quarantine_delta: int
-    actor: str
-    source: str
-    reason: str
-    created_at: datetime
+    sku: str = strawberry.field(description="The SKU whose level changed.")
+    kind: MovementKind = strawberry.field(description="Why the level changed.")
+    on_hand_delta: int = strawberry.field(description="Change to on-hand units (negative = fewer).")
+    reserved_delta: int = strawberry.field(description="Change to reserved units (negative = fewer).")
+    quarantine_delta: int = strawberry.field(description="Change to quarantined units (returns awaiting inspection).")
+    actor: str = strawberry.field(
+        description="Who made the change: a user, an API key's label, a channel or an automatic process.")
+    source: str = strawberry.field(description="The system the change came from, e.g. `graphql`, `wms`, `import`.")
+    reason: str = strawberry.field(description="Why, in words (a receipt note, a count reference …).")
+    created_at: datetime = strawberry.field(description="When the change was committed (UTC).")
     warehouse_pk: strawberry.Private[int]
     order_pk: strawberry.Private[int | None]
 
@@ -548,11 +589,11 @@ class StockMovement(Node):
             warehouse_pk=row.warehouse_id, order_pk=row.order_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The warehouse whose level changed.")
     async def warehouse(self, info: Info) -> Warehouse:
         return await warehouse_by_pk(info, self.warehouse_pk)
 
-    @strawberry.field
+    @strawberry.field(description="The order that caused it, if any.")
     async def order(self, info: Info) -> Order | None:
         if self.order_pk is None:
             return None
@@ -562,17 +603,18 @@ class StockMovement(Node):
 
 @strawberry.type(description="Units of one warehouse promised to one order line.")
 class Reservation(Node):
-    sku: str
-    quantity: int
-    status: ReservationStatus
-    kind: ReservationKind
-    expires_at: datetime | None
-    picker: str | None
-    pick_claimed_at: datetime | None
-    created_at: datetime
-    closed_at: datetime | None
-    close_reason: str
-    line_id: strawberry.ID
+    sku: str = strawberry.field(description="The reserved SKU.")
+    quantity: int = strawberry.field(description="Units held.")
+    status: ReservationStatus = strawberry.field(description="ACTIVE (held), RELEASED (given back) or CONSUMED (shipped).")
+    kind: ReservationKind = strawberry.field(description="ORDER, or PRESALE for a deposit order's hold.")
+    expires_at: datetime | None = strawberry.field(
+        description="When the hold lapses unless consumed (UTC), e.g. a presale's balance deadline; null if it does not lapse.")
+    picker: str | None = strawberry.field(description="Who claimed the pick from the pick queue; null while unclaimed.")
+    pick_claimed_at: datetime | None = strawberry.field(description="When the pick was claimed (UTC); null while unclaimed.")
+    created_at: datetime = strawberry.field(description="When the units were reserved (UTC).")
+    closed_at: datetime | None = strawberry.field(description="When it was released or consumed (UTC); null while active.")
+    close_reason: str = strawberry.field(description="Why it was released or consumed; empty while active.")
+    line_id: strawberry.ID = strawberry.field(description="The order line it holds stock for.")
     warehouse_pk: strawberry.Private[int]
 
     @classmethod
@@ -585,20 +627,22 @@ class Reservation(Node):
             warehouse_pk=row.warehouse_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The warehouse the units are held in.")
     async def warehouse(self, info: Info) -> Warehouse:
         return await warehouse_by_pk(info, self.warehouse_pk)
 
 
 @strawberry.type(description="A warehouse the allocation considered, and why it won or lost.")
 class AllocationCandidate:
-    code: str
+    code: str = strawberry.field(description="The warehouse's code.")
     rank: int | None = strawberry.field(description="Position in the strategy's ranking; null if the strategy ruled it out")
     metric: str = strawberry.field(description="What it was ranked by: distance, cost breakdown, rule position, priority")
-    score: float | None
-    chosen: bool
-    reason: str
-    line_ids: list[strawberry.ID]
+    score: float | None = strawberry.field(
+        description="The strategy's numeric score (distance in km, cost, rule position or priority); null if not ranked.")
+    chosen: bool = strawberry.field(description="true if stock was allocated from this warehouse.")
+    reason: str = strawberry.field(
+        description="Why it won or lost, in words (no stock, paused, drift breaker open, farther …).")
+    line_ids: list[strawberry.ID] = strawberry.field(description="The order lines it was chosen for (empty if not chosen).")
     warehouse_pk: strawberry.Private[int]
 
     @classmethod
@@ -609,24 +653,27 @@ class AllocationCandidate:
             warehouse_pk=data["warehouse_id"],
         )
 
-    @strawberry.field
+    @strawberry.field(description="The candidate warehouse.")
     async def warehouse(self, info: Info) -> Warehouse:
         return await warehouse_by_pk(info, self.warehouse_pk)
 
 
 @strawberry.type(description="Where an order was allocated and why: every candidate with its reason.")
 class AllocationDecision:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Opaque id of the decision.")
     strategy: str = strawberry.field(description="priority, region, nearest, cost or manual")
     outcome: str = strawberry.field(description="ALLOCATED, SPLIT or FAILED")
-    split: bool
-    summary: str
-    actor: str
-    decided_at: datetime
-    policy_scope: str
-    policy_version: int | None
-    chosen: list[AllocationCandidate]
-    candidates: list[AllocationCandidate]
+    split: bool = strawberry.field(description="true if the order was split over more than one warehouse.")
+    summary: str = strawberry.field(description="The decision in one human-readable sentence.")
+    actor: str = strawberry.field(description="Who allocated: a user, an API key's label, or the automatic allocator.")
+    decided_at: datetime = strawberry.field(description="When the decision was taken (UTC).")
+    policy_scope: str = strawberry.field(
+        description="Which allocation policy applied: `tenant` or `channel:<id>`; empty when the built-in default applied.")
+    policy_version: int | None = strawberry.field(
+        description="Version of that policy when it was applied; null when the built-in default applied.")
+    chosen: list[AllocationCandidate] = strawberry.field(description="The candidates stock was taken from.")
+    candidates: list[AllocationCandidate] = strawberry.field(
+        description="Every warehouse considered, winners and losers, with reasons.")
 
     @classmethod
     def from_row(cls, row: Any) -> AllocationDecision:
@@ -641,8 +688,9 @@ class AllocationDecision:
 
 @strawberry.type(description="What an order holds and did to stock.")
 class OrderStock:
-    priority: PriorityTier
-    ship_by: datetime | None
+    priority: PriorityTier = strawberry.field(description="The order's pick priority tier (sets its ship-by promise).")
+    ship_by: datetime | None = strawberry.field(
+        description="When the order must leave the warehouse (UTC), from its tier; null if not promised.")
     pk: strawberry.Private[int]
 
     @strawberry.field(description="Every reservation the order ever had, oldest first.")
@@ -668,13 +716,16 @@ async def order_stock(info: Info, order_pk: int) -> OrderStock:
     return OrderStock(priority=PriorityTier[row.priority], ship_by=row.ship_by, pk=order_pk)
 
 
-@strawberry.type
+@strawberry.type(description="One order from one channel, with its lines, parcels, payments, lineage and stock. Money is a decimal string in `currency`, times are UTC.")
 class Order(Node):
     number: str = strawberry.field(description="The number customers quote, e.g. OG000000042.")
     external_id: str = strawberry.field(description="The channel's own order id, verbatim.")
-    status: OrderStatus
-    hold_reasons: list[str]
-    currency: str
+    status: OrderStatus = strawberry.field(
+        description="Fulfilment status; change it with the order mutations, never directly.")
+    hold_reasons: list[str] = strawberry.field(
+        description="Why the order is on hold (several at once possible); empty unless status is ON_HOLD.")
+    currency: str = strawberry.field(
+        description="ISO 4217 code of every amount on the order (CNY unless the channel said otherwise).")
     total_amount: Decimal = strawberry.field(
         description="What the buyer pays (or paid) for the order, on every channel: goods - discounts + shipping + tax."
     )
@@ -685,10 +736,11 @@ class Order(Node):
     paid_at: datetime | None = strawberry.field(description="When the buyer paid (UTC), if the channel said.")
     stored_address: strawberry.Private[Address]
     contact_masked: strawberry.Private[dict[str, Any] | None]
-    placed_at: datetime
-    source_updated_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    placed_at: datetime = strawberry.field(description="When the buyer placed the order on the channel (UTC).")
+    source_updated_at: datetime | None = strawberry.field(
+        description="When the channel last changed the order, per the channel (UTC); null if it did not say.")
+    created_at: datetime = strawberry.field(description="When OrderGraph first received the order (UTC).")
+    updated_at: datetime = strawberry.field(description="When OrderGraph last changed the order (UTC).")
     pk: strawberry.Private[int]
     channel_pk: strawberry.Private[int]
     customer_pk: strawberry.Private[int | None]
@@ -746,11 +798,11 @@ class Order(Node):
 
     # Relation fields return at once when OrderConnection.load prefetched them (see ``_related``).
 
-    @strawberry.field
+    @strawberry.field(description="The channel (shop) the order came from.")
     def channel(self, info: Info) -> Channel:
         return _related(info.context.loaders.channel, self.channel_pk, Channel.from_row)
 
-    @strawberry.field
+    @strawberry.field(description="The buyer, if the channel identified one (masked for roles that do not see personal data).")
     def customer(self, info: Info) -> Customer | None:
         if self.customer_pk is None:
             return None
@@ -763,15 +815,15 @@ class Order(Node):
             return None
         return _related(info.context.loaders.warehouse, self.warehouse_pk, _warehouse)
 
-    @strawberry.field
+    @strawberry.field(description="The order's lines (SKU, quantity, price), in the order they were received.")
     def lines(self, info: Info) -> list[OrderLine]:
         return _related(info.context.loaders.lines, self.pk, lambda rows: [OrderLine.from_row(r) for r in rows])
 
-    @strawberry.field
+    @strawberry.field(description="The order's parcels with their tracking, oldest first.")
     def shipments(self, info: Info) -> list[Shipment]:
         return _related(info.context.loaders.shipments, self.pk, lambda rows: [Shipment.from_row(r) for r in rows])
 
-    @strawberry.field
+    @strawberry.field(description="Payments, deposits, balances and refunds (negative amounts) of the order, oldest first.")
     def payments(self, info: Info) -> list[Payment]:
         return _related(info.context.loaders.payments, self.pk, lambda rows: [Payment.from_row(r) for r in rows])
 
@@ -779,11 +831,11 @@ class Order(Node):
     async def after_sales(self, info: Info) -> list[AfterSale]:
         return await after_sales_of_order(info, self.pk)
 
-    @strawberry.field
+    @strawberry.field(description="Free labels on the order, given at creation or import or added by rules; filter with `OrderFilter.tags`.")
     def tags(self, info: Info) -> list[str]:
         return _related(info.context.loaders.tags, self.pk, lambda rows: [r.tag for r in rows])
 
-    @strawberry.field
+    @strawberry.field(description="Exception-board alerts about this order, open and resolved.")
     def alerts(self, info: Info) -> list[Alert]:
         return _related(info.context.loaders.alerts, self.pk, lambda rows: [Alert.from_row(r) for r in rows])
 
@@ -845,40 +897,34 @@ class Order(Node):
                                  "carrier compared: a verdict, each discrepancy with the system out of line, and repairs.")
 
 
-@strawberry.type
+@strawberry.type(description="One order of a page, with the cursor that points at it.")
 class OrderEdge:
-    cursor: str
-    node: Order
+    cursor: str = strawberry.field(description="Opaque cursor; pass it as `after` to get the orders after this one.")
+    node: Order = strawberry.field(description="The order.")
 
 
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
-
-
-@strawberry.input
+@strawberry.input(description="Narrows an order list; every given criterion must hold (AND), and a list matches any of its values (OR).")
 class OrderFilter:
-    status: list[OrderStatus] | None = None
+    status: list[OrderStatus] | None = strawberry.field(default=None, description="Orders in any of these statuses.")
     channel: list[strawberry.ID] | None = strawberry.field(default=None, description="Channel ids")
     warehouse: list[strawberry.ID] | None = strawberry.field(default=None, description="Warehouse ids")
-    customer: strawberry.ID | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    updated_after: datetime | None = None
-    updated_before: datetime | None = None
+    customer: strawberry.ID | None = strawberry.field(default=None, description="Orders of this customer (a Customer id).")
+    created_after: datetime | None = strawberry.field(default=None, description="Received by OrderGraph at or after this time (ISO 8601, UTC if no offset).")
+    created_before: datetime | None = strawberry.field(default=None, description="Received by OrderGraph before this time (ISO 8601, UTC if no offset).")
+    updated_after: datetime | None = strawberry.field(default=None, description="Last changed at or after this time (ISO 8601, UTC if no offset).")
+    updated_before: datetime | None = strawberry.field(default=None, description="Last changed before this time (ISO 8601, UTC if no offset).")
     tags: list[str] | None = strawberry.field(default=None, description="Orders carrying all of these tags")
     search: str | None = strawberry.field(default=None, description="Order number, external id or tracking number; customer name or phone tail (4+ digits) only for roles that see personal data")
 
 
-@strawberry.type
+@strawberry.type(description="A page of orders (Relay-style cursor pagination).")
 class OrderConnection:
-    edges: list[OrderEdge]
-    page_info: PageInfo
+    edges: list[OrderEdge] = strawberry.field(description="The orders of this page, each with its cursor.")
+    page_info: PageInfo = strawberry.field(description="Whether there is a next page, and the cursor to ask for it.")
     filter: strawberry.Private[OrderFilter | None]
     scope: strawberry.Private[dict[str, int]]
 
-    @strawberry.field
+    @strawberry.field(description="The orders of this page, without cursors (same order as `edges`).")
     def nodes(self) -> list[Order]:
         return [edge.node for edge in self.edges]
 
@@ -908,7 +954,7 @@ class OrderConnection:
         edges = [OrderEdge(cursor=page.cursor_of(row), node=Order.from_row(row, pii)) for row in page.rows]
         return cls(
             edges=edges,
-            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
+            page_info=PageInfo.of(page),
             filter=filter,
             scope=scope,
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -21,38 +21,39 @@ from strawberry.types import Info
 
 from resolvers import ids
 from resolvers import webhooks as resolvers
+from schema.arguments import After, First
 from schema.errors import UserError, attempt
-from schema.types import PageInfo
+from schema.connections import Connection
 
 
-@strawberry.enum
+@strawberry.enum(description="Whether an endpoint receives deliveries.")
 class WebhookEndpointStatus(Enum):
-    ACTIVE = "active"
-    DISABLED = "disabled"
+    ACTIVE = strawberry.enum_value("active", description="Receives deliveries.")
+    DISABLED = strawberry.enum_value("disabled", description="Receives nothing (by hand or after failing too long); deliveries wait until it is enabled.")
 
 
-@strawberry.enum
+@strawberry.enum(description="Where a webhook delivery stands.")
 class WebhookDeliveryStatus(Enum):
-    PENDING = "pending"
-    DELIVERING = "delivering"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
+    PENDING = strawberry.enum_value("pending", description="Waiting for its first attempt or its next retry.")
+    DELIVERING = strawberry.enum_value("delivering", description="Being sent now.")
+    SUCCEEDED = strawberry.enum_value("succeeded", description="The endpoint answered 2xx.")
+    FAILED = strawberry.enum_value("failed", description="Given up after the retry schedule; replay it to try again.")
 
 
 @strawberry.type(description="A signing secret, shown only by its prefix after creation.")
 class WebhookSecretInfo:
-    prefix: str
-    created_at: datetime
+    prefix: str = strawberry.field(description="The first characters of the secret, to tell secrets apart.")
+    created_at: datetime = strawberry.field(description="When the secret was made (UTC).")
     expires_at: datetime | None = strawberry.field(description="Set while a rotated-out secret is still valid.")
 
 
 @strawberry.type(description="One HTTP attempt of a delivery.")
 class WebhookAttempt:
-    attempted_at: datetime
+    attempted_at: datetime = strawberry.field(description="When the attempt was made (UTC).")
     status_code: int | None = strawberry.field(description="Null when no response arrived (timeout, refused).")
-    latency_ms: float
-    error: str
-    response_excerpt: str
+    latency_ms: float = strawberry.field(description="How long the endpoint took to answer, in milliseconds.")
+    error: str = strawberry.field(description="Why it failed; empty on success.")
+    response_excerpt: str = strawberry.field(description="The start of the endpoint's response body.")
 
     @classmethod
     def from_row(cls, row: Any) -> WebhookAttempt:
@@ -81,18 +82,18 @@ def _attempt_loader(info: Info) -> DataLoader[int, list[Any]]:
 
 @strawberry.type(description="One event owed to one endpoint, with every attempt.")
 class WebhookDelivery:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The delivery's global id.")
     webhook_id: str = strawberry.field(description="The webhook-id header: the same for every attempt and replay.")
-    event_id: int
-    event_type: str
-    status: WebhookDeliveryStatus
-    attempt_count: int
-    next_attempt_at: datetime | None
-    last_status_code: int | None
-    last_error: str
-    created_at: datetime
-    delivered_at: datetime | None
-    payload: JSON
+    event_id: int = strawberry.field(description="The lineage event it carries (`OrderEvent.eventId`).")
+    event_type: str = strawberry.field(description="The event's type, e.g. `order.shipped`.")
+    status: WebhookDeliveryStatus = strawberry.field(description="Where the delivery stands.")
+    attempt_count: int = strawberry.field(description="How many HTTP attempts were made.")
+    next_attempt_at: datetime | None = strawberry.field(description="When it is tried next (UTC); null when done.")
+    last_status_code: int | None = strawberry.field(description="The last attempt's HTTP status; null if none answered.")
+    last_error: str = strawberry.field(description="The last attempt's error; empty if none.")
+    created_at: datetime = strawberry.field(description="When it was queued (UTC).")
+    delivered_at: datetime | None = strawberry.field(description="When the endpoint answered 2xx (UTC); null if not yet.")
+    payload: JSON = strawberry.field(description="The JSON body sent.")
     pk: strawberry.Private[int]
 
     @classmethod
@@ -118,24 +119,24 @@ class WebhookDelivery:
         return [WebhookAttempt.from_row(row) for row in await _attempt_loader(info).load(self.pk)]
 
 
-@strawberry.type
-class WebhookDeliveryConnection:
-    nodes: list[WebhookDelivery]
-    page_info: PageInfo
+@strawberry.type(description="Webhook deliveries, a page at a time.")
+class WebhookDeliveryConnection(Connection[WebhookDelivery]):
+    pass
 
 
 @strawberry.type(description="A partner URL receiving signed event deliveries.")
 class WebhookEndpoint:
-    id: strawberry.ID
-    url: str
-    description: str
+    id: strawberry.ID = strawberry.field(description="The endpoint's global id.")
+    url: str = strawberry.field(description="Where deliveries are POSTed.")
+    description: str = strawberry.field(description="A note for people; may be empty.")
     event_types: list[str] = strawberry.field(description="Empty: every event type. `order.*` matches a prefix.")
     channels: list[strawberry.ID] = strawberry.field(description="Empty: every channel.")
-    status: WebhookEndpointStatus
-    disabled_reason: str
-    disabled_at: datetime | None
-    failing_since: datetime | None
-    created_at: datetime
+    status: WebhookEndpointStatus = strawberry.field(description="Whether it receives deliveries.")
+    disabled_reason: str = strawberry.field(description="Why it was disabled; empty while active.")
+    disabled_at: datetime | None = strawberry.field(description="When it was disabled (UTC); null while active.")
+    failing_since: datetime | None = strawberry.field(
+        description="Since when every delivery has failed (UTC); null while it succeeds.")
+    created_at: datetime = strawberry.field(description="When it was registered (UTC).")
     pk: strawberry.Private[int]
 
     @classmethod
@@ -154,7 +155,7 @@ class WebhookEndpoint:
             pk=row.id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="Its signing secrets (two while a rotated-out one is still valid), by prefix only.")
     async def secrets(self) -> list[WebhookSecretInfo]:
         return [
             WebhookSecretInfo(prefix=row.secret[:10] + "…", created_at=row.created_at, expires_at=row.expires_at)
@@ -165,61 +166,62 @@ class WebhookEndpoint:
     async def deliveries(
         self,
         info: Info,
-        status: list[WebhookDeliveryStatus] | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        first: int = 20,
-        after: str | None = None,
+        status: Annotated[list[WebhookDeliveryStatus] | None, strawberry.argument(description="Only deliveries in these statuses; null for all.")] = None,
+        since: Annotated[datetime | None, strawberry.argument(description="Only deliveries of events recorded at or after this time.")] = None,
+        until: Annotated[datetime | None, strawberry.argument(description="Only deliveries of events recorded before this time.")] = None,
+        first: First = 20,
+        after: After = None,
     ) -> WebhookDeliveryConnection:
         page = await resolvers.deliveries_page(
             info.context, self.id, [s.value for s in status or ()], since, until, first, after
         )
-        return WebhookDeliveryConnection(
-            nodes=[WebhookDelivery.from_row(row) for row in page.rows],
-            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
-        )
+        return WebhookDeliveryConnection.of(page, WebhookDelivery.from_row)
 
 
-@strawberry.input
+@strawberry.input(description="A new partner endpoint.")
 class RegisterWebhookEndpointInput:
-    url: str
-    description: str = ""
+    url: str = strawberry.field(
+        description="Where to POST deliveries (http or https; in production private and loopback addresses are refused).")
+    description: str = strawberry.field(default="", description="A note for people.")
     event_types: list[str] = strawberry.field(default_factory=list, description="Empty: all. e.g. order.shipped, order.*")
     channels: list[strawberry.ID] = strawberry.field(default_factory=list, description="Empty: all channels")
 
 
-@strawberry.input
+@strawberry.input(description="Changes to an endpoint; omitted fields stay as they are.")
 class UpdateWebhookEndpointInput:
-    id: strawberry.ID
-    url: str | None = None
-    description: str | None = None
-    event_types: list[str] | None = None
-    channels: list[strawberry.ID] | None = None
+    id: strawberry.ID = strawberry.field(description="The endpoint's id.")
+    url: str | None = strawberry.field(default=None, description="A new URL.")
+    description: str | None = strawberry.field(default=None, description="A new note.")
+    event_types: list[str] | None = strawberry.field(default=None, description="Event types to send; empty: all; `order.*` matches a prefix.")
+    channels: list[strawberry.ID] | None = strawberry.field(default=None, description="Channel ids to send events of; empty: all.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of an endpoint mutation.")
 class WebhookEndpointPayload:
-    endpoint: WebhookEndpoint | None
+    endpoint: WebhookEndpoint | None = strawberry.field(
+        description="The endpoint as it is now; null when `errors` is not empty.")
     secret: str | None = strawberry.field(description="A new signing secret (whsec_…), shown once.")
-    errors: list[UserError]
+    errors: list[UserError] = strawberry.field(
+        description="Why nothing changed (FORBIDDEN for roles other than admin and partner); empty on success.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of replaying a delivery.")
 class WebhookDeliveryPayload:
-    delivery: WebhookDelivery | None
-    errors: list[UserError]
+    delivery: WebhookDelivery | None = strawberry.field(
+        description="The delivery, queued again; null when `errors` is not empty.")
+    errors: list[UserError] = strawberry.field(description="Why it was not replayed; empty on success.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of removing an endpoint.")
 class DeleteWebhookEndpointPayload:
     deleted_id: strawberry.ID | None = strawberry.field(description="The endpoint removed, with its secrets and delivery log.")
-    errors: list[UserError]
+    errors: list[UserError] = strawberry.field(description="Why nothing was removed; empty on success.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of replaying a time range.")
 class WebhookReplayPayload:
     queued: int = strawberry.field(description="How many deliveries were queued again (or created).")
-    errors: list[UserError]
+    errors: list[UserError] = strawberry.field(description="Why nothing was replayed; empty on success.")
 
 
 async def _endpoint_payload(action: Any, *, with_secret: bool = False) -> WebhookEndpointPayload:
@@ -236,13 +238,13 @@ class WebhookQuery:
     async def webhook_endpoints(self, info: Info) -> list[WebhookEndpoint]:
         return [WebhookEndpoint.from_row(row) for row in await resolvers.endpoints(info.context)]
 
-    @strawberry.field
-    async def webhook_endpoint(self, info: Info, id: strawberry.ID) -> WebhookEndpoint | None:
+    @strawberry.field(description="One endpoint by id; null if there is none you may see.")
+    async def webhook_endpoint(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The endpoint's id.")]) -> WebhookEndpoint | None:
         row = await resolvers.endpoint(info.context, id)
         return WebhookEndpoint.from_row(row) if row else None
 
-    @strawberry.field
-    async def webhook_delivery(self, info: Info, id: strawberry.ID) -> WebhookDelivery | None:
+    @strawberry.field(description="One delivery by id, with its attempts; null if there is none you may see.")
+    async def webhook_delivery(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The delivery's id.")]) -> WebhookDelivery | None:
         row = await resolvers.delivery(info.context, id)
         return WebhookDelivery.from_row(row) if row else None
 
@@ -250,39 +252,39 @@ class WebhookQuery:
 @strawberry.type
 class WebhookMutation:
     @strawberry.mutation(description="Register a partner endpoint; the answer carries its signing secret, once.")
-    async def register_webhook_endpoint(self, info: Info, input: RegisterWebhookEndpointInput) -> WebhookEndpointPayload:
+    async def register_webhook_endpoint(self, info: Info, input: Annotated[RegisterWebhookEndpointInput, strawberry.argument(description="The endpoint.")]) -> WebhookEndpointPayload:
         return await _endpoint_payload(
             lambda: resolvers.register(info.context, input.url, input.description, input.event_types, input.channels),
             with_secret=True,
         )
 
-    @strawberry.mutation
-    async def update_webhook_endpoint(self, info: Info, input: UpdateWebhookEndpointInput) -> WebhookEndpointPayload:
+    @strawberry.mutation(description="Change an endpoint's URL, note or what it receives.")
+    async def update_webhook_endpoint(self, info: Info, input: Annotated[UpdateWebhookEndpointInput, strawberry.argument(description="The endpoint's id and what to change.")]) -> WebhookEndpointPayload:
         return await _endpoint_payload(
             lambda: resolvers.update(info.context, input.id, input.url, input.description, input.event_types, input.channels)
         )
 
     @strawberry.mutation(description="Remove an endpoint, its secrets and its delivery log.")
-    async def delete_webhook_endpoint(self, info: Info, id: strawberry.ID) -> DeleteWebhookEndpointPayload:
+    async def delete_webhook_endpoint(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The endpoint's id.")]) -> DeleteWebhookEndpointPayload:
         deleted, errors = await attempt(lambda: resolvers.delete(info.context, id))
         return DeleteWebhookEndpointPayload(deleted_id=strawberry.ID(deleted) if deleted else None, errors=errors)
 
     @strawberry.mutation(
         description="A new signing secret. The old one stays valid for `graceHours` (both signatures are sent meanwhile)."
     )
-    async def rotate_webhook_secret(self, info: Info, id: strawberry.ID, grace_hours: float = 24.0) -> WebhookEndpointPayload:
+    async def rotate_webhook_secret(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The endpoint's id.")], grace_hours: Annotated[float, strawberry.argument(description="How long the old secret stays valid (deliveries carry both signatures meanwhile), in hours; 24 by default.")] = 24.0) -> WebhookEndpointPayload:
         return await _endpoint_payload(lambda: resolvers.rotate(info.context, id, grace_hours), with_secret=True)
 
     @strawberry.mutation(description="Stop deliveries; pending ones wait until the endpoint is enabled again.")
-    async def disable_webhook_endpoint(self, info: Info, id: strawberry.ID, reason: str = "") -> WebhookEndpointPayload:
+    async def disable_webhook_endpoint(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The endpoint's id.")], reason: Annotated[str, strawberry.argument(description="Why, shown as `disabledReason`.")] = "") -> WebhookEndpointPayload:
         return await _endpoint_payload(lambda: resolvers.disable(info.context, id, reason))
 
     @strawberry.mutation(description="Resume deliveries and clear the disable alert.")
-    async def enable_webhook_endpoint(self, info: Info, id: strawberry.ID) -> WebhookEndpointPayload:
+    async def enable_webhook_endpoint(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The endpoint's id.")]) -> WebhookEndpointPayload:
         return await _endpoint_payload(lambda: resolvers.enable(info.context, id))
 
     @strawberry.mutation(description="Send one delivery again (same webhook-id) with a fresh retry schedule.")
-    async def replay_webhook_delivery(self, info: Info, id: strawberry.ID) -> WebhookDeliveryPayload:
+    async def replay_webhook_delivery(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The delivery's id.")]) -> WebhookDeliveryPayload:
         row, errors = await attempt(lambda: resolvers.replay_one(info.context, id))
         return WebhookDeliveryPayload(delivery=WebhookDelivery.from_row(row) if row else None, errors=errors)
 
@@ -290,7 +292,7 @@ class WebhookMutation:
         description="Send again every event in [since, until) this endpoint wants, including ones it never received."
     )
     async def replay_webhook_deliveries(
-        self, info: Info, endpoint: strawberry.ID, since: datetime, until: datetime
+        self, info: Info, endpoint: Annotated[strawberry.ID, strawberry.argument(description="The endpoint's id.")], since: Annotated[datetime, strawberry.argument(description="Start of the range (inclusive; ISO 8601).")], until: Annotated[datetime, strawberry.argument(description="End of the range (exclusive; ISO 8601).")]
     ) -> WebhookReplayPayload:
         count, errors = await attempt(lambda: resolvers.replay_range(info.context, endpoint, since, until))
         return WebhookReplayPayload(queued=count or 0, errors=errors)

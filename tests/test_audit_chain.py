@@ -308,8 +308,8 @@ async def test_the_leader_seals_after_commit_and_auditors_verify_over_graphql(wo
         data = await gql(world.keys["auditor"], VERIFY_QUERY)
         assert data["lineageVerification"] == {"ok": True, "eventsChecked": total, "pending": 0, "firstProblem": None}
 
-        sizes = [c["treeSize"] for c in (await gql(world.keys["admin"], "{ lineageCheckpoints(first: 10) { treeSize } }"))[
-            "lineageCheckpoints"]]
+        sizes = [c["treeSize"] for c in (await gql(world.keys["admin"], "{ lineageCheckpoints(first: 10) { nodes { treeSize } } }"))[
+            "lineageCheckpoints"]["nodes"]]
         assert sizes[0] == total and sizes == sorted(sizes, reverse=True) and len(sizes) >= 2
         data = await gql(world.keys["admin"], """query($e: ID!, $from: Int!) {
             inclusionProof(eventId: $e) { index treeSize json } consistencyProof(from: $from) { from to json } }""",

@@ -14,7 +14,7 @@ from tests.helpers import paid_order, stock_up
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 OWNER = "Li Wei <li.wei@acme.cn>"
-EVENTS = """query($f: EventFilter) { events(filter: $f) { nodes { eventId type actor } } }"""
+EVENTS = """query($f: EventFilter) { events(filter: $f) { nodes { eventId type: typeCode actor } } }"""
 
 
 async def _world_of_events(world: World) -> tuple[set[int], set[int], set[int], datetime]:

@@ -27,7 +27,7 @@ def _messages(body: dict) -> str:
         ("{ orders(first: 1000) { edges { cursor } } }", "first must be between 0 and 100"),
         ("{ orders(first: -1) { edges { cursor } } }", "first must be between 0 and 100"),
         ('{ orders(after: "forged") { edges { cursor } } }', "not a cursor this API issued"),
-        ("{ alerts(first: 500) { id } }", "first must be between 0 and 100"),
+        ("{ alerts(first: 500) { nodes { id } } }", "first must be between 0 and 100"),
     ],
 )
 async def test_bad_queries_get_clear_errors(world, gql, query, expected):

@@ -252,7 +252,7 @@ async def test_body_size_limit(world, gql):
 # ------------------------------------------------------------------ quarantine, fix, replay
 
 
-QUARANTINE = """query { quarantine { id reasonCode reason source verified status body headers } }"""
+QUARANTINE = """query { quarantine { nodes { id reasonCode reason source verified status body headers } } }"""
 REPLAY = """mutation($id: ID!) { replayQuarantined(id: $id) { httpStatus outcome response
     item { status attempts outcome } errors { code message } } }"""
 
@@ -265,7 +265,7 @@ async def test_unknown_channel_is_404_stores_nothing_and_the_retry_after_registr
     assert response.status_code == 404
     assert response.json() == {"status": "refused", "error": "unknown_channel", "reason": "no channel 'new-shop' is registered"}
     assert await InboundPayload.all().count() == 0 and await QuarantinedPayload.all().count() == 0
-    assert (await gql(world.keys["admin"], QUARANTINE))["quarantine"] == []
+    assert (await gql(world.keys["admin"], QUARANTINE))["quarantine"]["nodes"] == []
     registered = await gql(world.keys["admin"], """mutation($s: String!) { registerChannel(input: {
         code: "new-shop", kind: "taobao", name: "New", secret: $s}) { channel { code hookPath hasSecret }
         errors { message } } }""", {"s": SECRET})
@@ -284,7 +284,7 @@ async def test_replay_of_an_unverified_payload_verifies_the_signature(world, gql
                           reason_code="unknown_channel", reason="no channel 'new-shop' is registered", field="",
                           http_status=404, verified=False)
     await add_channel(world, "new-shop", "taobao")
-    listed = (await gql(world.keys["admin"], QUARANTINE))["quarantine"]
+    listed = (await gql(world.keys["admin"], QUARANTINE))["quarantine"]["nodes"]
     assert listed[0]["headers"]["webhook-signature"].endswith("…")
     # not for other roles
     denied = await gql.post(world.keys["ops"], QUARANTINE)
@@ -311,7 +311,7 @@ async def test_payload_not_matching_the_mapping_is_replayed_after_fixing_it(worl
     fixed = await gql(world.keys["admin"], """mutation($m: JSON) { updateChannel(input: {code: "mini", mapping: $m})
         { channel { mapping } errors { message } } }""", {"m": GENERIC_MAPPING})
     assert fixed["updateChannel"]["errors"] == []
-    listed = (await gql(world.keys["admin"], QUARANTINE))["quarantine"]
+    listed = (await gql(world.keys["admin"], QUARANTINE))["quarantine"]["nodes"]
     replayed = (await gql(world.keys["admin"], REPLAY, {"id": listed[0]["id"]}))["replayQuarantined"]
     assert replayed["outcome"] == "created"
     assert (await _order("MP1001")).status == "PAID"
@@ -320,9 +320,9 @@ async def test_payload_not_matching_the_mapping_is_replayed_after_fixing_it(worl
 async def test_discard_needs_a_reason(world, gql):
     await add_channel(world, "tb", "taobao")
     await deliver(gql.http, "taobao", "tb", b"junk")
-    listed = (await gql(world.keys["admin"], QUARANTINE))["quarantine"]
+    listed = (await gql(world.keys["admin"], QUARANTINE))["quarantine"]["nodes"]
     query = """mutation($id: ID!, $r: String!) { discardQuarantined(id: $id, reason: $r) { item { status } errors { field } } }"""
     assert (await gql(world.keys["admin"], query, {"id": listed[0]["id"], "r": " "}))["discardQuarantined"]["errors"]
     done = await gql(world.keys["admin"], query, {"id": listed[0]["id"], "r": "test junk"})
     assert done["discardQuarantined"]["item"]["status"] == "discarded"
-    assert (await gql(world.keys["admin"], QUARANTINE))["quarantine"] == []
+    assert (await gql(world.keys["admin"], QUARANTINE))["quarantine"]["nodes"] == []

@@ -170,12 +170,12 @@ async def test_xlsx_with_typed_cells(world, csv_channel):
 
 async def test_graphql_import_from_upload_and_server_path(world, gql, csv_channel, tmp_path, monkeypatch):
     query = """mutation($input: ImportOrdersInput!) { importOrders(input: $input) {
-        run { id status ordersCreated rowsFailed errors { row field message } } errors { code field message } } }"""
+        run { id status ordersCreated rowsFailed errors { nodes { row field message } } } errors { code field message } } }"""
     data = (HEADER + _row("G1") + _row("G2", qty="-1")).encode()
     result = (await gql(world.keys["admin"], query, {"input": {
         "channel": "csv", "fileName": "g.csv", "contentBase64": base64.b64encode(data).decode()}}))["importOrders"]
     assert result["errors"] == [] and result["run"]["ordersCreated"] == 1 and result["run"]["rowsFailed"] == 1
-    assert result["run"]["errors"][0]["row"] == 3
+    assert result["run"]["errors"]["nodes"][0]["row"] == 3
     denied = (await gql(world.keys["ops"], query, {"input": {"channel": "csv", "contentBase64": ""}}))["importOrders"]
     assert denied["errors"][0]["code"] == "FORBIDDEN"
     outside = (await gql(world.keys["admin"], query, {"input": {"channel": "csv", "serverPath": "../../etc/passwd"}}))

@@ -79,9 +79,9 @@ async def test_status_tables_and_channel_state(world, gql):
 
 
 async def test_import_runs_listing(world, gql):
-    data = await gql(world.keys["admin"], "{ importRuns { id } }")
-    assert data == {"importRuns": []}
-    denied = await gql.post(world.keys["auditor"], "{ importRuns { id } }")
+    data = await gql(world.keys["admin"], "{ importRuns { nodes { id } totalCount } }")
+    assert data == {"importRuns": {"nodes": [], "totalCount": 0}}
+    denied = await gql.post(world.keys["auditor"], "{ importRuns { nodes { id } } }")
     assert denied.json()["errors"][0]["message"] == "only an admin may manage intake"
 
 

@@ -239,7 +239,7 @@ START = """mutation($i: StartLineageExportInput!) { startLineageExport(input: $i
   job { id status } errors { code field message } } }"""
 JOB = "query($id: ID!) { lineageExport(id: $id) { status progress total downloadUrl manifest error requestedBy } }"
 EVENTS = """query($f: EventFilter) { events(filter: $f) {
-  edges { cursor node { eventId type actor reason } } pageInfo { hasNextPage endCursor } } }"""
+  edges { cursor node { eventId type: typeCode actor reason } } pageInfo { hasNextPage endCursor } } }"""
 
 
 async def _finished(gql, key: str, job_id: str) -> dict:  # type: ignore[no-untyped-def]

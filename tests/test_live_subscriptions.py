@@ -26,7 +26,7 @@ from tests.live_fixtures import (  # noqa: F401 - fixture
     ws_transport,
 )
 
-EVENTS = gql("subscription($after: Int, $filter: OrderEventFilter) { orderEvents(after: $after, filter: $filter) { eventId type order { externalId status } } }")
+EVENTS = gql("subscription($after: Int, $filter: OrderEventFilter) { orderEvents(after: $after, filter: $filter) { eventId type: typeCode order { externalId status } } }")
 
 
 async def _subscribed(app, count: int = 1) -> None:
@@ -84,7 +84,7 @@ async def test_filters_by_type_pattern_status_and_order(world, db):
 
 async def test_order_status_sends_the_snapshot_first_then_each_change(world, db):
     order = await paid_order(world.actor(), world.channel.id, "S-1")
-    query = gql("subscription($id: ID!) { orderStatus(order: $id) { eventId status holdReasons order { status } event { type } } }")
+    query = gql("subscription($id: ID!) { orderStatus(order: $id) { eventId status holdReasons order { status } event { type: typeCode } } }")
     async with live_server(db) as (base, app):
         task = asyncio.create_task(collect(base, world.keys["service"], query, 3, {"id": ids.encode("Order", order.id)}))
         await _subscribed(app)
@@ -127,7 +127,7 @@ async def test_stock_levels_snapshot_then_changes_of_the_requested_skus(world, d
     for sku in ("TEA-001", "CUP-01"):
         await catalog.upsert_sku(world.tenant.id, sku, sku)
     await stock_domain.receive_stock(admin, sh.id, "TEA-001", 10)
-    query = gql("subscription { stockLevels(skus: [\"TEA-001\"]) { event { type } levels { sku onHand available warehouse { code } } } }")
+    query = gql("subscription { stockLevels(skus: [\"TEA-001\"]) { event { type: typeCode } levels { sku onHand available warehouse { code } } } }")
     async with live_server(db) as (base, app):
         task = asyncio.create_task(collect(base, world.keys["ops"], query, 2))
         await _subscribed(app)

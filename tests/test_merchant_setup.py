@@ -274,8 +274,8 @@ async def test_sku_alias_points_at_a_known_item_and_can_be_repointed_and_removed
     assert made == {"alias": {"channel": "tmall", "alias": "TB-TEA-250", "sku": "TEA-250"}, "errors": []}
     moved = (await gql(key, SET_ALIAS, {"i": {"channel": "tmall", "alias": "TB-TEA-250", "sku": "TEA-500"}}))["setSkuAlias"]
     assert moved["alias"]["sku"] == "TEA-500"
-    listed = await gql(world.keys["finance"], '{ skuAliases(channel: "tmall") { alias sku } }')
-    assert listed["skuAliases"] == [{"alias": "TB-TEA-250", "sku": "TEA-500"}]
+    listed = await gql(world.keys["finance"], '{ skuAliases(channel: "tmall") { nodes { alias sku } totalCount } }')
+    assert listed["skuAliases"] == {"nodes": [{"alias": "TB-TEA-250", "sku": "TEA-500"}], "totalCount": 1}
     removed = (await gql(key, REMOVE_ALIAS, {"i": {"channel": "tmall", "alias": "TB-TEA-250"}}))["removeSkuAlias"]
     assert removed["alias"]["sku"] == "TEA-500"
     gone = (await gql(key, REMOVE_ALIAS, {"i": {"channel": "tmall", "alias": "TB-TEA-250"}}))["removeSkuAlias"]
@@ -398,7 +398,7 @@ ORDER_VIEW = """query($channel: String!, $id: String!) { orderByExternalId(chann
   shipments { carrier trackingNo status source trackingEvents { status rawCode } }
   allocation { strategy chosen { code } }
   stock { movements { kind sku onHandDelta reservedDelta warehouse { code } } }
-  events { type actor source reason }
+  events { type: typeCode actor source reason }
 } }"""
 
 

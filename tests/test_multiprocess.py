@@ -43,7 +43,7 @@ from tests.live_fixtures import (  # noqa: F401
 
 CREATE = """mutation($input: CreateOrderInput!) { createOrder(input: $input) { order { id } errors { message } } }"""
 HOLD = """mutation($id: ID!) { holdOrder(input: {id: $id, reasons: ["check"]}) { errors { message } } }"""
-EVENTS = gql("subscription($after: Int) { orderEvents(after: $after) { eventId type } }")
+EVENTS = gql("subscription($after: Int) { orderEvents(after: $after) { eventId type: typeCode } }")
 
 
 @pytest.fixture(scope="module")

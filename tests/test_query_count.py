@@ -29,7 +29,7 @@ query Page($first: Int!) {
       shippingAddress { city address }
       lines { id sku quantity unitPrice warehouse { code } }
       shipments { carrier trackingNo status trackingEvents { status description occurredAt } }
-      events(last: 5) { eventId type actor source reason createdAt }
+      events(last: 5) { eventId type: typeCode actor source reason createdAt }
     } }
     pageInfo { hasNextPage endCursor }
   }
@@ -42,7 +42,7 @@ query Lineage($id: ID!) {
     id number status
     lines { sku quantity }
     shipments { trackingNo trackingEvents { status occurredAt } }
-    events { eventId type actor source reason before after payloadRef createdAt }
+    events { eventId type: typeCode actor source reason before after payloadRef createdAt }
   }
 }
 """
@@ -55,7 +55,7 @@ fragment OrderFields on Order {
   lines { sku quantity warehouse { code } }
   shipments { trackingNo warehouse { code } trackingEvents { status occurredAt } }
   payments { gateway amount } tags alerts { kind }
-  events { eventId type } recent: events(last: 2) { eventId type }
+  events { eventId type: typeCode } recent: events(last: 2) { eventId type: typeCode }
 }
 """
 

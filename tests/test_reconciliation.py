@@ -495,7 +495,7 @@ query Day($day: Date!, $first: Int!, $after: String) {
     }
     downloads { csv xlsx }
   }
-  reconciliations(first: 5) { id status ordersDiffering }
+  reconciliations(first: 5) { nodes { id status ordersDiffering } }
 }
 """
 RUN = """
@@ -536,7 +536,7 @@ async def test_graphql_runs_and_reads_the_day(day: Day) -> None:
         run_pk = (await ReconciliationRun.get(day=day.day)).id
         assert found["downloads"] == {"csv": f"/exports/reconciliation/{run_pk}.csv",
                                       "xlsx": f"/exports/reconciliation/{run_pk}.xlsx"}
-        assert [r["id"] for r in rest["reconciliations"]] == [ran["run"]["id"]]
+        assert [r["id"] for r in rest["reconciliations"]["nodes"]] == [ran["run"]["id"]]
         yesterdays = await gql(keys["finance"], "{ reconciliation { id } }")       # the day defaults to yesterday
         assert yesterdays["reconciliation"]["id"] == ran["run"]["id"]
         answer = await gql.post(keys["warehouse"], RECONCILIATION, {"day": day.day.isoformat(), "first": 1})

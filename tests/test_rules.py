@@ -101,9 +101,9 @@ async def test_an_enabled_rule_fires_on_new_orders_with_numbers_as_business_user
     assert fired.actor == "rule:big orders v1" and fired.after["actions"] == ["tagged big"]
     assert not await OrderEvent.filter(type="rule.fired", order_id=small.id).exists()
     # The rule's own lineage (order.tagged) does not trigger rules again, and the firing is listed on the rule.
-    firings = await gql(key, 'query($id: ID!) { rule(id: $id) { firings { orderNumber version actions } } }',
+    firings = await gql(key, 'query($id: ID!) { rule(id: $id) { firings { nodes { orderNumber version actions } } } }',
                         {"id": rule["id"]})
-    assert firings["rule"]["firings"] == [{"orderNumber": f"OG{big.id:09d}", "version": 1, "actions": ["tagged big"]}]
+    assert firings["rule"]["firings"]["nodes"] == [{"orderNumber": f"OG{big.id:09d}", "version": 1, "actions": ["tagged big"]}]
 
 
 async def test_the_red_alert_rule_freezes_intake_and_the_next_order_of_that_sku_is_held(world, gql):

@@ -36,7 +36,7 @@ ACK = """mutation($id: ID!) { acknowledgeAlert(input: {id: $id, note: "on it"}) 
            errors { code } } }"""
 RESOLVE = """mutation($id: ID!) { resolveAlert(input: {id: $id, resolution: "moved 20 units from the Hangzhou DC"}) {
                alert { state resolution resolvedBy } errors { code } } }"""
-LINEAGE = """query($id: ID!) { order(id: $id) { status events { type actor reason after } } }"""
+LINEAGE = """query($id: ID!) { order(id: $id) { status events { type: typeCode actor reason after } } }"""
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ query($id: ID!) { order(id: $id) {
   allocation { strategy outcome split summary chosen { code } candidates { code rank metric chosen reason } }
   stock { priority shipBy reservations { sku quantity status kind warehouse { code } }
           movements { kind sku reservedDelta onHandDelta actor reason warehouse { code } } }
-  events { type reason }
+  events { type: typeCode reason }
 } }
 """
 
@@ -47,8 +47,8 @@ async def test_receive_adjust_and_see_the_ledger(world, gql):
     assert [(m["kind"], m["onHandDelta"], m["reason"]) for m in ledger["stockMovements"]["nodes"]] == [
         ("ADJUSTMENT", -2, "crushed box"), ("RECEIPT", 12, "PO-7")
     ]
-    levels = await gql(key, '{ stockLevels(sku: "TEA-001") { nodes { onHand movements(first: 1) { kind } } } }')
-    assert levels["stockLevels"]["nodes"] == [{"onHand": 10, "movements": [{"kind": "ADJUSTMENT"}]}]
+    levels = await gql(key, '{ stockLevels(sku: "TEA-001") { nodes { onHand movements(first: 1) { nodes { kind } } } } }')
+    assert levels["stockLevels"]["nodes"] == [{"onHand": 10, "movements": {"nodes": [{"kind": "ADJUSTMENT"}]}}]
 
 
 async def test_low_stock_alert_is_raised_once_and_cleared_on_recovery(world, gql):
@@ -227,7 +227,7 @@ async def test_reservation_release_move_and_return_over_graphql(world, gql):
     reallocated = await gql(key, "mutation($i: AllocateByPolicyInput!) { allocateOrderByPolicy(input: $i) { order { status } errors { code } } }",
                             {"i": {"id": order_id, "reason": "stock is back"}})
     assert reallocated["allocateOrderByPolicy"]["order"]["status"] == "ALLOCATED"
-    events = await gql(key, "query($id: ID!) { order(id: $id) { events { type } } }", {"id": order_id})
+    events = await gql(key, "query($id: ID!) { order(id: $id) { events { type: typeCode } } }", {"id": order_id})
     types = [e["type"] for e in events["order"]["events"]]
     for expected in ("order.line_moved", "stock.force_released", "stock.reserved"):
         assert expected in types
@@ -280,13 +280,14 @@ async def test_backorder_run_over_graphql(world, gql):
     await gql(key, POLICY, {"i": {"config": {"strategy": "priority"}}})
     created = await gql(key, CREATE_ORDER, {"input": order_input("BACK-1")})
     assert created["createOrder"]["order"]["status"] == "PAID"  # short of TEA-001: waits, with an alert
-    alerts = await gql(key, "{ alerts { kind order { externalId } } }")
-    assert {"kind": "ALLOCATION_FAILED", "order": {"externalId": "BACK-1"}} in alerts["alerts"]
+    alerts = await gql(key, "{ alerts { nodes { kind order { externalId } } } }")
+    assert {"kind": "ALLOCATION_FAILED", "order": {"externalId": "BACK-1"}} in alerts["alerts"]["nodes"]
     run = "mutation($n: Int!) { allocateBackorders(first: $n) { allocated stillWaiting errors { code field } } }"
     assert (await gql(key, run, {"n": 0}))["allocateBackorders"]["errors"] == [{"code": "VALIDATION", "field": "first"}]
     await gql(key, RECEIVE, {"i": {"warehouse": wid(world, "GZ"), "sku": "TEA-001", "quantity": 5}})
     assert (await gql(key, run, {"n": 10}))["allocateBackorders"] == {"allocated": 1, "stillWaiting": 0, "errors": []}
-    assert [a["kind"] for a in (await gql(key, "{ alerts { kind } }"))["alerts"] if a["kind"] == "ALLOCATION_FAILED"] == []
+    assert [a["kind"] for a in (await gql(key, "{ alerts { nodes { kind } } }"))["alerts"]["nodes"]
+            if a["kind"] == "ALLOCATION_FAILED"] == []
 
 
 async def test_another_tenant_sees_and_touches_none_of_it(world, other_world, gql):

@@ -14,7 +14,7 @@ from resolvers import ids
 from tests.helpers import paid_order
 from tests.served import served
 
-SUBSCRIBE_TEXT = "subscription($after: Int) { orderEvents(after: $after) { eventId type order { externalId status } } }"
+SUBSCRIBE_TEXT = "subscription($after: Int) { orderEvents(after: $after) { eventId type: typeCode order { externalId status } } }"
 
 
 def transport(base: str, key: str | None) -> WebsocketsTransport:

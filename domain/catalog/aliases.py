@@ -9,6 +9,7 @@ setting and removing are lineage rows with the SKU before and after.
 from __future__ import annotations
 
 from tortoise.exceptions import IntegrityError
+from tortoise.queryset import QuerySet
 
 from domain.actor import Actor
 from domain.catalog import checks
@@ -75,10 +76,12 @@ async def remove_alias(actor: Actor, channel_code: str, alias: str) -> SkuAlias:
     return row
 
 
-async def listing(tenant_id: int, channel_code: str | None = None, sku: str | None = None) -> list[SkuAlias]:
+def query(tenant_id: int, channel_code: str | None = None, sku: str | None = None) -> QuerySet[SkuAlias]:
+    """The tenant's aliases, of one channel (its code) and/or one SKU: the query callers page."""
     rows = SkuAlias.filter(tenant_id=tenant_id)
     if channel_code:
         rows = rows.filter(channel__code=channel_code.strip())
     if sku:
         rows = rows.filter(sku=sku.strip())
-    return list(await rows.order_by("channel_id", "alias").prefetch_related("channel"))
+    return rows
+

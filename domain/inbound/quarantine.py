@@ -13,6 +13,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
+from tortoise.queryset import QuerySet
 
 from domain.actor import Actor, Role
 from domain.errors import Forbidden, NotFound, ValidationFailed
@@ -76,16 +77,15 @@ async def get(actor: Actor, quarantine_id: int) -> QuarantinedPayload:
     return row
 
 
-async def listing(actor: Actor, status: str | None, first: int, after_id: int | None = None) -> list[QuarantinedPayload]:
+def visible(actor: Actor, status: str | None) -> QuerySet[QuarantinedPayload]:
+    """The tenant's quarantined payloads (admins only), narrowed to one status: the query callers page."""
     require_admin(actor)
     query = QuarantinedPayload.filter(tenant_id=actor.tenant_id)
     if status:
         if status not in STATUSES:
             raise ValidationFailed(f"status is one of {', '.join(STATUSES)}", field="status")
         query = query.filter(status=status)
-    if after_id:
-        query = query.filter(id__lt=after_id)
-    return await query.order_by("-id").limit(first).prefetch_related("payload")
+    return query
 
 
 async def resolve(actor: Actor, row: QuarantinedPayload, outcome: dict[str, Any]) -> None:

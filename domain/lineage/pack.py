@@ -28,7 +28,8 @@ from domain.errors import DomainError
 from domain.lineage.export import export_lineage, record_export
 from domain.lineage.pdf import order_html, render_pdf
 from domain.lineage.records import decode_body, mask_payload
-from domain.lineage.scope import Scope, order_number, order_scope
+from domain.lineage.scope import Scope, order_scope
+from domain.order_numbers import order_number
 from models import InboundPayload, OrderEvent, SystemExchange, TrackingEvent
 
 

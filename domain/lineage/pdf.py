@@ -20,7 +20,8 @@ from jinja2 import Environment, select_autoescape
 from domain.errors import ValidationFailed
 from domain.lineage.export import iter_batches, payloads_for
 from domain.lineage.records import to_record
-from domain.lineage.scope import Scope, order_number
+from domain.lineage.scope import Scope
+from domain.order_numbers import order_number
 from domain.actor import Actor
 
 _TEMPLATE = """<!doctype html>

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from domain.inbound.payloads import REF_PREFIX
 from domain.lineage.global_ids import encode, with_global_ids
-from domain.lineage.scope import order_number
+from domain.order_numbers import order_number
 from domain.masking import mask_address, mask_name, mask_phone
 from events.actors import public_actor
 

@@ -11,7 +11,6 @@ takes every event (order, stock, configuration) *recorded* in those days.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -19,12 +18,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.actor import Actor, Role
 from domain.errors import Forbidden, NotFound, ValidationFailed
+from domain.order_numbers import order_number, parse_order_number
 from models import Order, Tenant
 
 #: Roles that may export lineage and build evidence packs.
 EXPORT_ROLES = frozenset({Role.ADMIN, Role.AUDITOR})
 BY_CHOICES = ("placed", "recorded")
-_NUMBER = re.compile(r"^(?:OG)?0*(\d{1,10})$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,18 +49,6 @@ class Scope:
             return {"order": order_number(self.order_id)}
         return {"from": self.start.isoformat() if self.start else None, "to": self.end.isoformat() if self.end else None,
                 "by": self.by, "time_zone": self.zone.key}
-
-
-def order_number(order_id: int) -> str:
-    return f"OG{order_id:09d}"
-
-
-def parse_order_number(text: str) -> int:
-    """``OG000000042``, ``og42`` or ``42`` → 42."""
-    found = _NUMBER.match(str(text).strip())
-    if found is None or int(found.group(1)) < 1:
-        raise ValidationFailed(f"{str(text)[:40]!r} is not an order number such as OG000000042", field="order")
-    return int(found.group(1))
 
 
 def check_role(actor: Actor) -> None:

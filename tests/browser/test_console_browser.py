@@ -40,6 +40,23 @@ class Console:
     held: str  # the number of an order on hold (its alert is on the board)
 
 
+async def _failed_delivery(tenant_id: int) -> None:
+    """A partner endpoint (kept quiet: disabled) whose deliveries of the seeded events failed."""
+    from datetime import UTC, datetime, timedelta
+
+    from domain.actor import Actor, Role
+    from domain.webhooks import endpoints
+    from models import WebhookDelivery
+
+    admin = Actor(tenant_id=tenant_id, role=Role.ADMIN, name="seed", source="test")
+    endpoint, _ = await endpoints.register_endpoint(admin, "https://partner.example.com/og-hooks", endpoints.UrlPolicy(),
+                                                    description="ERP 对接")
+    await endpoints.disable_endpoint(admin, endpoint.id, "partner maintenance")
+    now = datetime.now(UTC)
+    await endpoints.replay_range(admin, endpoint.id, now - timedelta(days=1), now + timedelta(minutes=1))
+    await WebhookDelivery.filter(endpoint_id=endpoint.id).update(status="failed", last_error="HTTP 503 from partner")
+
+
 async def _seed(database_url: str) -> tuple[str, str, str]:
     from api.seed import ensure_demo_operator, seed_tracking_showcase
     from console.accounts import create_user
@@ -47,6 +64,8 @@ async def _seed(database_url: str) -> tuple[str, str, str]:
     from domain.catalog import setup as catalog
     from domain.orders.holds import hold_order
     from domain.tenants.accounts import create_tenant
+    from models import Channel
+    from tests.helpers import paid_order
 
     EXECUTOR_CACHE.clear()
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
@@ -57,8 +76,11 @@ async def _seed(database_url: str) -> tuple[str, str, str]:
         ids = await seed_tracking_showcase(tenant.id)
         ops = Actor(tenant_id=tenant.id, role=Role.OPS, name="Wang Fang <wang.fang@qingming.demo>", source="graphql")
         await hold_order(ops, ids["packed"], ["地址待核实 address to confirm"])
+        channel = await Channel.filter(tenant_id=tenant.id).order_by("id").first()
+        await paid_order(ops, channel.id, "MERGE-1")  # paid, not merged: the merge_suggestion template hits it
         email, password = await ensure_demo_operator("demo")
         await create_user("demo", LOCKED_EMAIL, "Temp Staff", Role.OPS, "temp-staff-password")
+        await _failed_delivery(tenant.id)
         return email, password, f"OG{ids['packed']:09d}"
     finally:
         await Tortoise.close_connections()
@@ -153,6 +175,7 @@ async def test_a_shift_in_the_console(console: Console, browser: Any) -> None:
     await expect(page.locator(".timeline")).to_contain_text("地址待核实")
 
     await page.get_by_role("link", name="异常看板").click()
+    await expect(page.locator("#live-state")).to_have_text("实时更新已开启")  # the self-hosted script's stream is open
     alert = page.locator("li.alert", has=page.get_by_role("link", name=console.held))
     await expect(alert).to_contain_text("OPEN")
     await _keep(page, "board-desktop")
@@ -180,6 +203,29 @@ async def test_a_shift_in_the_console(console: Console, browser: Any) -> None:
     await page.get_by_role("button", name="保存").click()
     await expect(page.get_by_role("status")).to_contain_text("已保存为第 1 版")
     await expect(page.locator("tr.chosen td").nth(1)).to_have_text("SHIPPED PAID")
+
+    await page.get_by_role("link", name="规则", exact=True).click()
+    await expect(page.get_by_role("heading", name="业务规则")).to_be_visible()
+    await page.locator("#name-merge_suggestion").fill("待合并的已付款订单")
+    await page.get_by_role("button", name="用此模板创建 merge_suggestion").click()
+    await expect(page.get_by_role("status")).to_have_text("已从模板创建规则（未启用）。")
+    await expect(page.locator("#rule h2")).to_contain_text("待合并的已付款订单")
+    await page.get_by_label("试运行天数").select_option("7")
+    await page.get_by_role("button", name="试运行").click()
+    result = page.get_by_role("region", name="试运行结果（最近 7 天）")
+    await expect(result).to_contain_text("个订单命中")
+    await expect(result).to_contain_text("求值用时")
+    await expect(result.locator("table.hits tbody tr").first).to_be_visible()  # the paid showcase orders are hits
+    await _keep(page, "rules-desktop", full_page=True)
+
+    await page.get_by_role("link", name="Webhook 日志").click()
+    await expect(page.get_by_role("heading", name="Webhook 端点与投递日志")).to_be_visible()
+    await expect(page.locator("table.grid").first).to_contain_text("https://partner.example.com/og-hooks")
+    failed = page.locator("li.delivery").first
+    await expect(failed).to_contain_text("FAILED")
+    await expect(failed).to_contain_text("HTTP 503 from partner")
+    await failed.get_by_role("button", name="重新投递").click()
+    await expect(page.get_by_role("status")).to_have_text("已重新排队投递。")
 
     await page.get_by_role("link", name="报表").click()
     await expect(page.get_by_role("heading", name="运营报表")).to_be_visible()

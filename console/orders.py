@@ -1,7 +1,8 @@
 """Order search and one order's page: status, lines, lineage, allocation, parcels, payments, after-sales.
 
     GET /console/orders?q=OG000000042      (order number, external id, tracking number or phone tail)
-    GET /console/orders/OG000000042
+    GET /console/orders/OG000000042        (?diagnose=1 adds the cross-system diagnosis, see console.diagnosis)
+    POST /console/orders/OG000000042/repair
 
 Personal data is whatever the API gives this person's role: masked for
 roles that may not see it.
@@ -16,9 +17,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from console import documents
-from console.pages import problem_status, signed_in
-from console.site import Console
+from console import diagnosis, documents
+from console.client import Problem
+from console.pages import posted, problem_status, signed_in
+from console.site import BASE, Console
 from models import ConsoleSession
 
 MAX_QUERY = 64
@@ -54,6 +56,12 @@ async def detail(console: Console, request: Request, session: ConsoleSession) ->
     number = request.path_params["number"]
     if not ORDER_NO.fullmatch(number):
         return await search(console, request)
+    return await _detail(console, request, session, number)
+
+
+async def _detail(console: Console, request: Request, session: ConsoleSession, number: str, *, status: int = 200,
+                  problem: Problem | None = None) -> Response:
+    done = request.query_params.get("done") == "repair"
     result = await console.gql(request, session, documents.ORDER_DETAIL, {"search": number})
     view = console.view(request, session, "orders")
     nodes = ((result.data or {}).get("orders") or {}).get("nodes") or []
@@ -63,4 +71,23 @@ async def detail(console: Console, request: Request, session: ConsoleSession) ->
         message = view.t("refused", message=result.problems[0].message) if result.problems else view.t("no_orders")
         return console.page(request, "orders.html", view, status=status, typed=number, orders=[], message=message)
     events = sorted(order.get("events") or [], key=lambda e: e["eventId"], reverse=True)
-    return console.page(request, "order.html", view, order=order, events=events, change=_change)
+    found, refused = None, problem
+    if request.query_params.get("diagnose") and problem is None:
+        found, refused = await diagnosis.diagnose(console, request, session, order["id"])
+    message = view.t("refused", message=refused.message) if refused else (view.t("repaired") if done else "")
+    return console.page(request, "order.html", view, status=status, order=order, events=events, change=_change,
+                        diagnosis=found, message=message)
+
+
+@signed_in
+@posted
+async def repair(console: Console, request: Request, session: ConsoleSession, form: dict[str, str]) -> Response:
+    """A repair button: run it, then show the order (and its diagnosis again) with what happened."""
+    number = request.path_params["number"]
+    if not ORDER_NO.fullmatch(number):
+        return await search(console, request)
+    result = await diagnosis.repair(console, request, session, form)
+    if result.problems:
+        problem = result.problems[0]
+        return await _detail(console, request, session, number, status=problem_status(problem.code), problem=problem)
+    return console.redirect(request, f"{BASE}/orders/{number}?diagnose=1&done=repair")

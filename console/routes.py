@@ -44,6 +44,7 @@ def console_routes(settings: Any, schema: Any, bus: Any) -> list[BaseRoute]:
         ("/board/act", board.act, "POST"),
         ("/orders", orders.search, "GET"),
         ("/orders/{number}", orders.detail, "GET"),
+        ("/orders/{number}/repair", orders.repair, "POST"),
         ("/status-maps", maps.maps, "GET"),
         ("/status-maps", maps.save, "POST"),
         ("/board/live", live.board_live, "GET"),

@@ -92,7 +92,7 @@ class Console:
         query = {k: v for k, v in request.query_params.items() if k not in ("lang", "done")}
         path = request.url.path
         if request.method == "POST":  # a page drawn in answer to a form: its language link goes to the page's GET
-            path = path.removesuffix("/act").removesuffix("/replay")
+            path = path.removesuffix("/act").removesuffix("/replay").removesuffix("/repair")
         return View(lang, path, query, session.csrf_token if session else csrf,
                     session.user if session else None, section)
 

@@ -4,9 +4,12 @@
     GET /console/report.pdf?days=7      the same figures as a PDF (WeasyPrint), a week by default
 
 Orders created per day (``orders(filter: {createdAfter, createdBefore}) { totalCount }``),
-alerts raised and their median time to acknowledge (``alertStats``), and
-orders differing in the daily reconciliation (``reconciliations``). A figure
-the API does not give yet is shown as "not available yet", never invented.
+alerts raised and their median time to acknowledge (``alertStats``),
+orders differing in the daily reconciliation (``reconciliations``), and the
+seeds' health figures (``healthFigures``: status credibility, exception close
+time, cross-system failure rate, recovery cycle, on-time shipping). A day
+without data is a gap, never 0; a figure the API does not give yet is shown as
+"not available yet", never invented.
 """
 
 from __future__ import annotations
@@ -33,7 +36,13 @@ DAYS = (7, 14)
 ORDERS_PER_DAY = "orders", "filter: {{createdAfter: {s}, createdBefore: {u}}}, first: 0", "totalCount"
 ALERTS_PER_DAY = "alertStats", "since: {s}, until: {u}", "total { raised timeToAcknowledge { count p50Seconds } }"
 NOW_STATS = "query { alertStats { total { open overdue } } }"
-MISSING = ("figure_stock", "figure_ontime", "figure_webhooks")
+MISSING = ("figure_stock", "figure_webhooks")
+HEALTH = ("query($days: Int!) { healthFigures(days: $days) { days { day statusCredibility exceptionCloseP50Seconds "
+          "crossSystemFailureRate recoveryCycleP50Seconds onTimeShippingRate } } }")
+#: (i18n key of the chart, healthFigures field, factor to the unit shown: percent or minutes)
+HEALTH_CHARTS = (("chart_credibility", "statusCredibility", 100), ("chart_close", "exceptionCloseP50Seconds", 1 / 60),
+                 ("chart_failure", "crossSystemFailureRate", 100), ("chart_recovery", "recoveryCycleP50Seconds", 1 / 60),
+                 ("chart_ontime", "onTimeShippingRate", 100))
 CHART_STYLE = ("rect{fill:#0b57d0} .axis{stroke:#b8c0c9} text{font-size:13px;text-anchor:middle;fill:#3d4752;"
                "font-family:sans-serif} .gap{fill:#9aa5b1}")
 
@@ -88,10 +97,31 @@ async def figures(console: Console, request: Request, session: ConsoleSession, c
     why = recon.problems[0].message if recon.problems else ""
     charts.append((say("chart_recon"), bar_chart(recon_points, title=say("chart_recon"), empty=empty), why))
 
+    charts += await _health(console, request, session, days, labels, lang)
+
     now = await console.gql(request, session, NOW_STATS)
     total = ((now.data or {}).get("alertStats") or {}).get("total")
     return {"charts": charts, "days": count, "now": total, "missing": MISSING,
             "first": days[0][0].isoformat(), "last": days[-1][0].isoformat()}
+
+
+async def _health(console: Console, request: Request, session: ConsoleSession, days: list[tuple[date, datetime, datetime]],
+                  labels: list[str], lang: str) -> list[tuple[str, Any, str]]:
+    """The five health charts, one query: a day the API gives no figure for (null, or outside its days) is a gap."""
+    result = await console.gql(request, session, HEALTH, {"days": len(days)})
+    rows = ((result.data or {}).get("healthFigures") or {}).get("days") or []
+    by_day = {row["day"]: row for row in rows}
+    why = result.problems[0].message if result.problems else ""
+    empty = i18n.t(lang, "not_available")
+    charts = []
+    for key, field, factor in HEALTH_CHARTS:
+        points: list[tuple[str, float | None]] = []
+        for label, (day, _, _) in zip(labels, days, strict=True):
+            value = (by_day.get(day.isoformat()) or {}).get(field)
+            points.append((label, None if value is None else round(value * factor, 1)))
+        title = i18n.t(lang, key)
+        charts.append((title, bar_chart(points if rows else [], title=title, empty=empty), why))
+    return charts
 
 
 def _count(request: Request, default: int) -> int:

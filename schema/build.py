@@ -27,6 +27,7 @@ from schema.error_log import log_errors
 from schema.errors import is_client_error, shape
 from schema.federation import FederationSetupMutation, FederationSetupQuery
 from schema.federation_ops import FederationMutation, FederationQuery
+from schema.health import HealthQuery
 from schema.intake import IntakeMutation, IntakeQuery
 from schema.lineage_export import LineageExportMutation, LineageExportQuery
 from schema.limits import DocumentSizeLimit, NoNulStrings, QueryCostLimit
@@ -65,6 +66,7 @@ QUERIES += (LineageExportQuery,)
 MUTATIONS += (LineageExportMutation,)
 QUERIES += (AuditQuery,)
 QUERIES += (PersistedQueryQuery,)
+QUERIES += (HealthQuery,)
 MUTATIONS += (PersistedQueryMutation,)
 
 

@@ -25,8 +25,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.exceptions import IntegrityError
 
 from domain.actor import Actor, Role
-from domain.errors import Duplicate, NotFound, ValidationFailed
-from models import ConsoleSession, ConsoleUser, Tenant
+from domain.errors import Duplicate, ValidationFailed
+from domain.tenants.accounts import tenant_and_role
+from models import ConsoleSession, ConsoleUser
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
@@ -56,13 +57,7 @@ def actor_of(user: ConsoleUser) -> Actor:
 
 
 async def create_user(tenant_slug: str, email: str, name: str, role: Role | str, password: str) -> ConsoleUser:
-    tenant = await Tenant.filter(slug=tenant_slug).first()
-    if tenant is None:
-        raise NotFound(f"no tenant {tenant_slug}", field="tenant")
-    try:
-        role = Role(role)
-    except ValueError:
-        raise ValidationFailed(f"unknown role {role}; one of {', '.join(r.value for r in Role)}", field="role") from None
+    tenant, role = await tenant_and_role(tenant_slug, role)
     name = (name or "").strip()
     if not 1 <= len(name) <= 100:
         raise ValidationFailed("a display name of 1 to 100 characters", field="name")

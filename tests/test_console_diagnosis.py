@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 
@@ -21,13 +23,20 @@ from tests.test_console import person, signed_in
 REPAIR = re.compile(r'name="mutation" value="([^"]+)">\s*<input type="hidden" name="input" value="([^"]+)"')
 
 
-async def test_a_person_diagnoses_an_order_and_its_repair_button_ships_it(world: World, db: str) -> None:
+@asynccontextmanager
+async def shipped_by_the_wms_only(world: World, db: str, tracking_no: str) -> AsyncIterator[tuple[httpx.AsyncClient, Order]]:
+    """The app, a client for it, and an order the WMS shipped while its confirmation never reached OrderGraph."""
     app = create_app(settings_for(db, federation_cache_seconds=0, federation_budget_seconds=5.0,
                                   drift_check_seconds=0), manage_database=False)
     async with app.router.lifespan_context(app), federated(world) as fed, httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
         [order] = await pushed_orders(world, fed, 1)
-        await fed.wms.ship(await code_of(order.id), carrier="SF", tracking_no="SF7788990011")
+        await fed.wms.ship(await code_of(order.id), carrier="SF", tracking_no=tracking_no)
+        yield client, order
+
+
+async def test_a_person_diagnoses_an_order_and_its_repair_button_ships_it(world: World, db: str) -> None:
+    async with shipped_by_the_wms_only(world, db, "SF7788990011") as (client, order):
         csrf = await signed_in(client, await person(world, Role.OPS))
         number = f"OG{order.id:09d}"
 
@@ -61,12 +70,7 @@ async def test_a_person_diagnoses_an_order_and_its_repair_button_ships_it(world:
 
 
 async def test_a_viewer_sees_the_apis_refusal_of_a_repair(world: World, db: str) -> None:
-    app = create_app(settings_for(db, federation_cache_seconds=0, federation_budget_seconds=5.0,
-                                  drift_check_seconds=0), manage_database=False)
-    async with app.router.lifespan_context(app), federated(world) as fed, httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-        [order] = await pushed_orders(world, fed, 1)
-        await fed.wms.ship(await code_of(order.id), carrier="SF", tracking_no="SF1100220033")
+    async with shipped_by_the_wms_only(world, db, "SF1100220033") as (client, order):
         csrf = await signed_in(client, await person(world, Role.AUDITOR))
         number = f"OG{order.id:09d}"
         page = await client.get(f"/console/orders/{number}?diagnose=1")

@@ -92,16 +92,21 @@ async def create_tenant(slug: str, name: str) -> Tenant:
     return await Tenant.create(slug=slug, name=name)
 
 
-async def create_api_key(tenant_slug: str, role: Role | str, name: str = "", *,
-                         owner: str) -> tuple[ApiKey, str]:
-    """Mint a key owned by a person or system; the secret is returned once and only its hash is stored."""
+async def tenant_and_role(tenant_slug: str, role: Role | str) -> tuple[Tenant, Role]:
+    """The tenant a key or a console account is for, and its role; ``NotFound``/``ValidationFailed`` otherwise."""
     tenant = await Tenant.filter(slug=tenant_slug).first()
     if tenant is None:
         raise NotFound(f"no tenant {tenant_slug}", field="tenant")
     try:
-        role = Role(role)
+        return tenant, Role(role)
     except ValueError:
         raise ValidationFailed(f"unknown role {role}; one of {', '.join(r.value for r in Role)}", field="role") from None
+
+
+async def create_api_key(tenant_slug: str, role: Role | str, name: str = "", *,
+                         owner: str) -> tuple[ApiKey, str]:
+    """Mint a key owned by a person or system; the secret is returned once and only its hash is stored."""
+    tenant, role = await tenant_and_role(tenant_slug, role)
     owner = validate_owner(owner)
     name = " ".join(name.split())
     longest = key_label(2**31 - 1, role.value, name, owner)  # the widest id a key may get

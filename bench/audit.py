@@ -17,8 +17,9 @@ Prints one JSON object per figure per line: ``{"name", "value", "unit"}``.
 
 Measured on the 2-core dev machine (PostgreSQL 15 on the same host, other work quiet unless noted):
 
-    chain_overhead_pct          -7.7 %  (1,500 orders: 178 orders/s off, 192 on — within run-to-run noise;
-                                         target <= 10 %)
+    chain_overhead_pct          +0.25 % (5 interleaved pairs, 1,500 orders each: median 328.3 orders/s off,
+                                         327.4 on; pairs from -8.8 % to +12.3 %; target <= 10 %). With helpers'
+                                         test suites loading the 2 cores: 17.7 % (pairs -1.9 % to +42 %).
     seal_1m_events_seconds      55.4 s  (the leader's catch-up rate, ~18,000 events/s)
     verify_1m_events_seconds    25.0 s  (target < 30 s; 31.6 s with a test suite running alongside)
 """

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,8 +95,19 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("browser")
     database_url = f"sqlite://{folder / 'track.sqlite3'}"
     tenant_id, ids = run_sync(_seed(database_url))
-    port = free_port()
     log = folder / "server.log"
+    try:
+        with uvicorn_server(database_url, log) as base:
+            yield Site(base, database_url, log, ids, tenant_id)
+    finally:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(log, ARTIFACTS / "browser-server.log")
+
+
+@contextmanager
+def uvicorn_server(database_url: str, log: Path) -> Iterator[str]:
+    """``api.main`` under uvicorn on a free port, the demo tenant's tracking page on, its log into ``log``."""
+    port = free_port()
     env = {
         **os.environ, "DATABASE_URL": database_url, "PORT": str(port), "LOG_LEVEL": "INFO",
         "ORDERGRAPH_TRACKING_TENANT": "demo", "ORDERGRAPH_MAINTENANCE_SECONDS": "0",
@@ -109,15 +121,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait(base, server, log)
-        yield Site(base, database_url, log, ids, tenant_id)
+        yield base
     finally:
         server.terminate()
         try:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(log, ARTIFACTS / "browser-server.log")
 
 
 def _wait(base: str, server: subprocess.Popen[bytes], log: Path) -> None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +21,8 @@ from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from api.database import tortoise_config
-from tests.browser.conftest import DOCS, PHONE_VIEWPORT, _require_chromium, _wait, shot
+from tests.browser.conftest import DOCS, PHONE_VIEWPORT, _require_chromium, shot, uvicorn_server
 from tests.conftest import run_sync
-from tests.served import free_port
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1280, "height": 800}
@@ -92,26 +89,11 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     folder = tmp_path_factory.mktemp("console")
     database_url = f"sqlite://{folder / 'console.sqlite3'}"
     email, password, held = run_sync(_seed(database_url))
-    port = free_port()
     log = folder / "server.log"
-    env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), "LOG_LEVEL": "INFO",
-           "ORDERGRAPH_TRACKING_TENANT": "demo", "ORDERGRAPH_MAINTENANCE_SECONDS": "0"}
-    env.pop("REDIS_URL", None)
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "api.main:app_from_env", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
     try:
-        _wait(base, server, log)
-        yield Console(base, email, password, held)
+        with uvicorn_server(database_url, log) as base:
+            yield Console(base, email, password, held)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
         text = log.read_text(encoding="utf-8", errors="replace")
         assert password not in text and "temp-staff-password" not in text  # passwords are never logged
 

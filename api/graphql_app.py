@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -89,6 +90,13 @@ class GraphQLApp(GraphQL):
                 await super().__call__(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+    def encode_json(self, data: object) -> str:
+        """Text frames for WebSocket messages and the body of HTTP answers: ``orjson``, ``json`` for what it refuses."""
+        try:
+            return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
+        except TypeError:  # orjson.JSONEncodeError: an integer wider than 64 bits, a type only json knows
+            return super().encode_json(data)  # type: ignore[return-value]
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our own GraphiQL page (vendored assets, no CDN): ``api.ide``."""

@@ -12,7 +12,8 @@ from models import sealing
 
 PHONE_KEY = "bench-phone-key-0123456789abcdef"
 DATA_KEY = "YmVuY2gtZGF0YS1rZXktMDEyMzQ1Njc4OWFiY2RlZmc="
-ENV = {"ORDERGRAPH_PHONE_HASH_KEY": PHONE_KEY, "ORDERGRAPH_DATA_KEYS": DATA_KEY}
+AUDIT_KEY = "YmVuY2gtYXVkaXQtc2lnbmluZy1zZWVkLTAxMjM0NTY="  # production refuses to start without a signing seed
+ENV = {"ORDERGRAPH_PHONE_HASH_KEY": PHONE_KEY, "ORDERGRAPH_DATA_KEYS": DATA_KEY, "ORDERGRAPH_AUDIT_SIGNING_KEY": AUDIT_KEY}
 
 
 def use() -> None:

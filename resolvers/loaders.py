@@ -164,7 +164,36 @@ async def rows_where_in(model: type[M], column: str, keys: Sequence[Any], order_
         params.append(tenant_id)
     sql = f'SELECT {_columns(model)} FROM "{model._meta.db_table}" WHERE {where} ORDER BY {order_by}'
     _, rows = await connection.execute_query(sql, params)
-    return [model._init_from_db(**row) for row in rows]
+    return hydrated(model, rows)
+
+
+def hydrated(model: type[M], rows: Sequence[Any]) -> list[M]:
+    """Whole rows as ``model`` instances, set exactly as ``Model._init_from_db`` sets them.
+
+    ``_init_from_db`` sets its four bookkeeping attributes through the model's
+    ``__setattr__`` (a relation check per call), 2,400 calls on a 50-order page.
+    Here every attribute goes through ``object.__setattr__``, as its field loop does.
+    """
+    meta = model._meta
+    native, default, complex_ = meta.db_native_fields, meta.db_default_fields, meta.db_complex_fields
+    custom_pk = meta.db_pk_column not in meta.generated_db_fields
+    new, set_ = model.__new__, object.__setattr__
+    found = []
+    for row in rows:
+        item = new(model)
+        set_(item, "_partial", False)
+        set_(item, "_saved_in_db", True)
+        set_(item, "_custom_generated_pk", custom_pk)
+        set_(item, "_await_when_save", {})
+        for key, attribute, _ in native:
+            set_(item, attribute, row[key])
+        for key, attribute, field in default:
+            value = row[key]
+            set_(item, attribute, value if value is None else field.field_type(value))
+        for key, attribute, field in complex_:
+            set_(item, attribute, field.to_python_value(row[key]))
+        found.append(item)
+    return found
 
 
 async def _latest_events(order_ids: list[int], count: int) -> list[OrderEvent]:
@@ -177,4 +206,4 @@ async def _latest_events(order_ids: list[int], count: int) -> list[OrderEvent]:
         f"FROM order_event WHERE order_id IN ({', '.join(marks)})) ranked WHERE rank <= {limit} ORDER BY id"
     )
     _, rows = await connection.execute_query(sql, [*order_ids, count])
-    return [OrderEvent._init_from_db(**row) for row in rows]
+    return hydrated(OrderEvent, rows)

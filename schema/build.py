@@ -25,6 +25,7 @@ from schema.audit import AuditQuery
 from schema.catalog import CatalogMutation, CatalogQuery
 from schema.error_log import log_errors
 from schema.errors import is_client_error, shape
+from schema.execution import PlainLeafExecutionContext
 from schema.federation import FederationSetupMutation, FederationSetupQuery
 from schema.federation_ops import FederationMutation, FederationQuery
 from schema.health import HealthQuery
@@ -122,6 +123,7 @@ def build_schema(
                                 "graphql-transport-ws; `orderEvents` and `alerts` resume after the last `eventId` seen."),
         types=[*NODE_TYPES, *STOCK_NODE_TYPES],
         extensions=extensions,
+        execution_context_class=PlainLeafExecutionContext,
         config=StrawberryConfig(disable_field_suggestions=production),
         production=production,
     )

@@ -989,6 +989,8 @@ def _selected_order_fields(info: Info) -> tuple[set[str], set[int]]:
             for order in orders:
                 for field in _fields(order.selections):
                     last = field.arguments.get("last") if field.name == "events" else None
+                    if isinstance(last, str) and last.isdigit():  # a literal (`last: 5`) arrives as its source text
+                        last = int(last)
                     if last is None:
                         wanted.add(field.name)
                     elif isinstance(last, int) and 1 <= last <= info.context.max_page_size:

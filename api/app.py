@@ -30,6 +30,7 @@ from adapters.systems import SYSTEMS
 from api import backlog_metrics, database
 from api.auth import KeyCache
 from api.federation_tasks import DriftWatch, refresh_failure_gauge
+from api.wms_sweep_tasks import WmsSweepWatch
 from api.graphql_app import GraphQLApp
 from api.hooks import Hooks
 from api.http_metrics import HttpMetrics
@@ -123,6 +124,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
                          budget_seconds=settings.federation_budget_seconds)
     if settings.drift_check_seconds > 0:
         live.leadership.jobs.append(DriftWatch(settings, SYSTEMS).run)  # only the leader compares ERP and WMS stock
+    if settings.wms_sweep_seconds > 0:
+        live.leadership.jobs.append(WmsSweepWatch(settings, SYSTEMS).run)  # and asks WMSs about lost confirmations
     if settings.poll_seconds > 0:
         live.leadership.jobs.append(PollWatch(settings).run)  # only the leader reads the platforms' pull APIs
     if settings.tracking_round_seconds > 0:

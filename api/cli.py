@@ -44,6 +44,9 @@
     ordergraph queries register FILE.graphql [--tenant SLUG] | --console
                                                store persisted queries (global without --tenant), print their ids
     ordergraph queries disable HASH [--tenant SLUG]
+    ordergraph simulate [--orders N --hours H --speed X --profile chaos|small|FILE --seed S]
+                        [--database-url postgres://… --redis none|private|URL --workers N --report FILE]
+                                               a compressed business day with faults, judged against the truth
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ from decimal import Decimal, InvalidOperation
 
 import uvicorn
 
-from api import cli_polling, cli_reconcile, database
+from api import cli_polling, cli_reconcile, cli_simulate, database
 from api.database import with_db as _with_db
 from api.settings import Settings
 from domain.actor import Actor, Role
@@ -647,6 +650,7 @@ def build_parser() -> argparse.ArgumentParser:
     notify.set_defaults(func=cmd_sim_notify)
     cli_polling.add_commands(sub, sims)
     cli_reconcile.add_commands(sub)
+    cli_simulate.add_command(sub)
     from api import cli_lineage
 
     cli_lineage.register(sub)

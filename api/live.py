@@ -10,6 +10,10 @@ In both modes the leader also turns events into webhook deliveries, and every
 process sends due deliveries. The leader also turns allocations and
 cancellations into WMS delivery orders and sends them (``domain.federation``:
 ``delivery_orders`` and ``delivery_push``; leases keep a row with one sender).
+
+Every process registers and heartbeats (``api.process_tasks``); the leader finds
+processes lost without a goodbye. With ``REDIS_URL`` every process also reports
+its Redis connection to the exception board (``api.bus_alerts``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from typing import Any
 import httpx
 
 from adapters.systems import SYSTEMS
+from api.bus_alerts import BusDownWatch
+from api.process_tasks import ProcessHeartbeat, ProcessWatch
 from api.settings import Settings
 from domain.federation.delivery_orders import DeliveryOrderFeed
 from domain.federation.delivery_push import DeliveryPusher, PushPolicy
@@ -66,10 +72,16 @@ class Live:
     client: httpx.AsyncClient
     listener: PgListener | None = None
     pusher: DeliveryPusher | None = None
+    heartbeat: ProcessHeartbeat | None = None
+    bus_watch: BusDownWatch | None = None
     _started: list[Any] = field(default_factory=list)
 
     async def start(self) -> None:
         url = self.settings.database_url
+        for part in (self.heartbeat, self.bus_watch):  # registered before the bus reports its state
+            if part is not None and part not in self._started:
+                await part.start()
+                self._started.append(part)
         if _is_postgres(url):
             self.listener = PgListener(url)  # installs the NOTIFY trigger once it reaches the database
             await self.listener.start()
@@ -112,8 +124,11 @@ def build_live(settings: Settings) -> Live:
     url = settings.database_url
     gaps = policy_for(url)
     poll = settings.poll_interval
+    heartbeat = ProcessHeartbeat(settings) if settings.heartbeat_seconds > 0 else None
+    bus_watch = BusDownWatch(settings, heartbeat) if settings.redis_url else None
     if settings.redis_url:
-        bus: Any = RedisBus(settings.redis_url, channel_for(url), max_pending=settings.live_max_pending)
+        bus: Any = RedisBus(settings.redis_url, channel_for(url), max_pending=settings.live_max_pending,
+                            on_state=bus_watch.on_state if bus_watch else None)
         local_feed = None
         publisher = Dispatcher(BusFeed(bus, durable_name="bus"), reader=OutboxReader(gaps), poll_interval=poll)
         jobs = [publisher.run]
@@ -126,6 +141,8 @@ def build_live(settings: Settings) -> Live:
     delivery_feed = Dispatcher(DeliveryOrderFeed(), reader=OutboxReader(policy_for(url)), poll_interval=max(poll, 0.25))
     pusher = DeliveryPusher(SYSTEMS, wms_push_policy(settings))
     jobs += [delivery_feed.run, pusher.run]
+    if heartbeat is not None:
+        jobs.append(ProcessWatch(settings).run)  # only the leader looks for processes lost without a goodbye
     disable_after = timedelta(hours=settings.partner_disable_after_hours)
 
     async def exhausted(endpoint_id: int, reason: str) -> None:
@@ -151,6 +168,8 @@ def build_live(settings: Settings) -> Live:
         sender=sender,
         client=client,
         pusher=pusher,
+        heartbeat=heartbeat,
+        bus_watch=bus_watch,
     )
 
 

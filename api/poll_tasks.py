@@ -1,4 +1,4 @@
-"""The pollers inside the app: a leader job that runs a poll round every ``poll_seconds``, and their gauges.
+"""The pollers inside the app: a leader job that polls every due channel every ``poll_seconds``, and their gauges.
 
     live.leadership.jobs.append(PollWatch(settings).run)   # one process in the deployment polls
     await refresh_poll_gauges()                            # at scrape time
@@ -17,7 +17,7 @@ from prometheus_client import Gauge
 
 from adapters.formats import FORMATS
 from api.settings import Settings
-from domain.polling.rounds import poll_round
+from domain.polling.rounds import ChannelRound, channel_round, due_channels
 from models import ChannelPoll
 
 log = logging.getLogger("ordergraph.polling")
@@ -30,20 +30,44 @@ MISSED = Gauge("ordergraph_channel_missed_orders",
 
 
 class PollWatch:
-    """A leader job: poll every channel with a platform API account, then sleep ``poll_seconds``."""
+    """A leader job: every ``poll_seconds``, start a run for each due channel that is not still running.
+
+    Each channel's run is its own task, so a platform that throttles or hangs
+    (a run may wait out throttling for minutes) delays only its own channel.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.interval = timedelta(seconds=settings.poll_seconds)
         self.overlap = timedelta(seconds=settings.poll_overlap_seconds)
+        self.running: dict[int, asyncio.Task[ChannelRound]] = {}
 
     async def run(self) -> None:
+        try:
+            while True:
+                try:
+                    await self.start_due()
+                except Exception:  # keep polling through a database blip
+                    log.exception("poll round failed; retrying next period")
+                await asyncio.sleep(self.interval.total_seconds())
+        finally:
+            for task in self.running.values():
+                task.cancel()
+
+    async def start_due(self) -> None:
         assert FORMATS.apis is not None
-        while True:
-            try:
-                await poll_round(FORMATS.apis, formats=FORMATS, interval=self.interval, overlap=self.overlap)
-            except Exception:  # keep polling through a database blip
-                log.exception("poll round failed; retrying next period")
-            await asyncio.sleep(self.interval.total_seconds())
+        now = datetime.now(UTC)
+        for channel, state in await due_channels(now):
+            if channel.id in self.running:
+                continue
+            task = asyncio.create_task(channel_round(channel, FORMATS.apis, FORMATS, now, self.interval,
+                                                     self.overlap, state))
+            self.running[channel.id] = task
+            task.add_done_callback(lambda done, channel_id=channel.id: self._finished(channel_id, done))
+
+    def _finished(self, channel_id: int, task: asyncio.Task[ChannelRound]) -> None:
+        self.running.pop(channel_id, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("polling channel %s failed; retrying next period", channel_id, exc_info=task.exception())
 
 
 async def refresh_poll_gauges() -> None:

@@ -17,6 +17,12 @@ Live status and partner webhooks:
     ORDERGRAPH_PARTNER_ALLOW_PRIVATE   1/0: may webhooks target private and loopback addresses (1, 0 in production)
     ORDERGRAPH_PARTNER_RETRY_DELAYS    seconds between attempts, comma-separated (5,300,1800,7200,18000,36000,50400,72000,86400)
 
+The platform watching itself (see ``domain.platform``; alerts on every tenant's board):
+
+    ORDERGRAPH_HEARTBEAT_SECONDS       each server process heartbeats this often; the leader reports one silent for
+                                       3 intervals without a goodbye as lost (system.process_lost), 0 = off (5)
+    ORDERGRAPH_BUS_DOWN_AFTER_SECONDS  a process's Redis connection down this long raises system.bus_down, 0 = at once (5)
+
 Intake (webhooks, tracking, imports, idempotency):
 
     ORDERGRAPH_HOOK_MAX_BYTES          largest accepted webhook body (5 MiB)
@@ -35,6 +41,8 @@ WMS federation (delivery orders pushed from the leader, see ``domain.federation.
     ORDERGRAPH_WMS_PUSH_LEASE          seconds a claimed delivery order is reserved for its sender (60)
     ORDERGRAPH_WMS_PUSH_RETRY_DELAYS   seconds between attempts, comma-separated (5,30,120,600,1800,3600,7200,14400,28800)
     ORDERGRAPH_WMS_PUSH_MAX_ATTEMPTS   attempts before a delivery order is failed and alerted (10)
+    ORDERGRAPH_WMS_SWEEP_SECONDS       period of the leader's confirmation sweep (lost WMS callbacks), 0 = off (60)
+    ORDERGRAPH_WMS_SWEEP_AFTER_SECONDS a delivery order accepted this long without a confirmation is asked about (600)
 
 Customer tracking page (``/track``, see ``public_tracking``):
 
@@ -182,6 +190,8 @@ class Settings:
     federation_cache_seconds: float = 5.0
     federation_budget_seconds: float = 3.0
     drift_check_seconds: float = 600.0
+    wms_sweep_seconds: float = 60.0
+    wms_sweep_after_seconds: float = 600.0
     poll_seconds: float = 60.0
     poll_overlap_seconds: float = 300.0
     tracking_round_seconds: float = 300.0
@@ -204,6 +214,8 @@ class Settings:
     audit_previous_public_keys: tuple[str, ...] = ()
     audit_checkpoint_every: int = 1000
     audit_checkpoint_seconds: float = 60.0
+    heartbeat_seconds: float = 5.0
+    bus_down_after_seconds: float = 5.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -294,6 +306,8 @@ class Settings:
             federation_cache_seconds=_float("ORDERGRAPH_FEDERATION_CACHE_SECONDS", 5.0),
             federation_budget_seconds=_float("ORDERGRAPH_FEDERATION_BUDGET_SECONDS", 3.0),
             drift_check_seconds=_float("ORDERGRAPH_DRIFT_CHECK_SECONDS", 600.0),
+            wms_sweep_seconds=_float("ORDERGRAPH_WMS_SWEEP_SECONDS", 60.0),
+            wms_sweep_after_seconds=_float("ORDERGRAPH_WMS_SWEEP_AFTER_SECONDS", 600.0),
             poll_seconds=_float("ORDERGRAPH_POLL_SECONDS", 60.0),
             poll_overlap_seconds=_float("ORDERGRAPH_POLL_OVERLAP_SECONDS", 300.0),
             tracking_round_seconds=_float("ORDERGRAPH_TRACKING_ROUND_SECONDS", 300.0),
@@ -320,4 +334,6 @@ class Settings:
                 if key.strip()),
             audit_checkpoint_every=_int("ORDERGRAPH_AUDIT_CHECKPOINT_EVERY", 1000),
             audit_checkpoint_seconds=_float("ORDERGRAPH_AUDIT_CHECKPOINT_SECONDS", 60.0),
+            heartbeat_seconds=_float("ORDERGRAPH_HEARTBEAT_SECONDS", 5.0),
+            bus_down_after_seconds=_float("ORDERGRAPH_BUS_DOWN_AFTER_SECONDS", 5.0),
         )

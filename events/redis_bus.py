@@ -11,6 +11,11 @@ repeats are dropped by id. Subscribers see a delay, never a gap.
 
 The channel name carries a hash of the database URL, so deployments (and test
 sessions) sharing one Redis never see each other's events.
+
+``on_state`` hears when the connection is lost (or cannot be made) and when it is
+back — after the back-fill, so "connected" means caught up:
+
+    bus = RedisBus(url, channel, on_state=lambda state: print(state.connected, state.since))
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import logging
 import os
 import random
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,6 +45,14 @@ from models import OrderEvent
 log = logging.getLogger("ordergraph.redis_bus")
 
 BACKFILL_BATCH = 500
+
+
+@dataclass(frozen=True)
+class BusState:
+    """The listener's connection to Redis: ``connected`` (and caught up) or not, ``since`` when that began."""
+
+    connected: bool
+    since: datetime
 
 
 def channel_for(database_url: str) -> str:
@@ -58,6 +73,7 @@ class RedisBus:
         health_interval: float = 5.0,
         backfill: Callable[[int, int], AsyncIterator[list[Message]]] | None = None,
         client_name: str | None = None,
+        on_state: Callable[[BusState], None] | None = None,
     ) -> None:
         self.url = url
         self.channel = channel
@@ -77,6 +93,8 @@ class RedisBus:
         )
         self._task: asyncio.Task[None] | None = None
         self._position_known = False
+        self.on_state = on_state
+        self._reported: bool | None = None
 
     @property
     def position(self) -> int:
@@ -128,6 +146,7 @@ class RedisBus:
                 await self._confirmed(pubsub)
                 await self._catch_up(await self._published_up_to())
                 self.connected.set()
+                self._report(True)
                 backoff = 0.05
                 while True:
                     item = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
@@ -137,6 +156,7 @@ class RedisBus:
                 raise
             except (RedisError, OSError) as exc:
                 log.warning("Redis listener lost its connection (%s); reconnecting", type(exc).__name__)
+                self._report(False)
             except Exception:  # a bad message or a database blip during backfill: start over
                 log.exception("Redis listener failed; reconnecting")
             finally:
@@ -146,6 +166,15 @@ class RedisBus:
             self.reconnects += 1
             await asyncio.sleep(backoff * random.uniform(0.5, 1.5))
             backoff = min(backoff * 2, 5.0)
+
+    def _report(self, connected: bool) -> None:
+        if self.on_state is None or self._reported is connected:
+            return
+        self._reported = connected
+        try:
+            self.on_state(BusState(connected, datetime.now(UTC)))
+        except Exception:  # the listener must keep listening whatever the observer does
+            log.exception("bus state observer failed")
 
     async def _confirmed(self, pubsub: Any) -> None:
         """Wait until Redis has processed SUBSCRIBE: from then on nothing published is missed."""

@@ -33,6 +33,7 @@ from models.persisted_query import PersistedQuery
 from models.reconciliation import ReconciliationDiff, ReconciliationRun
 from models.polling import ChannelPoll
 from models.rule import Rule, RuleVersion, SkuFreeze
+from models.server_process import ServerProcess
 from models.shipment import Shipment, TrackingEvent
 from models.stock import (
     AllocationDecision,
@@ -98,6 +99,7 @@ __all__ = [
     "Rule",
     "RuleVersion",
     "SealedContact",
+    "ServerProcess",
     "Shipment",
     "Sku",
     "SkuAlias",

@@ -61,6 +61,11 @@ AlertKind = describe_values(_mirror("AlertKind", kinds.AlertKind, "What an alert
     "PAYMENT_AMBIGUOUS": "A gateway payment notice matched more than one order.",
     "PAYMENT_PARTIAL": "Less money arrived than the payment expected.",
     "PAYMENT_OVER": "More money arrived than the payment expected.",
+    "PROCESS_LOST": "A server process stopped without shutting down (e.g. killed); cleared once it is replaced.",
+    "BUS_DOWN": "A server lost its event bus (Redis): live feeds and webhooks wait; cleared once it is back and caught up.",
+    "SYSTEM_UNREACHABLE": "A WMS or ERP stopped answering OrderGraph's calls (refused, timed out, 5xx); cleared by its next answer.",
+    "CHANNEL_THROTTLED": "A channel platform throttled the order poller, which had to wait; cleared by a run without throttling.",
+    "CHANNEL_UNREACHABLE": "A poll run stopped because the channel platform's API kept failing; cleared by a run that completes.",
 })
 AlertCategory = describe_values(_mirror("AlertCategory", kinds.Category,
                         "Groups of kinds, as OMS exception lists know them (order changed, buyer, intercept, platform …)."), {

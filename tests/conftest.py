@@ -173,6 +173,7 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
     # The leader's pollers and tracking rounds are driven by the tests that prove them, not by a clock.
     overrides.setdefault("poll_seconds", 0)
     overrides.setdefault("tracking_round_seconds", 0)
+    overrides.setdefault("wms_sweep_seconds", 0)
     overrides.setdefault("alert_wake_seconds", 0)
     overrides.setdefault("rules_enabled", False)  # rules fire where a test enables them
     overrides.setdefault("reconcile_hour", 0)  # the daily reconciliation runs where a test runs it

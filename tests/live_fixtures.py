@@ -63,7 +63,7 @@ async def redis_url() -> str:
 def live_settings(database_url: str, **overrides: Any) -> Settings:
     base: dict[str, Any] = {"database_url": database_url, "poll_interval": 0.05, "key_cache_seconds": 0,
                             "partner_poll_interval": 0.2, "poll_seconds": 0, "tracking_round_seconds": 0,
-                            "alert_wake_seconds": 0, "rules_enabled": False, "reconcile_hour": 0,
+                            "wms_sweep_seconds": 0, "alert_wake_seconds": 0, "rules_enabled": False, "reconcile_hour": 0,
                             "audit_enabled": False}
     base.update(overrides)
     return Settings(**base)

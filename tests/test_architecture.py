@@ -14,7 +14,7 @@ from pathlib import Path
 import grimp
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("api", "console", "schema", "public_tracking", "resolvers", "adapters", "domain", "events", "models")
+PACKAGES = ("api", "console", "chaos", "schema", "public_tracking", "resolvers", "adapters", "domain", "events", "models")
 
 
 def test_import_contracts_are_kept() -> None:

@@ -90,6 +90,7 @@ class Server:
             "ORDERGRAPH_PARTNER_LEASE": "3",
             "ORDERGRAPH_PARTNER_TIMEOUT": "2",
             "ORDERGRAPH_PARTNER_RETRY_DELAYS": "0.3,0.5,1,1,2,2,3,3,5",
+            "ORDERGRAPH_HEARTBEAT_SECONDS": "0",  # no system.process_lost events in the counts (test_platform_alerts)
         }
         self.process: subprocess.Popen[bytes] | None = None
 

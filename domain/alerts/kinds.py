@@ -103,6 +103,13 @@ class AlertKind(StrEnum):
     PAYMENT_AMBIGUOUS = "payment.ambiguous"
     PAYMENT_PARTIAL = "payment.partial"
     PAYMENT_OVER = "payment.over"
+    # The platform itself (raised on every tenant's board, see domain.alerts.platform)
+    PROCESS_LOST = "system.process_lost"
+    BUS_DOWN = "system.bus_down"
+    # Outside systems down or throttling (see domain.federation.reachability, domain.polling.run_alerts)
+    SYSTEM_UNREACHABLE = "system.unreachable"
+    CHANNEL_THROTTLED = "channel.throttled"
+    CHANNEL_UNREACHABLE = "channel.unreachable"
 
     @property
     def category(self) -> Category:
@@ -150,4 +157,9 @@ _CATEGORY = {
     AlertKind.PAYMENT_AMBIGUOUS: Category.SYSTEMS,
     AlertKind.PAYMENT_PARTIAL: Category.SYSTEMS,
     AlertKind.PAYMENT_OVER: Category.SYSTEMS,
+    AlertKind.PROCESS_LOST: Category.SYSTEMS,
+    AlertKind.BUS_DOWN: Category.SYSTEMS,
+    AlertKind.SYSTEM_UNREACHABLE: Category.SYSTEMS,
+    AlertKind.CHANNEL_THROTTLED: Category.PLATFORM,
+    AlertKind.CHANNEL_UNREACHABLE: Category.PLATFORM,
 }

@@ -16,7 +16,12 @@ the row moved (``pushed`` / back to ``pending`` with ``next_attempt_at`` on
 the backoff schedule / ``failed`` once the attempts run out or the WMS
 refuses), lineage (``wms.delivery_pushed``, ``wms.delivery_push_failed``,
 ``wms.delivery_cancelled``, ``wms.delivery_cancel_refused``) pointing at the
-evidence, and an alert when a person must act. Nothing here runs inside an
+evidence, and an alert when a person must act. While a WMS fails for
+transport reasons the leader's loop probes it every ``probe_interval``
+seconds (``wms_probe``) instead of shortening the backoff: the outage is on
+the board within seconds (``reachability``, ``system.unreachable``), and when
+the WMS answers again the rows that failed meanwhile are due at once, with
+their attempts unspent. Nothing here runs inside an
 order's transaction: a slow or dead WMS delays deliveries, never intake.
 Held orders wait (their rows are not claimed) until released.
 """
@@ -35,6 +40,7 @@ from tortoise.expressions import Q
 
 from domain.alerts.raising import raise_alert
 from domain.federation import delivery_orders as rows_of
+from domain.federation import reachability
 from domain.federation.connections import connection_key
 from domain.federation.evidence import keep, ref
 from domain.federation.ports import (
@@ -46,6 +52,7 @@ from domain.federation.ports import (
     SystemRefused,
     SystemUnavailable,
 )
+from domain.federation.wms_probe import probe_failing
 from domain.statuses import OrderStatus
 from domain.stock.reservations import ReservationKind, ReservationStatus
 from domain.unit_of_work import unit_of_work
@@ -66,13 +73,15 @@ JITTER = 0.2
 
 @dataclass(frozen=True, slots=True)
 class PushPolicy:
-    """How hard to try: in flight at once, lease per attempt, the backoff schedule and when to give up."""
+    """How hard to try: in flight at once, lease per attempt, the backoff schedule, when to give up, how often
+    a failing WMS is probed."""
 
     concurrency: int = 8
     lease: float = 60.0
     poll_interval: float = 1.0
     delays: tuple[float, ...] = (5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800)
     max_attempts: int = 10
+    probe_interval: float = 5.0
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         base = self.delays[min(max(attempt, 1), len(self.delays)) - 1] if self.delays else 0.0
@@ -119,6 +128,7 @@ class DeliveryPusher:
         self.policy = policy or PushPolicy()
         self._inflight: set[asyncio.Task[None]] = set()
         self._logged_at = 0.0
+        self._probe: asyncio.Task[int] | None = None
 
     async def run(self) -> None:
         """Run until cancelled (the leader's job): claim, send, wait for the doorbell or the poll interval."""
@@ -133,16 +143,26 @@ class DeliveryPusher:
                         task.add_done_callback(self._finished)
                 except Exception:  # the database is away: try again at the next tick
                     self._log("claiming delivery orders failed; retrying")
+                if reachability.failing() and (self._probe is None or self._probe.done()):
+                    self._probe = asyncio.create_task(self._probe_failing(), name="wms-probe")
                 await wait_or_timeout(doorbell, self.policy.poll_interval)
         finally:
             signals.stop_listening(doorbell, rows_of.WMS_PUSH)
-            for task in list(self._inflight):
+            running: list[asyncio.Task[Any]] = [*self._inflight, *([self._probe] if self._probe else [])]
+            for task in running:
                 task.cancel()
-            for task in list(self._inflight):
+            for task in running:
                 try:
                     await task
                 except (asyncio.CancelledError, Exception):
                     pass
+
+    async def _probe_failing(self) -> int:
+        try:
+            return await probe_failing(self.systems, every=self.policy.probe_interval)
+        except Exception:  # the database is away: probe again at the next tick
+            self._log("probing failing WMSs failed; retrying")
+            return 0
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)

@@ -9,7 +9,10 @@ ERP's. When the share of differing SKUs, or of differing units, exceeds the
 threshold (``drift_threshold`` in the ERP connection's config, a fraction,
 default 0.05), the breaker opens: allocation skips the warehouse like a paused
 one (``domain.allocation.allocate``), an alert names the top differing SKUs,
-and lineage records why. It closes by itself once the difference has stayed
+and lineage records why. A difference must persist to count: before opening, both
+systems are asked again ``CONFIRM_AFTER_SECONDS`` later and only SKUs that
+differ in both readings count (a shipment that left between the WMS's and the
+ERP's answer is not drift). It closes by itself once the difference has stayed
 under the threshold for ``drift_close_after_minutes`` (default 30), or when a
 person resets it with a reason. A check that cannot ask both systems changes
 nothing.
@@ -43,6 +46,8 @@ log_ = logging.getLogger("ordergraph.federation")
 TOP = 10
 #: The most SKUs compared per check (one adapter call per system).
 MAX_SKUS = 2000
+#: How long after a reading over the threshold both systems are asked again before the breaker opens.
+CONFIRM_AFTER_SECONDS = 3.0
 SYSTEM_ACTOR = Actor(tenant_id=0, role=Role.SERVICE, name="stock-drift check", source="ordergraph")
 
 
@@ -74,6 +79,7 @@ class Drift:
     units: int                   # Σ max(wms, erp): the scale the unit share is measured on
     units_apart: int             # Σ |wms - erp|
     top: tuple[SkuDrift, ...]
+    skus_apart: frozenset[str] = frozenset()
 
     @property
     def sku_share(self) -> float:
@@ -87,13 +93,18 @@ class Drift:
         return self.sku_share > threshold or self.unit_share > threshold
 
 
-def measure(skus: Sequence[str], wms: Mapping[str, StockFigure], erp: Mapping[str, StockFigure], *, top: int = TOP) -> Drift:
-    """Compare on-hand per SKU; a SKU one system does not report counts as 0 there."""
+def measure(skus: Sequence[str], wms: Mapping[str, StockFigure], erp: Mapping[str, StockFigure], *, top: int = TOP,
+            within: frozenset[str] | None = None) -> Drift:
+    """Compare on-hand per SKU; a SKU one system does not report counts as 0 there.
+
+    ``within``: only these SKUs may count as differing (those that differed in an earlier reading).
+    """
     rows = [SkuDrift(sku, wms[sku].on_hand if sku in wms else 0, erp[sku].on_hand if sku in erp else 0) for sku in skus]
-    apart = [row for row in rows if row.difference]
+    apart = [row for row in rows if row.difference and (within is None or row.sku in within)]
     apart.sort(key=lambda row: (-abs(row.difference), row.sku))
     return Drift(compared=len(rows), differing=len(apart), units=sum(max(r.wms, r.erp, 0) for r in rows),
-                 units_apart=sum(abs(r.difference) for r in rows), top=tuple(apart[:top]))
+                 units_apart=sum(abs(r.difference) for r in apart), top=tuple(apart[:top]),
+                 skus_apart=frozenset(row.sku for row in apart))
 
 
 def threshold_of(config: Mapping[str, Any]) -> tuple[float, timedelta]:
@@ -125,7 +136,7 @@ def _why(drift: Drift, threshold: float) -> str:
 
 
 async def check_warehouse(warehouse_id: int, systems: Systems, *, actor: Actor, budget: float | None = 30.0,
-                          now: datetime | None = None) -> DriftReport:
+                          now: datetime | None = None, confirm_after: float = CONFIRM_AFTER_SECONDS) -> DriftReport:
     """Compare the warehouse's WMS and ERP stock and open, keep or close its breaker (see the module doc)."""
     if actor.tenant_id and not actor.may_write:
         raise Forbidden(f"role {actor.role} may not check stock drift")
@@ -146,16 +157,24 @@ async def check_warehouse(warehouse_id: int, systems: Systems, *, actor: Actor, 
     if not skus:
         return DriftReport(warehouse_id, code, moment, "skipped", "no drift check: the warehouse stocks no SKU",
                            breaker_open=link.breaker_open)
-    wms_answer, erp_answer = await asyncio.gather(ask_stock(tenant_id, wms, wms_code, skus, systems, budget=budget),
-                                                  ask_stock(tenant_id, erp, erp_code, skus, systems, budget=budget))
-    ids = wms_answer.exchange_ids + erp_answer.exchange_ids
     threshold, close_after = threshold_of(erp.config or {})
-    failed = [a for a in (wms_answer, erp_answer) if a.error is not None]
-    if failed:
-        why = "; ".join(f"{a.system} {a.connection}: {a.error.message}" for a in failed)  # type: ignore[union-attr]
+
+    async def reading(within: frozenset[str] | None) -> tuple[Drift | None, Answer, Answer, str]:
+        wms_answer, erp_answer = await asyncio.gather(ask_stock(tenant_id, wms, wms_code, skus, systems, budget=budget),
+                                                      ask_stock(tenant_id, erp, erp_code, skus, systems, budget=budget))
+        failed = [a for a in (wms_answer, erp_answer) if a.error is not None]
+        if failed:
+            why = "; ".join(f"{a.system} {a.connection}: {a.error.message}" for a in failed)  # type: ignore[union-attr]
+            return None, wms_answer, erp_answer, why
+        return measure(skus, wms_answer.value or {}, erp_answer.value or {}, within=within), wms_answer, erp_answer, ""
+
+    drift, wms_answer, erp_answer, why = await reading(None)
+    if drift is not None and drift.exceeds(threshold) and not link.breaker_open and confirm_after > 0:
+        await asyncio.sleep(confirm_after)  # a real difference is still there a moment later; one caught mid-shipment is not
+        drift, wms_answer, erp_answer, why = await reading(drift.skus_apart)
+    if drift is None:
         return DriftReport(warehouse_id, code, moment, "skipped", f"no drift check: {why}", threshold=threshold,
-                           breaker_open=link.breaker_open, exchange_ids=ids)
-    drift = measure(skus, wms_answer.value or {}, erp_answer.value or {})
+                           breaker_open=link.breaker_open, exchange_ids=wms_answer.exchange_ids + erp_answer.exchange_ids)
     return await _decide(actor, tenant_id, warehouse_id, code, drift, threshold, close_after, moment,
                          wms_answer, erp_answer)
 
@@ -248,10 +267,13 @@ async def check_all(systems: Systems, *, budget: float | None = 30.0) -> list[Dr
     erp_tenants = set(await SystemConnection.filter(kind="erp", active=True).values_list("tenant_id", flat=True))
     links = await WarehouseSystems.filter(wms_id__isnull=False, tenant_id__in=list(erp_tenants)).order_by("id") \
         .values_list("warehouse_id", flat=True) if erp_tenants else []
+    # At once, not in turn: a WMS that is down (waiting out its budget) must not delay every other warehouse's check.
+    outcomes = await asyncio.gather(*(check_warehouse(warehouse_id, systems, actor=SYSTEM_ACTOR, budget=budget)
+                                      for warehouse_id in links), return_exceptions=True)
     reports = []
-    for warehouse_id in links:
-        try:
-            reports.append(await check_warehouse(warehouse_id, systems, actor=SYSTEM_ACTOR, budget=budget))
-        except Exception:  # one warehouse's failure must not stop the others
-            log_.exception("stock drift check of warehouse %s failed", warehouse_id)
+    for warehouse_id, outcome in zip(links, outcomes, strict=True):
+        if isinstance(outcome, BaseException):  # one warehouse's failure must not stop the others
+            log_.error("stock drift check of warehouse %s failed", warehouse_id, exc_info=outcome)
+        else:
+            reports.append(outcome)
     return reports

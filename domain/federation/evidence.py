@@ -8,7 +8,9 @@
     # lineage: payload_ref=ref(ids[-1]) -> "exchange:1234"
 
 The bodies arrive already redacted by the adapter (no secrets, personal data
-masked); here they are stored as they are. ``disagreed`` marks an exchange that
+masked); here they are stored as they are. Every outgoing call passes here,
+so here it also counts towards its system being reachable or not
+(``reachability``). ``disagreed`` marks an exchange that
 answered but contradicts what OrderGraph knows, so the cross-system failure
 rate counts it.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from domain.federation import reachability
 from domain.federation.ports import Exchange
 from models import SystemConnection, SystemExchange
 
@@ -31,7 +34,7 @@ def ref(exchange_id: int) -> str:
 
 async def keep(tenant_id: int, connection: SystemConnection | None, trace: Sequence[Exchange], *,
                order_id: int | None = None) -> list[int]:
-    """Store the exchanges (in the caller's transaction, if any); their ids, in order."""
+    """Store the exchanges (in the caller's transaction, if any) and count the call; their ids, in order."""
     ids = []
     for exchange in trace:
         row = await SystemExchange.create(
@@ -41,6 +44,7 @@ async def keep(tenant_id: int, connection: SystemConnection | None, trace: Seque
             status_code=exchange.status_code, response_body=exchange.response_body, outcome=exchange.outcome,
             error=exchange.error[:500], elapsed_ms=exchange.elapsed_ms)
         ids.append(row.id)
+    await reachability.note_call(tenant_id, connection, trace)
     return ids
 
 

@@ -10,12 +10,17 @@ earlier answer), keeps that exchange as evidence, and applies the WMS's word
 as the lost callback would have been applied (``wms_shipping``): the order
 ships with the WMS's own waybill, time and warehouse through
 ``domain.orders``, walking through PICKING and PACKED if it must.
+``recover_confirmation`` is that last step on its own, shared with the
+leader's confirmation sweep (``confirmation_sweep``), which finds lost
+callbacks without a person asking.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from datetime import UTC, datetime
+from typing import TypeGuard
 
 from domain.actor import Actor
 from domain.alerts.raising import raise_alert
@@ -63,7 +68,7 @@ async def apply_wms_confirmation(actor: Actor, order_id: int, systems: Systems, 
         for row in group.rows:
             state = (answer.value or {}).get(row.code)
             said.append(f"{row.code}: {(state.raw_status or state.status.value) if state else 'unknown'}")
-            if state is not None and state.status == WmsStatus.SHIPPED and state.parcels:
+            if shipped_there(state):
                 if row.status == delivery_orders.CONFIRMED:
                     applied.append(row.code)
                 else:
@@ -73,30 +78,51 @@ async def apply_wms_confirmation(actor: Actor, order_id: int, systems: Systems, 
     if not shipped:
         raise Conflict(f"the WMS does not say this order shipped ({'; '.join(said)}); nothing to apply", field="order")
     for row, state, exchange_ids in shipped:
-        confirmation = DeliveryConfirmation(
-            code=row.code, wms_order_id=row.wms_order_id, warehouse_code="", parcels=tuple(state.parcels),
-            shipped=dict(state.shipped), confirmed_at=state.updated_at or datetime.now(UTC),
-            final=state.raw_status.upper() != "PARTDELIVERED")
-        proof = evidence.ref(exchange_ids[-1]) if exchange_ids else None
-        outcome = await wms_shipping.apply_confirmation(actor, row.warehouse_id, confirmation,  # type: ignore[attr-defined]
-                                                        evidence_ref=proof)
+        why = f"applied the WMS's confirmation of {row.code}, which never arrived" + (f": {reason}" if reason else "")
+        outcome = await recover_confirmation(actor, row, state, exchange_ids, why=why)
         if outcome.outcome not in (wms_shipping.APPLIED, wms_shipping.PARTIAL):
             raise Conflict(f"the WMS's confirmation of {row.code} was not applied: "
                            f"{outcome.reason or outcome.outcome}", field="order")
+    return await Order.get(id=order_id)
+
+
+def shipped_there(state: DeliveryState | None) -> TypeGuard[DeliveryState]:
+    """The WMS says the delivery order left, with at least one parcel: a confirmation can be rebuilt from it."""
+    return state is not None and state.status == WmsStatus.SHIPPED and bool(state.parcels)
+
+
+async def recover_confirmation(actor: Actor, row: DeliveryOrder, state: DeliveryState, exchange_ids: list[int], *,
+                               why: str) -> wms_shipping.ConfirmOutcome:
+    """Apply the WMS's answer that ``row`` shipped as its lost callback would have been; lineage says ``why``.
+
+    The confirmation is rebuilt from ``state`` (a fresh answer, ``exchange_ids``
+    its evidence) and goes through ``wms_shipping.apply_confirmation``, the
+    callback's own path, so a confirmation applied already is a duplicate that
+    changes nothing. Only an applied (or partial) one adds the lineage row
+    ``wms.confirmation_recovered``.
+    """
+    confirmation = DeliveryConfirmation(
+        code=row.code, wms_order_id=row.wms_order_id, warehouse_code="", parcels=tuple(state.parcels),
+        shipped=dict(state.shipped), confirmed_at=state.updated_at or datetime.now(UTC),
+        final=state.raw_status.upper() != "PARTDELIVERED")
+    proof = evidence.ref(exchange_ids[-1]) if exchange_ids else None
+    outcome = await wms_shipping.apply_confirmation(actor, row.warehouse_id, confirmation,  # type: ignore[attr-defined]
+                                                    evidence_ref=proof)
+    if outcome.outcome in (wms_shipping.APPLIED, wms_shipping.PARTIAL):
         async with unit_of_work():
             await log.append(
-                tenant_id=actor.tenant_id, order_id=order_id, type="wms.confirmation_recovered", actor=actor.name,
-                source=actor.source,
-                reason=(f"applied the WMS's confirmation of {row.code}, which never arrived" + (f": {reason}" if reason else ""))[:500],
+                tenant_id=actor.tenant_id, order_id=row.order_id, type="wms.confirmation_recovered",  # type: ignore[attr-defined]
+                actor=actor.name, source=actor.source, reason=why[:500],
                 after={"code": row.code, "wms_status": state.raw_status or state.status.value,
                        "parcels": [{"carrier": p.carrier, "tracking_no": p.tracking_no} for p in state.parcels],
                        "shipment_ids": outcome.shipments, "exchange_ids": exchange_ids},
                 payload_ref=proof)
-    return await Order.get(id=order_id)
+    return outcome
 
 
-async def repush_to_wms(actor: Actor, order_id: int, reason: str) -> Order:
-    """Send the order's delivery orders to the WMS again, by the same codes (so the WMS cannot hold two)."""
+async def repush_to_wms(actor: Actor, order_id: int, reason: str, *, only: Collection[str] | None = None) -> Order:
+    """Send the order's delivery orders (or ``only`` those codes) to the WMS again, by the same codes (so the WMS
+    cannot hold two)."""
     require_writer(actor)
     if not reason.strip():
         raise ValidationFailed("say why the order is pushed again", field="reason")
@@ -107,7 +133,7 @@ async def repush_to_wms(actor: Actor, order_id: int, reason: str) -> Order:
         rows = list(await DeliveryOrder.filter(order_id=order.id, tenant_id=actor.tenant_id).select_for_update())
         # a row a sender holds right now (lease running) is being pushed already: leave it to that sender
         held = {row.id for row in rows if row.lease_until is not None and row.lease_until > now}
-        again = [row for row in rows if row.id not in held and (
+        again = [row for row in rows if row.id not in held and (only is None or row.code in only) and (
             row.status in (delivery_orders.PUSHED, delivery_orders.FAILED)
             or (row.status == delivery_orders.PENDING and row.id not in {q.id for q in queued}))]
         if not again and not queued:

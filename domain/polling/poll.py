@@ -18,6 +18,11 @@ Why it never leaves a gap:
   the same page again; an unavailable platform is retried with backoff, then
   the run stops where it is, to resume from the watermark.
 
+A run that had to wait out throttling puts ``channel.throttled`` on the
+board, one that stopped because the platform kept failing
+``channel.unreachable``; a later run that completes clears them
+(``run_alerts``). A refusal (credentials, parameters) raises neither.
+
 Every order goes through :func:`~domain.intake.receive.receive_channel` as a
 pulled delivery: a webhook and a poll of the same order collapse to one order
 (same external id; the same version is ``unchanged``). An order already held
@@ -37,7 +42,9 @@ from domain.inbound.formats import Formats
 from domain.intake.lookup import by_external_ids
 from domain.intake.pulled_pages import apply_first_seen
 from domain.intake.receive import receive_channel
+from domain.polling.run_alerts import RAISE_DURING_RUN_AFTER, judge_run, raise_throttled
 from domain.polling.windows import windows
+from domain.unit_of_work import unit_of_work
 from models import Channel, ChannelPoll
 
 T = TypeVar("T")
@@ -55,7 +62,14 @@ _APPLIED = {"created": "created", "updated": "updated"}
 
 
 class PollStopped(Exception):
-    """The run stopped before reaching its end; the watermark stays at the last whole window."""
+    """The run stopped before reaching its end; the watermark stays at the last whole window.
+
+    ``cause``: ``throttling`` or ``unavailable`` (the platform kept failing).
+    """
+
+    def __init__(self, message: str, *, cause: str) -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 @dataclass
@@ -73,6 +87,8 @@ class PollReport:
     quarantined: int = 0
     relisted: int = 0
     throttled: int = 0
+    throttled_seconds: float = 0.0  # what the platform asked the throttled calls to wait, in all
+    stopped_by: str = ""            # PollStopped.cause when the run stopped early for the platform
     watermark: datetime | None = None
     error: str = ""
     created_ids: list[str] = field(default_factory=list)
@@ -88,7 +104,9 @@ class _Pace:
 
     report: PollReport
     sleep: Callable[[float], Awaitable[None]]
+    channel: Channel | None = None  # to alert on throttling while the run still waits
     waited: float = 0.0
+    alerted: bool = False
 
     async def ask(self, call: Callable[[], Awaitable[T]]) -> T:
         failures = 0
@@ -99,12 +117,19 @@ class _Pace:
                 self.report.throttled += 1
                 self.waited += throttled.retry_after
                 if self.waited > MAX_THROTTLE_WAIT:
-                    raise PollStopped(f"throttled for more than {MAX_THROTTLE_WAIT:g} s: {throttled.message}") from None
+                    raise PollStopped(f"throttled for more than {MAX_THROTTLE_WAIT:g} s: {throttled.message}",
+                                      cause="throttling") from None
+                self.report.throttled_seconds += throttled.retry_after
+                if self.channel is not None and not self.alerted and self.report.throttled >= RAISE_DURING_RUN_AFTER:
+                    self.alerted = True
+                    async with unit_of_work():
+                        await raise_throttled(self.channel, self.report)
                 await self.sleep(throttled.retry_after)
             except ApiUnavailable as unavailable:
                 failures += 1
                 if failures >= UNAVAILABLE_TRIES:
-                    raise PollStopped(f"the platform is unavailable: {unavailable.message}") from None
+                    raise PollStopped(f"the platform is unavailable: {unavailable.message}",
+                                      cause="unavailable") from None
                 await self.sleep(0.5 * 2 ** (failures - 1))
 
 
@@ -132,7 +157,7 @@ async def poll_channel(
     start = since or ((state.watermark - overlap) if state.watermark else now - FIRST_LOOKBACK)
     end = until or (now - lag)
     report = PollReport(channel=channel.code, watermark=state.watermark)
-    pace = _Pace(report, sleep)
+    pace = _Pace(report, sleep, channel)
     limit = asyncio.Semaphore(max(concurrency, 1))
     state.last_run_at = now
     try:
@@ -145,10 +170,11 @@ async def poll_channel(
             if progress:
                 progress(window, report)
     except PollStopped as stopped:
-        report.error = str(stopped)
+        report.error, report.stopped_by = str(stopped), stopped.cause
     except Exception as error:  # ApiRefused and anything unforeseen: kept with the state, the run ends
         report.error = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
     await _record(state, report, now)
+    await judge_run(channel, report)
     return report
 
 

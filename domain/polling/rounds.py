@@ -45,23 +45,28 @@ async def poll_round(apis: ChannelApis, *, formats: Formats, now: datetime | Non
                      parallel: int = 4) -> list[ChannelRound]:
     """Poll every due channel (a few at a time), then check those whose daily check is due."""
     now = now or datetime.now(UTC)
-    states = {state.channel_id: state for state in await ChannelPoll.all()}  # type: ignore[attr-defined]
-    due = [c for c in await Channel.all() if polled(c) and _due(states.get(c.id), now)]
     limit = asyncio.Semaphore(parallel)
 
-    async def one(channel: Channel) -> ChannelRound:
+    async def one(channel: Channel, state: ChannelPoll | None) -> ChannelRound:
         async with limit:
-            return await _channel_round(channel, apis, formats, now, interval, overlap, states.get(channel.id))
+            return await channel_round(channel, apis, formats, now, interval, overlap, state)
 
-    return list(await asyncio.gather(*(one(channel) for channel in due)))
+    return list(await asyncio.gather(*(one(channel, state) for channel, state in await due_channels(now))))
+
+
+async def due_channels(now: datetime) -> list[tuple[Channel, ChannelPoll | None]]:
+    """Every channel with a platform API account whose next run is due, with its poll state."""
+    states = {state.channel_id: state for state in await ChannelPoll.all()}  # type: ignore[attr-defined]
+    return [(c, states.get(c.id)) for c in await Channel.all() if polled(c) and _due(states.get(c.id), now)]
 
 
 def _due(state: ChannelPoll | None, now: datetime) -> bool:
     return state is None or state.next_run_at is None or state.next_run_at <= now
 
 
-async def _channel_round(channel: Channel, apis: ChannelApis, formats: Formats, now: datetime, interval: timedelta,
-                         overlap: timedelta, state: ChannelPoll | None) -> ChannelRound:
+async def channel_round(channel: Channel, apis: ChannelApis, formats: Formats, now: datetime, interval: timedelta,
+                        overlap: timedelta, state: ChannelPoll | None) -> ChannelRound:
+    """One channel's run (and its daily check when due); a failing platform backs the channel off."""
     result = ChannelRound(channel.id)
     try:
         api = apis.for_channel(channel.kind, dict(channel.config["api"]))

@@ -20,6 +20,7 @@ Faults (``PUT /_sim/faults``, JSON; all optional):
 - ``drop_push``: share of pushes never sent (only polling or the daily check can find those orders);
 - ``duplicate_push``: share of pushes sent twice;
 - ``reorder_push``: share of pushes held back ``reorder_delay_s`` (default 2) so later ones overtake them;
+- ``delay_push``: share of pushes sent late, by a random delay up to ``delay_max_s`` seconds;
 - ``rate_per_s`` / ``burst``: a token bucket over API calls; past it the protocol answers its throttling error;
 - ``error_rate``: share of API calls answered HTTP 500;
 - ``latency_ms``: delay before every API answer;
@@ -82,6 +83,8 @@ class Faults:
     duplicate_push: float = 0.0
     reorder_push: float = 0.0
     reorder_delay_s: float = 2.0
+    delay_push: float = 0.0
+    delay_max_s: float = 0.0
     rate_per_s: float = 0.0
     burst: int = 10
     error_rate: float = 0.0
@@ -101,7 +104,7 @@ class Faults:
                 raise ValueError(f"{key}: unknown fault (known: {', '.join(sorted(known))})")
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ValueError(f"{key}: a number ≥ 0")
-            if key in ("drop_push", "duplicate_push", "reorder_push", "error_rate", "touch_while_paging") and value > 1:
+            if key in ("drop_push", "duplicate_push", "reorder_push", "delay_push", "error_rate", "touch_while_paging") and value > 1:
                 raise ValueError(f"{key}: a share between 0 and 1")
             values[key] = int(value) if known[key].type in ("int", int) else float(value)
         return cls(**values)
@@ -145,8 +148,10 @@ class Platform:
     """A simulated shop on one platform: the truth, the faults and the API (see the module docstring)."""
 
     def __init__(self, protocol: Protocol, *, faults: Faults | None = None, seed: int = 7,
-                 push_url: str = "", push_secret: str = "") -> None:
+                 push_url: str = "", push_secret: str = "", push_retries: int = 0) -> None:
         self.protocol = protocol
+        #: Times a push answered 5xx or not at all is sent again (1, 2, 4 … s apart), as platforms re-deliver.
+        self.push_retries = push_retries
         self.orders: dict[str, SimOrder] = {}
         #: The orders by modification time (kept by ``place`` and ``touch``): every list API pages over it.
         self.index: OrderIndex[SimOrder] = OrderIndex(self.orders)
@@ -256,7 +261,12 @@ class Platform:
             return
         self.pushed.append(external_id)
         delay = faults.reorder_delay_s if faults.reorder_push and self.rng.random() < faults.reorder_push else 0.0
+        if not delay and faults.delay_push and self.rng.random() < faults.delay_push:
+            delay = self.rng.uniform(0.0, faults.delay_max_s)
+            self.calls["push_delayed"] += 1
         copies = 2 if faults.duplicate_push and self.rng.random() < faults.duplicate_push else 1
+        self.calls["push_reordered"] += 1 if delay == faults.reorder_delay_s and delay else 0
+        self.calls["push_duplicated"] += copies - 1
         for _ in range(copies):
             task = asyncio.get_running_loop().create_task(self._send(push, delay))
             self._pending.add(task)
@@ -267,11 +277,17 @@ class Platform:
             await asyncio.sleep(delay)
         if self._client is None or self._client.is_closed:
             self._client = httpx.AsyncClient(timeout=10.0)
-        try:
-            response = await self._client.post(self.push_url, content=push.body, headers=push.headers)
-            self.calls[f"push_{response.status_code}"] += 1
-        except httpx.HTTPError:
-            self.calls["push_failed"] += 1
+        for attempt in range(self.push_retries + 1):
+            if attempt:
+                self.calls["push_retried"] += 1
+                await asyncio.sleep(min(2.0 ** (attempt - 1), 30.0))
+            try:
+                response = await self._client.post(self.push_url, content=push.body, headers=push.headers)
+                self.calls[f"push_{response.status_code}"] += 1
+                if response.status_code < 500:
+                    return
+            except httpx.HTTPError:
+                self.calls["push_failed"] += 1
 
     async def drain(self) -> None:
         """Wait for every push in flight (tests, benches)."""

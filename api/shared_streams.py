@@ -4,12 +4,25 @@ A thousand partners subscribed to ``orderEvents`` with the same document and
 variables, in the same tenant and role, would otherwise make the server run
 GraphQL a thousand times per event (~0.1 ms each). Here they share ONE
 Strawberry stream: each result is executed and JSON-encoded once, and every
-subscriber gets the same payload text through its own bounded queue.
+subscriber gets the same payload text.
 
 Only streams whose answer cannot depend on when one joined are shared:
 ``orderEvents`` and ``alerts`` without ``after`` (a resume replays its own
 history; ``orderStatus`` and ``stockLevels`` start with a snapshot), and only
 between identical (tenant, role, document, variables).
+
+The ``next`` frame is built once per subscriber by concatenating its
+operation id around the shared payload, and written straight to the socket
+from the stream's own loop: while a socket takes writes (the usual case) a
+send finishes without suspending, so an event costs no queue, no task switch
+and no JSON work per subscriber. Only a socket whose writes are paused (its
+peer reads slowly) gets a task of its own that drains its backlog; past
+``max_pending`` frames the subscriber is dropped as slow, and nobody else
+waits for it.
+
+    listener = Listener(websocket.send_text, '{"id":"1","type":"next","payload":', max_pending=1000)
+    stream = streams.join(key, source, encode, listener)
+    kind, value = await listener.finished  # "end", "error", "slow" or "gone"
 """
 
 from __future__ import annotations
@@ -18,7 +31,8 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections import deque
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,30 +74,93 @@ def shareable(document: Any, variables: dict[str, Any] | None) -> bool:
     return True
 
 
-class Listener:
-    """One subscriber of a shared stream: a bounded queue of ready-to-send payload texts."""
+class _Resume:
+    """Finish, inside a task, a send coroutine that suspended on its first step (see ``Listener.write``)."""
 
-    def __init__(self, max_pending: int) -> None:
-        self.queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=max_pending)
-        self.overflowed = False
+    def __init__(self, coro: Any, awaiting: Any) -> None:
+        self.coro = coro
+        self.awaiting = awaiting
 
-    def offer(self, item: tuple[str, Any]) -> None:
-        if self.overflowed:
-            return
-        try:
-            self.queue.put_nowait(item)
-        except asyncio.QueueFull:
-            self.overflowed = True  # drop all unsent: what the subscriber saw last is a clean resume point
-            while not self.queue.empty():
-                self.queue.get_nowait()
-            self.queue.put_nowait(("slow", None))
-
-    async def items(self) -> AsyncIterator[tuple[str, Any]]:
+    def __await__(self) -> Generator[Any, None, None]:
+        awaiting = self.awaiting
         while True:
-            kind, value = await self.queue.get()
-            yield kind, value
-            if kind in ("slow", "error", "end"):
+            try:
+                yield awaiting
+            except BaseException as error:  # cancelled: let the send coroutine see it where it waits
+                try:
+                    awaiting = self.coro.throw(error)
+                except StopIteration:
+                    return
+                continue
+            try:
+                awaiting = self.coro.send(None)
+            except StopIteration:
                 return
+
+
+class Listener:
+    """One subscriber of a shared stream: its ``next`` frames go straight to its socket, in order.
+
+    ``finished`` resolves once with why the subscription ends: ``("end", None)``,
+    ``("error", errors)``, ``("slow", None)`` (more than ``max_pending`` frames
+    waiting on a paused socket: dropped, what it saw last is a clean resume
+    point) or ``("gone", None)`` (the socket refused a write).
+    """
+
+    def __init__(self, send: Callable[[str], Awaitable[None]], prefix: str, max_pending: int) -> None:
+        self.send = send
+        self.prefix = prefix
+        self.max_pending = max_pending
+        self.backlog: deque[str] = deque()
+        self.draining: asyncio.Task[None] | None = None
+        self.finished: asyncio.Future[tuple[str, Any]] = asyncio.get_running_loop().create_future()
+
+    def next(self, payload: str) -> None:
+        if self.finished.done():
+            return
+        frame = self.prefix + payload + "}"
+        if self.draining is None:
+            self.write(frame)
+        elif len(self.backlog) < self.max_pending:
+            self.backlog.append(frame)
+        else:
+            self.backlog.clear()
+            self.finish(("slow", None))
+
+    def write(self, frame: str) -> None:
+        """Step the send once: done at once unless the socket's writes are paused, then a task finishes it."""
+        coro = self.send(frame)
+        try:
+            awaiting = coro.send(None)
+        except StopIteration:
+            return
+        except Exception:  # the connection went away under us
+            self.finish(("gone", None))
+            return
+        self.draining = asyncio.create_task(self._drain(_Resume(coro, awaiting)), name="live-backlog")
+
+    async def _drain(self, first: _Resume) -> None:
+        try:
+            await first
+            while self.backlog:  # emptied when the subscriber is dropped as slow
+                await self.send(self.backlog.popleft())
+        except Exception:
+            self.finish(("gone", None))
+        self.draining = None
+
+    def finish(self, outcome: tuple[str, Any]) -> None:
+        if not self.finished.done():
+            self.finished.set_result(outcome)
+
+    async def flushed(self) -> None:
+        """Wait until every frame handed over so far has been written."""
+        while self.draining is not None:
+            await asyncio.wait([self.draining])
+
+    def close(self) -> None:
+        self.finish(("gone", None))
+        if self.draining is not None:
+            self.draining.cancel()
 
 
 class SharedStream:
@@ -95,8 +172,13 @@ class SharedStream:
         self.task: asyncio.Task[None] | None = None
 
     def broadcast(self, item: tuple[str, Any]) -> None:
-        for listener in list(self.listeners):
-            listener.offer(item)
+        kind, value = item
+        if kind == "next":
+            for listener in list(self.listeners):
+                listener.next(value)
+        else:
+            for listener in list(self.listeners):
+                listener.finish(item)
 
     async def run(self) -> None:
         try:
@@ -133,17 +215,18 @@ class SharedStreams:
         self.max_pending = max_pending
         self.streams: dict[StreamKey, SharedStream] = {}
 
-    def join(self, key: StreamKey, source: Callable[[], Awaitable[Any]], encode: Callable[[Any], str]) -> tuple[SharedStream, Listener]:
+    def join(self, key: StreamKey, source: Callable[[], Awaitable[Any]], encode: Callable[[Any], str],
+             listener: Listener) -> SharedStream:
         stream = self.streams.get(key)
         if stream is None or (stream.task is not None and stream.task.done()):
             stream = SharedStream(key, source, encode)
             self.streams[key] = stream
             stream.task = asyncio.create_task(stream.run(), name="shared-stream")
-        listener = Listener(self.max_pending)
         stream.listeners.add(listener)
-        return stream, listener
+        return stream
 
     def leave(self, stream: SharedStream, listener: Listener) -> None:
+        listener.close()
         stream.listeners.discard(listener)
         if not stream.listeners:
             if self.streams.get(stream.key) is stream:

@@ -92,18 +92,15 @@ async def _play_and_judge(options: Options, systems: Systems, cluster: Cluster, 
     result = RunResult(options.profile.name, options.seed, options.orders, options.hours, options.speed, backend)
     async with httpx.AsyncClient(base_url=cluster.url, timeout=30,
                                  headers={"Authorization": f"Bearer {systems.api_key}"}) as client:
-        board = judge.Board(client, day)
-        watching = asyncio.create_task(board.watch())
         progress = asyncio.create_task(_progress(day)) if options.progress else None
         try:
             await day.run()
             day_over = day.now()
-            verdict, lost, received = await _converge(client, day, systems, board, options.profile.settle_s)
+            verdict, lost, received = await _converge(client, day, systems, options.profile.settle_s)
             result.converged_after_s = (day.now() - day_over) if not verdict.disagreements and not lost else None
         finally:
-            for task in (watching, progress):
-                if task is not None:
-                    task.cancel()
+            if progress is not None:
+                progress.cancel()
         result.wall_seconds = round(day_over, 2)
     _judge_dropped(day, verdict, await _confirmed_codes(day), await _cancelled_numbers(day))
     result.faults = day.faults
@@ -120,7 +117,7 @@ async def _play_and_judge(options: Options, systems: Systems, cluster: Cluster, 
     return result
 
 
-async def _converge(client: httpx.AsyncClient, day: Day, systems: Systems, board: judge.Board,
+async def _converge(client: httpx.AsyncClient, day: Day, systems: Systems,
                     settle_s: float) -> tuple[judge.Verdict, list[int], int]:
     """Judge again every few seconds until every order agrees, every event reached the partner and every
     incident's alert was resolved — or the profile's settle time is up."""
@@ -131,13 +128,23 @@ async def _converge(client: httpx.AsyncClient, day: Day, systems: Systems, board
         verdict = judge.judge_orders(day, systems, await judge.all_orders(client))
         ids = await OrderEvent.filter(tenant_id=tenant.id, id__gt=systems.partner.since_event).values_list("id", flat=True)
         lost = judge.lost_events(list(ids), systems.partner.received)
-        await board.look()
+        alerts = await _alert_events(tenant.id, day)
         for fault in incidents:
-            board.judge(fault, fault.subject)
+            judge.judge_alerts(fault, alerts)
         open_incidents = [fault for fault in incidents if fault.resolved_at is None]
         if (not verdict.disagreements and not lost and not open_incidents) or time.monotonic() > deadline:
             return verdict, lost, len(ids)
         await asyncio.sleep(3.0)
+
+
+async def _alert_events(tenant_id: int, day: Day) -> list[judge.AlertEvent]:
+    """The lineage of the alerts that answer incidents, oldest first."""
+    kinds = {kind for kind, _ in judge.EXPECTED_ALERT.values()}
+    rows = await OrderEvent.filter(tenant_id=tenant_id, type__in=judge.RAISING + judge.CLEARING,
+                                   id__gt=day.systems.partner.since_event).order_by("id").values("created_at", "type", "after")
+    return [judge.AlertEvent(row["created_at"].timestamp() - day.started, row["type"], after.get("kind", ""),
+                             after.get("subject", ""), after.get("message", ""))
+            for row in rows if (after := row["after"] or {}).get("kind") in kinds]
 
 
 async def _confirmed_codes(day: Day) -> dict[str, float]:
@@ -242,7 +249,9 @@ async def _failure_pct(cluster: Cluster) -> float | None:
 async def _progress(day: Day) -> None:
     while True:
         await asyncio.sleep(5)
-        print(f"  {day.business_time(day.now())} of the day · {day.counts.get('orders_placed', 0)} orders placed · "
+        when = (f"{day.business_time(day.now())} of the day" if day.now() < day.day_wall_s
+                else f"day over {day.now() - day.day_wall_s:.0f} s ago, judging")
+        print(f"  {when} · {day.counts.get('orders_placed', 0)} orders placed · "
               f"{day.counts.get('parcels_shipped', 0)} shipped · {len(day.faults)} faults injected", flush=True)
 
 

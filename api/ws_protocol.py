@@ -38,7 +38,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 
 from api.auth import key_from_connection_params
-from api.shared_streams import SharedStreams, key_for, shareable
+from api.shared_streams import Listener, SharedStreams, key_for, shareable
 from resolvers.context import Context
 from schema.subscription import SLOW_SUBSCRIBER
 
@@ -129,24 +129,31 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler):
             )
 
         key = key_for(actor.tenant_id, str(actor.role), operation.query, operation.variables, operation.operation_name)
-        stream, listener = registry.join(key, source, self.view.encode_json)
         prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
+        listener = Listener(self._send_live, prefix, registry.max_pending)
+        stream = registry.join(key, source, self.view.encode_json, listener)
         try:
-            async for kind, value in listener.items():
-                if self.closing:
-                    return
-                if kind == "next":
-                    await self.websocket.ws.send_text(prefix + value + "}")
-                elif kind == "slow":
-                    await self._close_slow()
-                elif kind == "error":
-                    await operation.send_operation_message({"id": operation.id, "type": "error", "payload": value})
-                else:
-                    await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            kind, value = await listener.finished
+            if kind in ("end", "error"):
+                await listener.flushed()
+            if self.closing or kind == "gone":
+                return
+            if kind == "slow":
+                await self._close_slow()
+            elif kind == "error":
+                await operation.send_operation_message({"id": operation.id, "type": "error", "payload": value})
+            else:
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
         except (WebSocketDisconnect, RuntimeError, OSError):
             return  # the connection went away under us
         finally:
             registry.leave(stream, listener)
+
+    async def _send_live(self, frame: str) -> None:
+        """One ready ``next`` frame of a shared stream; refused once this socket is closing."""
+        if self.closing:
+            raise RuntimeError("the socket is closing")
+        await self.websocket.ws.send_text(frame)
 
     async def _close_slow(self) -> None:
         self.closing = True

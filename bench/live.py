@@ -7,7 +7,7 @@ postgres://postgres@127.0.0.1:5432/test), starts ``ordergraph serve`` (uvicorn,
 ``--workers`` processes, production mode) with ``REDIS_URL`` = ``TEST_REDIS_URL``
 (default redis://127.0.0.1:6379/15), and opens N real ``graphql-transport-ws``
 connections (one ``orderEvents`` subscription each), spread over client
-processes. The bench commits changes through the domain use cases (hold /
+processes (``--clients``, default 4, each its own Python process). The bench commits changes through the domain use cases (hold /
 release one order, each one transaction) one at a time and records, for every
 subscriber, the time from just after COMMIT to the ``next`` frame arriving.
 
@@ -23,7 +23,13 @@ differ (one execution per subscriber).
 Baseline, same run: the bare Redis PUBLISH -> subscriber receive round trip
 (redis.asyncio, one publisher, one subscriber). Prints one JSON object per
 figure per line: {"name": "...", "value": 12.3, "unit": "ms"}; the ratio is
-ours / bare Redis at the same percentile.
+ours / bare Redis at the same percentile. Next to each latency it prints the CPU
+used from the first measured commit until the server is idle again, in % of
+one core and in microseconds per delivered frame (the latter holds up better
+when other work shares the machine): the server's processes (``server_cpu_<N>_subscribers``), the client processes
+holding the connections (``client_cpu_<N>_subscribers``) and this driver
+(``driver_cpu_<N>_subscribers``) — on a small machine they share the cores,
+so a high client figure means the latency includes waiting for a core.
 """
 
 from __future__ import annotations
@@ -64,6 +70,7 @@ BASE_DB = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:543
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 QUERY = "subscription($o: [ID!], $t: [String!]) { orderEvents(filter: {orders: $o, types: $t}) { eventId } }"
 TYPES = ["order.hold_added", "order.hold_released"]
+EVENT_ID = '"eventId":'
 
 
 def emit(name: str, value: float, unit: str = "ms") -> None:
@@ -73,6 +80,69 @@ def emit(name: str, value: float, unit: str = "ms") -> None:
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by these processes (Linux ``/proc``)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process has ended
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and all its descendants (the uvicorn supervisor and its workers)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += parents.get(pid, [])
+    return found
+
+
+async def settle(pids: list[int], idle_share: float = 0.03, limit: float = 120.0) -> None:
+    """Wait until these processes are idle (below ``idle_share`` of a core for half a second): all sent."""
+    ends = time.monotonic() + limit
+    used = cpu_seconds(pids)
+    while time.monotonic() < ends:
+        await asyncio.sleep(0.5)
+        now = cpu_seconds(pids)
+        if now - used < idle_share * 0.5:
+            return
+        used = now
+
+
+class CpuWindow:
+    """CPU seconds of the server, the clients and this driver between creation and ``stop``, and the wall time."""
+
+    def __init__(self, server_pids: list[int], client_pids: list[int]) -> None:
+        self.groups = {"server": server_pids, "client": client_pids, "driver": [os.getpid()]}
+        self.began = time.monotonic()
+        self.used = {name: cpu_seconds(pids) for name, pids in self.groups.items()}
+
+    def stop(self) -> dict[str, float]:
+        spent = {name: cpu_seconds(pids) - self.used[name] for name, pids in self.groups.items()}
+        return {**spent, "wall": time.monotonic() - self.began}
+
+
+def emit_cpu(cpu: dict[str, float], deliveries: int, suffix: str) -> None:
+    """Each side's CPU in % of one core over the window, and in microseconds per delivered frame."""
+    for name in ("server", "client", "driver"):
+        emit(f"{name}_cpu_{suffix}", cpu[name] / cpu["wall"] * 100, "%")
+    for name in ("server", "client"):
+        emit(f"{name}_cpu_per_delivery_{suffix}", cpu[name] / max(1, deliveries) * 1e6, "us")
 
 
 def free_port() -> int:
@@ -100,9 +170,10 @@ async def _client(url: str, key: str, order_gid: str, count: int, distinct: str 
         try:
             async for raw in ws:
                 now = time.time()
-                message = json.loads(raw)
-                if message.get("type") == "next":
-                    received.append((message["payload"]["data"]["orderEvents"]["eventId"], now))
+                # the load generator shares the cores with the server: find the id without decoding the frame
+                if '"type":"next"' in raw:
+                    start = raw.index(EVENT_ID) + len(EVENT_ID)
+                    received.append((int(raw[start:raw.index("}", start)]), now))
         except websockets.exceptions.ConnectionClosed:
             return
 
@@ -191,8 +262,8 @@ async def toggle(actor: Actor, order_id: int, n: int) -> None:
 
 
 async def measure(url: str, key: str, actor: Actor, order_id: int, subscribers: int, events: int, clients: int,
-                  interval: float, distinct: bool = False) -> list[float]:
-    """Latencies (ms) of every (event, subscriber) pair."""
+                  interval: float, server_pids: list[int], distinct: bool = False) -> tuple[list[float], dict[str, float]]:
+    """Latencies (ms) of every (event, subscriber) pair, and the CPU (% of one core) used meanwhile."""
     from models import OrderEvent
     from resolvers.ids import encode
 
@@ -217,13 +288,19 @@ async def measure(url: str, key: str, actor: Actor, order_id: int, subscribers: 
         await toggle(actor, order_id, n)
         await asyncio.sleep(interval)
     committed: dict[int, float] = {}
+    cpu = CpuWindow(server_pids, [proc.pid for proc in procs])
+    newest = await OrderEvent.filter(order_id=order_id).order_by("-id").first().values_list("id", flat=True)
     for n in range(3, 3 + events):
         await toggle(actor, order_id, n)
         done = time.time()
-        event_id = await OrderEvent.filter(order_id=order_id).order_by("-id").first().values_list("id", flat=True)
-        committed[event_id] = done
+        # a hold or a release may append more than one event (the status move too): all share the commit
+        for event_id in await OrderEvent.filter(order_id=order_id, id__gt=newest, type__in=TYPES).values_list("id", flat=True):
+            committed[event_id] = done
+        newest = await OrderEvent.filter(order_id=order_id).order_by("-id").first().values_list("id", flat=True)
         await asyncio.sleep(interval)
     await asyncio.sleep(max(1.0, interval * 5))
+    await settle(server_pids)
+    used = cpu.stop()
     go.set()
     latencies: list[float] = []
     for pipe, proc in zip(pipes, procs, strict=True):
@@ -233,7 +310,7 @@ async def measure(url: str, key: str, actor: Actor, order_id: int, subscribers: 
     expected = subscribers * len(committed)
     if len(latencies) != expected:
         print(f"# warning: {expected - len(latencies)} of {expected} deliveries missing", file=sys.stderr)
-    return latencies
+    return latencies, used
 
 
 async def bare_redis(samples: int) -> list[float]:
@@ -265,7 +342,7 @@ async def main() -> None:
     parser.add_argument("--subscribers", default="1,100,1000")
     parser.add_argument("--events", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
-    parser.add_argument("--clients", type=int, default=2, help="client processes holding the WebSocket connections")
+    parser.add_argument("--clients", type=int, default=4, help="client processes holding the WebSocket connections")
     parser.add_argument("--interval", type=float, default=0.1, help="seconds between commits")
     parser.add_argument("--distinct", action="store_true",
                         help="also measure subscriptions that all differ (no shared execution)")
@@ -285,19 +362,22 @@ async def main() -> None:
         redis_p50, redis_p99 = statistics.median(redis), percentile(redis, 0.99)
         emit("redis_publish_to_receive_p50", redis_p50)
         emit("redis_publish_to_receive_p99", redis_p99)
+        server_pids = process_tree(server.pid)
         for count in (int(x) for x in args.subscribers.split(",")):
-            latencies = await measure(base.replace("http", "ws") + "/graphql", key, actor, order_id, count, args.events,
-                                      args.clients, args.interval)
+            latencies, cpu = await measure(base.replace("http", "ws") + "/graphql", key, actor, order_id, count, args.events,
+                                           args.clients, args.interval, server_pids)
             p50, p99 = statistics.median(latencies), percentile(latencies, 0.99)
             emit(f"commit_to_subscriber_p50_{count}_subscribers", p50)
             emit(f"commit_to_subscriber_p99_{count}_subscribers", p99)
             emit(f"ratio_p50_{count}_subscribers_vs_bare_redis", p50 / redis_p50, "x")
             emit(f"ratio_p99_{count}_subscribers_vs_bare_redis", p99 / redis_p99, "x")
+            emit_cpu(cpu, len(latencies), f"{count}_subscribers")
             if args.distinct:
-                latencies = await measure(base.replace("http", "ws") + "/graphql", key, actor, order_id, count, args.events,
-                                          args.clients, args.interval, distinct=True)
+                latencies, cpu = await measure(base.replace("http", "ws") + "/graphql", key, actor, order_id, count,
+                                               args.events, args.clients, args.interval, server_pids, distinct=True)
                 emit(f"commit_to_subscriber_p50_{count}_distinct_subscriptions", statistics.median(latencies))
                 emit(f"commit_to_subscriber_p99_{count}_distinct_subscriptions", percentile(latencies, 0.99))
+                emit_cpu(cpu, len(latencies), f"{count}_distinct_subscriptions")
     finally:
         if server is not None:
             server.terminate()

@@ -1,6 +1,6 @@
 """Reservation throughput on PostgreSQL, next to the bare conditional UPDATE on the same tables.
 
-    .venv/bin/python bench/reserve.py [--ops 1000] [--hot 4] [--rounds 3]
+    .venv/bin/python bench/reserve.py [--ops 1000] [--hot 4] [--rounds 3] [--levels 1,16,64]
 
 Creates a throw-away database on the server of ``TEST_DATABASE_URL`` (default
 postgres://postgres@127.0.0.1:5432/test) with ``generate_schemas``, stocks a
@@ -52,10 +52,7 @@ sys.path.insert(0, str(ROOT))
 from tortoise import Tortoise  # noqa: E402
 
 from api.database import tortoise_config  # noqa: E402
-from domain import (
-    orders,
-    tenants,  # noqa: E402
-)
+from domain import orders  # noqa: E402
 from domain.actor import Actor, Role  # noqa: E402
 from domain.catalog import setup as catalog
 from domain.order_writes import lock_order  # noqa: E402
@@ -64,6 +61,7 @@ from domain.orders.create import NewLine, NewOrder, NewPayment  # noqa: E402
 from domain.stock import levels as stock
 from domain.stock import reservation_statement
 from domain.stock.reservations import Claim, reserve  # noqa: E402
+from domain.tenants.accounts import create_tenant  # noqa: E402
 from domain.unit_of_work import unit_of_work  # noqa: E402
 from models import OrderLine, Stock, Warehouse  # noqa: E402
 
@@ -90,7 +88,7 @@ async def connect(url: str, pool: int) -> None:
 async def setup(url: str, hot: int) -> tuple[Actor, int, list[Warehouse], list[str]]:
     await connect(url, 4)
     await Tortoise.generate_schemas()
-    tenant = await tenants.create_tenant("bench", "Bench")
+    tenant = await create_tenant("bench", "Bench")
     actor = Actor(tenant_id=tenant.id, role=Role.OPS, name="bench", source="bench")
     channel = await catalog.create_channel(tenant.id, "shop", "generic", "Shop")
     warehouses = [await catalog.create_warehouse(tenant.id, code, code) for code in ("SH", "GZ", "TJ")]
@@ -180,7 +178,7 @@ async def ours_allocate(actor: Actor, warehouses: list[Warehouse], made: list[tu
     )
 
 
-async def main(ops: int, hot: int, rounds: int) -> None:
+async def main(ops: int, hot: int, rounds: int, levels: tuple[int, ...] = LEVELS) -> None:
     base = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
     name = f"og_bench_{uuid.uuid4().hex[:10]}"
     await admin(base, f'CREATE DATABASE "{name}"')
@@ -189,7 +187,7 @@ async def main(ops: int, hot: int, rounds: int) -> None:
         actor, channel_id, warehouses, skus = await setup(url, hot)
         stock_ids = list(await Stock.all().order_by("id").values_list("id", flat=True))
         plans: dict[int, tuple[int, list, list, list]] = {}
-        for level in LEVELS:
+        for level in levels:
             count = ops if level > 1 else max(ops // 4, 100)
             plans[level] = (
                 count,
@@ -198,7 +196,7 @@ async def main(ops: int, hot: int, rounds: int) -> None:
                 await make_orders(actor, channel_id, skus, count, f"A{level}"),
             )
         await Tortoise.close_connections()
-        for level in LEVELS:
+        for level in levels:
             count, for_reserve, for_sql, for_allocate = plans[level]
             figures: dict[str, list[float]] = {"bare_update": [], "rows_sql": [], "reserve": []}
             for n in range(rounds):
@@ -239,5 +237,6 @@ if __name__ == "__main__":
     parser.add_argument("--ops", type=int, default=1000, help="reservations per run at concurrency 16 and 64")
     parser.add_argument("--hot", type=int, default=4, help="hot SKUs (each in 3 warehouses)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per concurrency (figures are medians)")
+    parser.add_argument("--levels", default=",".join(map(str, LEVELS)), help="concurrency levels, comma-separated")
     args = parser.parse_args()
-    asyncio.run(main(args.ops, args.hot, args.rounds))
+    asyncio.run(main(args.ops, args.hot, args.rounds, tuple(int(level) for level in args.levels.split(","))))

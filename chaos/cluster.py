@@ -37,7 +37,7 @@ FAST_DETECTION = {
     "ORDERGRAPH_WMS_PUSH_MAX_ATTEMPTS": "100",
     "ORDERGRAPH_WMS_SWEEP_SECONDS": "5",
     "ORDERGRAPH_WMS_SWEEP_AFTER_SECONDS": "20",
-    "ORDERGRAPH_HEARTBEAT_SECONDS": "1",
+    "ORDERGRAPH_HEARTBEAT_SECONDS": "2",  # lost after 3 silent intervals: 6 s, room for a busy event loop
     "ORDERGRAPH_BUS_DOWN_AFTER_SECONDS": "2",
     "ORDERGRAPH_PARTNER_RETRY_DELAYS": "1,2,5,10,20",
     "ORDERGRAPH_RECONCILE_HOUR": "-1",
@@ -143,9 +143,10 @@ class Cluster:
             return [self.process.pid]
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         try:
-            return [int(pid) for pid in children.read_text().split()]
+            pids = [int(pid) for pid in children.read_text().split()]
         except OSError:
             return []
+        return [pid for pid in pids if b"spawn_main" in _cmdline(pid)]  # not multiprocessing's resource tracker
 
     def kill_worker(self, index: int = 0) -> int:
         """``kill -9`` one serving process; returns its pid. A lone server is started again, as systemd would."""
@@ -169,3 +170,10 @@ class Cluster:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""

@@ -1,19 +1,20 @@
 """Judging OrderGraph against the truth: every order on every dimension, every fault's alert, every event.
 
-    board = Board(client)                          # polls the exception board while the day runs
-    verdict = await judge_orders(client, day)      # OrderGraph's view (GraphQL) vs the simulators' truth
+    verdict = judge_orders(day, systems, await all_orders(client))   # OrderGraph's view (GraphQL) vs the truth
     verdict.disagreements                          # [Disagreement(...)], each with the reason in words
+    judge_alerts(fault, alert_events)              # when OrderGraph raised (and cleared) the fault's alert
 
 OrderGraph is read the way its users read it — through ``/graphql`` with an
 admin key — and the truth is what the simulators hold when the judge looks:
 the shops' orders, each WMS's delivery orders and parcels, the carrier's scans.
+When an alert went up and came down is read from the alerts' own lineage rows.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -33,13 +34,6 @@ query ChaosOrders($after: String) {
       warehouse { code }
       shipments { trackingNo status carrier }
     }
-  }
-}
-"""
-BOARD = """
-query ChaosBoard {
-  exceptionBoard(first: 100, filter: {kinds: [SYSTEM_UNREACHABLE, STOCK_DRIFT, CHANNEL_THROTTLED, PROCESS_LOST, BUS_DOWN]}) {
-    nodes { kindCode subject state message raisedAt updatedAt clearedAt }
   }
 }
 """
@@ -84,48 +78,37 @@ def epoch(value: str | None) -> float | None:
     return None if value is None else datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
-@dataclass
-class Board:
-    """Watches the exception board: when each alert was first seen open and when it was cleared."""
+#: Lineage rows that put an alert on the board (or bring it up to date), and that take it off again.
+RAISING = ("alert.raised", "alert.reopened", "alert.updated")
+CLEARING = ("alert.cleared", "alert.resolved")
 
-    client: httpx.AsyncClient
-    day: Day  # its clock: wall seconds since the day began
-    seen: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
 
-    async def watch(self, every: float = 1.0) -> None:
-        while True:
-            try:
-                await self.look()
-            except GraphQLError:
-                pass
-            await asyncio.sleep(every)
+@dataclass(frozen=True)
+class AlertEvent:
+    """One lineage row of an alert: what the board showed, and when (wall seconds since the day began)."""
 
-    async def look(self) -> None:
-        now, started = self.day.now(), self.day.started
-        for alert in (await graphql(self.client, BOARD))["exceptionBoard"]["nodes"]:
-            history = self.seen.setdefault((alert["kindCode"], alert["subject"]), [])
-            history.append({"at": now, "open": alert["clearedAt"] is None, "message": alert["message"],
-                            "updated": (epoch(alert["updatedAt"]) or 0) - started,
-                            "raised": (epoch(alert["raisedAt"]) or 0) - started,
-                            "cleared": None if alert["clearedAt"] is None else (epoch(alert["clearedAt"]) or 0) - started})
+    at: float
+    type: str
+    kind: str
+    subject: str
+    message: str
 
-    def judge(self, fault: Fault, target: str) -> None:
-        """Fill in when OrderGraph raised (and cleared) the alert that answers ``fault``."""
-        kind, by_subject = EXPECTED_ALERT[fault.kind]
-        for (alert_kind, subject), history in self.seen.items():
-            if alert_kind != kind or (by_subject and target not in subject):
-                continue
-            for look in history:
-                if look["open"] and look["at"] >= fault.injected_at:
-                    raised = max(fault.injected_at, min(look["at"], max(look["updated"], look["raised"])))
-                    if fault.detected_at is None or raised < fault.detected_at:
-                        fault.detected_at = raised
-                        fault.evidence = f"{alert_kind} {subject}: {look['message']}"[:300]
-            if fault.detected_at is not None:
-                cleared = [look["cleared"] for look in history
-                           if not look["open"] and look["cleared"] is not None and look["cleared"] >= fault.detected_at]
-                if cleared:
-                    fault.resolved_at = min(cleared)
+
+def judge_alerts(fault: Fault, events: list[AlertEvent]) -> None:
+    """Fill in when OrderGraph raised the alert that answers ``fault`` and when it took it off again.
+
+    Read from the alerts' own lineage rows, so an alert raised and cleared between two looks is not missed.
+    """
+    kind, by_subject = EXPECTED_ALERT[fault.kind]
+    matching = [e for e in events if e.kind == kind and (not by_subject or fault.subject in e.subject)]
+    raised = [e for e in matching if e.type in RAISING and e.at >= fault.injected_at]
+    if not raised:
+        return
+    first = min(raised, key=lambda e: e.at)
+    fault.detected_at, fault.evidence = first.at, f"{kind} {first.subject}: {first.message}"[:300]
+    cleared = [e.at for e in matching if e.type in CLEARING and e.at >= first.at]
+    if cleared:
+        fault.resolved_at = min(cleared)
 
 
 @dataclass

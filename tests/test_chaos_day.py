@@ -49,7 +49,7 @@ def test_a_small_chaotic_day_on_postgresql_and_redis_converges_to_the_truth(tmp_
     require(bool(os.environ.get("TEST_DATABASE_URL")), "TEST_DATABASE_URL is not set")
     require(shutil.which("redis-server") is not None, "redis-server is not installed")
     status, result, page, output = simulate(
-        tmp_path, "--orders", "240", "--hours", "24", "--speed", "3000", "--profile", "small", "--seed", "11",
+        tmp_path, "--orders", "240", "--hours", "24", "--speed", "1500", "--profile", "small", "--seed", "11",
         "--database-url", os.environ["TEST_DATABASE_URL"], "--redis", "private", "--workers", "2")
 
     assert status == 0, output

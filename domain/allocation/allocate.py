@@ -3,13 +3,16 @@
 The plan is made from a snapshot of availability (no locks), then the
 reservations are taken with conditional UPDATEs inside a savepoint. If another
 order took the stock in between, the savepoint rolls back and the order is
-planned again from fresh levels, a few times at most. Every decision, also a
+planned again from fresh levels, a few times at most. (When a refusal writes
+nothing, as on PostgreSQL for claims on one stock row, the savepoint and its two
+round trips are skipped: ``reservations.refusal_writes_nothing``.) Every decision, also a
 failed automatic one, is stored with its candidates and reasons.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -65,15 +68,23 @@ class AllocationFailed(InsufficientStock):
 
 async def unallocated_lines(order: Order) -> list[OrderLine]:
     """Lines with no live (active or shipped) reservation."""
-    taken = set(await Reservation.filter(order_id=order.id, line_slot__isnull=False).values_list("line_id", flat=True))
-    return [line for line in await OrderLine.filter(order_id=order.id).order_by("id") if line.id not in taken]
+    taken = Subquery(Reservation.filter(order_id=order.id, line_slot__isnull=False).values("line_id"))
+    return list(await OrderLine.filter(order_id=order.id).exclude(id__in=taken).order_by("id"))
 
 
-async def _inputs(order: Order, lines: list[OrderLine]) -> tuple[list[Warehouse], list[allocation.Need], allocation.Availability]:
+async def _inputs(
+    order: Order, lines: list[OrderLine], *, manual: bool = False
+) -> tuple[list[Warehouse], list[allocation.Need], allocation.Availability]:
+    """Active unpaused warehouses, the lines as needs, and availability.
+
+    ``manual`` (an operator named the warehouse): the plan ignores SKU categories, so they are not read.
+    """
     paused = Subquery(WarehouseSystems.filter(tenant_id=order.tenant_id, breaker_open=True).values("warehouse_id"))  # type: ignore[attr-defined]
     warehouses = list(await Warehouse.filter(tenant_id=order.tenant_id, active=True).exclude(id__in=paused).order_by("id"))  # type: ignore[attr-defined]
     skus = {line.sku for line in lines}
-    categories = dict(await Sku.filter(tenant_id=order.tenant_id, code__in=skus).values_list("code", "category"))  # type: ignore[attr-defined]
+    categories: dict[str, str] = {}
+    if not manual:
+        categories = dict(await Sku.filter(tenant_id=order.tenant_id, code__in=skus).values_list("code", "category"))  # type: ignore[attr-defined]
     needs = [allocation.Need(line.id, line.sku, line.quantity, categories.get(line.sku, "")) for line in lines]
     levels = await Stock.filter(warehouse_id__in=[w.id for w in warehouses], sku__in=skus).values_list(
         "warehouse_id", "sku", "on_hand", "reserved"
@@ -99,7 +110,7 @@ def _site(warehouse: Warehouse) -> allocation.Site:
 
 
 async def _plan(order: Order, lines: list[OrderLine], policy: Policy, warehouse_id: int | None, reason: str) -> tuple[allocation.Plan, dict[int, Warehouse]]:
-    warehouses, needs, available = await _inputs(order, lines)
+    warehouses, needs, available = await _inputs(order, lines, manual=warehouse_id is not None)
     by_id = {w.id: w for w in warehouses}
     if warehouse_id is not None:
         if warehouse_id not in by_id:
@@ -119,6 +130,7 @@ async def place(
     kind: ReservationKind = ReservationKind.ORDER,
     expires_at: datetime | None = None,
     reason: str = "",
+    members: list[Order] | None = None,
 ) -> allocation.Plan:
     """Plan and reserve the order's unallocated lines (order locked, in a transaction), or raise ``AllocationFailed``.
 
@@ -126,14 +138,16 @@ async def place(
     split, all at one warehouse), each reserved under its own order in the same
     savepoint, and move to ALLOCATED with it. A member is placed only at the
     warehouse its leader is reserved at, and refused while the leader has none.
+    ``members``: the leader's live members when the caller has already locked them
+    (``groups.lock_group``); read and locked here when ``None``.
     """
-    members: list[Order] = []
     if order.merged_into_id is not None:  # type: ignore[attr-defined]
+        members = []
         at = await groups.reserved_warehouse([order.merged_into_id])  # type: ignore[attr-defined]
         if at is None:
             groups.refuse_member(order, "allocate")
         warehouse_id = groups.pinned(warehouse_id, at)  # type: ignore[arg-type]
-    else:
+    elif members is None:
         members = await groups.members_of(order)
     if members:
         held = [m for m in members if m.status == OrderStatus.ON_HOLD]
@@ -155,12 +169,13 @@ async def place(
         plan, warehouses = await _plan(order, lines, policy, warehouse_id, reason)
         if not plan.ok:
             raise AllocationFailed(plan)
+        claimed = [(owner, [Claim(line, warehouses[plan.assignments[line.id]]) for line in owned]) for owner, owned in batches if owned]
+        # A savepoint, so a lost race undoes only this attempt; not needed when a refusal writes nothing.
+        undo = nullcontext() if len(claimed) == 1 and reservations.refusal_writes_nothing(claimed[0][1]) else in_transaction()
         try:
-            async with in_transaction():  # a savepoint: a lost race undoes only this attempt
-                for owner, owned in batches:
-                    if owned:
-                        claims = [Claim(line, warehouses[plan.assignments[line.id]]) for line in owned]
-                        await reservations.reserve(actor, owner, claims, kind=kind, expires_at=expires_at, reason=plan.summary)
+            async with undo:
+                for owner, claims in claimed:
+                    await reservations.reserve(actor, owner, claims, kind=kind, expires_at=expires_at, reason=plan.summary)
         except InsufficientStock as lost:
             if attempt == ATTEMPTS - 1:
                 plan.outcome, plan.summary = allocation.FAILED, f"{plan.summary}; then lost the stock to other orders: {lost.message}"
@@ -209,10 +224,12 @@ async def mark_allocated(actor: Actor, order: Order, reason: str, *, event: str 
     await clear_alerts(tenant_id=order.tenant_id, order_id=order.id, kind=ALLOCATION_FAILED, actor=actor.name)  # type: ignore[attr-defined]
 
 
-async def allocate_locked(actor: Actor, order: Order, *, warehouse_id: int | None = None, reason: str = "") -> allocation.Plan:
-    """Reserve every line by the policy (or at ``warehouse_id``) and move the locked order to ALLOCATED."""
+async def allocate_locked(
+    actor: Actor, order: Order, *, warehouse_id: int | None = None, reason: str = "", members: list[Order] | None = None
+) -> allocation.Plan:
+    """Reserve every line by the policy (or at ``warehouse_id``) and move the locked order to ALLOCATED (``members``: see ``place``)."""
     policy = await policy_for(order.tenant_id, order.channel_id)  # type: ignore[attr-defined]
-    plan = await place(actor, order, policy=policy, warehouse_id=warehouse_id, reason=reason)
+    plan = await place(actor, order, policy=policy, warehouse_id=warehouse_id, reason=reason, members=members)
     await mark_allocated(actor, order, plan.summary)
     return plan
 
@@ -224,9 +241,11 @@ async def allocate_order(actor: Actor, order_id: int, warehouse_id: int | None =
     """
     require_writer(actor)
     async with unit_of_work():
-        order = (await groups.lock_group(actor, order_id)).order  # a merged group is locked whole, in id order
+        group = await groups.lock_group(actor, order_id)  # a merged group is locked whole, in id order
+        order = group.order
         check_transition(OrderStatus(order.status), OrderStatus.ALLOCATED, MoveContext(actor.role, actor.source, reason))
-        await allocate_locked(actor, order, warehouse_id=warehouse_id, reason=reason)
+        live = [m for m in group.members if m.status != OrderStatus.CANCELLED] if order is group.leader else None
+        await allocate_locked(actor, order, warehouse_id=warehouse_id, reason=reason, members=live)
     return order
 
 

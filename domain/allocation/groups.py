@@ -20,10 +20,12 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
+from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from domain.actor import Actor
 from domain.errors import Conflict, NotFound
+from domain.sql import dialect_sql
 from domain.statuses import OrderStatus
 from models import Order, Reservation
 from models.order import order_no
@@ -69,13 +71,19 @@ async def lock_orders(tenant_id: int, closure: Callable[[], Awaitable[set[int]]]
     raise Conflict("the orders' merge kept changing while they were being locked; try again", field="id")
 
 
+#: The order, its leader and the leader's members, in one round trip (it is read twice per lock, on every allocation).
+_CLOSURE_SQL = """
+WITH head AS (SELECT "id", COALESCE("merged_into_id", "id") AS leader FROM "orders" WHERE "id" = ? AND "tenant_id" = ?)
+SELECT "id" FROM head
+UNION SELECT leader FROM head
+UNION SELECT o."id" FROM "orders" o JOIN head ON o."merged_into_id" = head.leader WHERE o."tenant_id" = ?
+"""
+
+
 async def _closure(tenant_id: int, order_id: int) -> set[int]:
-    """The order, its leader and all the leader's members."""
-    head = await Order.filter(id=order_id, tenant_id=tenant_id).values_list("merged_into_id", flat=True)
-    if not head:
-        return set()
-    leader_id = head[0] or order_id
-    return {order_id, leader_id, *await Order.filter(tenant_id=tenant_id, merged_into_id=leader_id).values_list("id", flat=True)}
+    """The order, its leader and all the leader's members; empty when the tenant has no such order."""
+    rows = await connections.get("default").execute_query_dict(dialect_sql(_CLOSURE_SQL, 3), [order_id, tenant_id, tenant_id])
+    return {row["id"] for row in rows}
 
 
 async def lock_group(actor: Actor, order_id: int) -> LockedGroup:

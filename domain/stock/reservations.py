@@ -84,6 +84,18 @@ async def reserve(
         await _reserve_step_by_step(actor, order, claims, kind, expires_at, reason, after)
 
 
+def refusal_writes_nothing(claims: list[Claim]) -> bool:
+    """True when ``reserve`` refusing these claims leaves no row behind, so the caller needs no savepoint to undo it.
+
+    So on PostgreSQL when the claims want one stock row: the one statement's
+    UPDATE of that row either takes it or not, and nothing else is written
+    unless it did. Elsewhere (step by step) and across several rows a refusal
+    can follow rows already written.
+    """
+    return (connections.get("default").capabilities.dialect == "postgres"
+            and len({(c.warehouse.id, c.line.sku) for c in claims}) == 1)
+
+
 def _refusal(claim: Claim, available: int | None, wanted: int) -> InsufficientStock:
     if available is None:
         return InsufficientStock(f"{claim.warehouse.code} does not stock {claim.line.sku}", field="warehouseId")

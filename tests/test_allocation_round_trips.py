@@ -1,0 +1,72 @@
+"""Allocation throughput guards: a bounded number of statements per order, and refusals that need no savepoint.
+
+Each statement is a round trip to the database (~0.1-0.3 ms on the dev
+machine), so the count per allocation sets the ceiling on orders per second;
+``bench/reserve.py`` measures the rate itself. Statements are counted from the
+``tortoise.db_client`` log (``tests.statement_log``).
+"""
+
+from __future__ import annotations
+
+import pytest
+from tortoise import connections
+
+from domain.actor import Role
+from domain.errors import InsufficientStock
+from domain.orders import fulfilment
+from domain.order_writes import lock_order
+from domain.statuses import OrderStatus
+from domain.stock import reservations
+from domain.stock.reservations import Claim
+from domain.unit_of_work import unit_of_work
+from models import OrderEvent, OrderLine, Reservation
+from tests.statement_log import counted_statements
+from tests.stock_fixtures import check_invariants, level, order, stock_up
+
+#: Statements for a one-line order at a named warehouse (lock, plan, reserve, decision, status, lineage).
+POSTGRES_STATEMENTS = 14
+
+
+async def test_allocating_an_order_is_a_bounded_number_of_statements(world, db):
+    await stock_up(world, {"TEA-001": 10})
+    placed = await order(world, "RT-1", {"TEA-001": 2})
+    at = world.warehouses[1]
+    with counted_statements() as statements:
+        allocated = await fulfilment.allocate_order(world.actor(Role.OPS), placed.id, at.id, "counted")
+    assert allocated.status == OrderStatus.ALLOCATED
+    assert (await level(world, at.code, "TEA-001")).reserved == 2  # type: ignore[union-attr]
+    if connections.get("default").capabilities.dialect == "postgres":
+        assert len(statements) <= POSTGRES_STATEMENTS, [sql[:80] for sql, _ in statements]
+    assert not [sql for sql, _ in statements if sql.lstrip().upper().startswith("SAVEPOINT")]
+
+
+async def test_a_refused_claim_on_one_row_leaves_nothing_behind_in_the_same_transaction(world, db):
+    """What lets ``place`` retry a lost race without a savepoint: the refusal wrote nothing, so the retry starts clean."""
+    await stock_up(world, {"TEA-001": {"SH": 3}})
+    ops = world.actor(Role.OPS)
+    shanghai = next(w for w in world.warehouses if w.code == "SH")
+    greedy, modest = await order(world, "RT-2", {"TEA-001": 5}), await order(world, "RT-3", {"TEA-001": 3})
+    refused = [Claim(await OrderLine.get(order_id=greedy.id), shanghai)]
+    if connections.get("default").capabilities.dialect != "postgres":
+        assert not reservations.refusal_writes_nothing(refused)  # step by step: rows can precede the refusal
+        return
+    assert reservations.refusal_writes_nothing(refused)
+    async with unit_of_work():
+        first, second = await lock_order(ops, greedy.id), await lock_order(ops, modest.id)
+        with pytest.raises(InsufficientStock):
+            await reservations.reserve(ops, first, refused, reason="too many")
+        assert (await level(world, "SH", "TEA-001")).reserved == 0  # type: ignore[union-attr]
+        await reservations.reserve(ops, second, [Claim(await OrderLine.get(order_id=modest.id), shanghai)], reason="fits")
+    assert (await level(world, "SH", "TEA-001")).reserved == 3  # type: ignore[union-attr]
+    assert not await Reservation.filter(order_id=greedy.id).exists()
+    assert not await OrderEvent.filter(order_id=greedy.id, type="stock.reserved").exists()
+    assert await OrderEvent.filter(order_id=modest.id, type="stock.reserved").count() == 1
+    await check_invariants(world.tenant.id)
+
+
+async def test_claims_on_several_rows_keep_their_savepoint(world, db):
+    await stock_up(world, {"TEA-001": 5, "CUP-01": 5})
+    placed = await order(world, "RT-4", {"TEA-001": 1, "CUP-01": 1})
+    lines = await OrderLine.filter(order_id=placed.id).order_by("id")
+    shanghai = next(w for w in world.warehouses if w.code == "SH")
+    assert not reservations.refusal_writes_nothing([Claim(line, shanghai) for line in lines])

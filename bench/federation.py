@@ -190,14 +190,21 @@ async def push_all(order_ids: list[int], policy: PushPolicy, deadline: float) ->
 
 
 async def run(iterations: int, push_orders: int) -> None:
+    async with throwaway_database("og_bench_fed") as url:
+        await bench(url, iterations, push_orders)
+
+
+@contextlib.asynccontextmanager
+async def throwaway_database(prefix: str) -> AsyncIterator[str]:
+    """A fresh database beside ``TEST_DATABASE_URL``'s with the schema, connected; dropped afterwards."""
     server = os.environ.get("TEST_DATABASE_URL") or DEFAULT_SERVER
-    name = f"og_bench_fed_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     await _admin(server, f'CREATE DATABASE "{name}"')
     url = server.rsplit("/", 1)[0] + "/" + name
     try:
         await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
         await Tortoise.generate_schemas(safe=True)
-        await bench(url, iterations, push_orders)
+        yield url
     finally:
         await system_http.aclose()
         await Tortoise.close_connections()

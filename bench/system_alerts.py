@@ -26,10 +26,8 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import sys
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,12 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tortoise import Tortoise  # noqa: E402
 
-from adapters import system_http  # noqa: E402
 from adapters.systems import SYSTEMS  # noqa: E402
 from adapters.wms.simulator import Outage, Profile, WmsSimulator, account_config  # noqa: E402
-from api.database import tortoise_config  # noqa: E402
 from domain.actor import Actor, Role  # noqa: E402
 from domain.alerts.kinds import AlertKind  # noqa: E402
 from domain.catalog import setup as catalog  # noqa: E402
@@ -50,23 +45,13 @@ from domain.federation.connections import link_warehouse, save_connection  # noq
 from domain.federation.delivery_push import DeliveryPusher, PushPolicy  # noqa: E402
 from domain.stock import levels as stock  # noqa: E402
 from domain.tenants.accounts import create_tenant  # noqa: E402
-from federation import DEFAULT_SERVER, SKU, _admin, allocate_and_queue, emit, paid_orders, served  # noqa: E402
+from federation import SKU, allocate_and_queue, emit, paid_orders, served, throwaway_database  # noqa: E402
 from models import Alert, DeliveryOrder  # noqa: E402
 
 
 async def run(outage_s: float, every_s: float) -> None:
-    server = os.environ.get("TEST_DATABASE_URL") or DEFAULT_SERVER
-    name = f"og_bench_outage_{uuid.uuid4().hex[:10]}"
-    await _admin(server, f'CREATE DATABASE "{name}"')
-    url = server.rsplit("/", 1)[0] + "/" + name
-    try:
-        await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
-        await Tortoise.generate_schemas(safe=True)
+    async with throwaway_database("og_bench_outage"):
         await bench(outage_s, every_s)
-    finally:
-        await system_http.aclose()
-        await Tortoise.close_connections()
-        await _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def _until(check: Callable[[], Awaitable[bool]], timeout: float) -> float:

@@ -44,8 +44,9 @@ NOT_EVENTS = {
     "pinduoduo.refund_status", "shopify.cancelled", "shopify.fulfillment_event", "taobao.refund_status",
     "taobao.step_trade_status", "api.cli", "api.sqlite_engine", "models.migrations", "tortoise.db_client",
     "uvicorn.access", "schema.graphql", "schema.sdl", "schema.persisted",
+    "deliveryorder.query",  # a Qimen operation the WMS probe names in its exchange
 }
-NOT_EVENT_SUFFIXES = (".json", ".jsonl", ".pdf", ".js", ".css", ".html")
+NOT_EVENT_SUFFIXES = (".json", ".jsonl", ".pdf", ".js", ".css", ".html", ".log")
 NOT_EVENT_PREFIXES = ("ordergraph.", "config.")  # logger names; policy and route config field paths
 
 

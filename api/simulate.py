@@ -108,7 +108,8 @@ async def _play_and_judge(options: Options, systems: Systems, cluster: Cluster, 
     result.dimensions = verdict.dimensions
     result.disagreements = verdict.disagreements
     result.lost_events = len(lost)
-    result.lost_detail = [f"event {event_id} never reached the partner's webhook endpoint" for event_id in lost[:200]]
+    result.lost_detail = [f"event {event_id} had not reached the partner's webhook endpoint when the wait ended"
+                          for event_id in lost[:200]]
     result.duplicates_applied = len(verdict.duplicates)
     result.duplicate_detail = verdict.duplicates[:200]
     result.messages = _messages(day, systems, received)

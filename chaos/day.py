@@ -57,7 +57,6 @@ class Day:
     started: float = field(default_factory=time.time)
     #: (kind, external id) -> wall second (since ``started``) the shop placed it.
     placed: dict[tuple[str, str], float] = field(default_factory=dict)
-    cancelled: set[tuple[str, str]] = field(default_factory=set)
     #: (kind, external id) -> what happened to it on the way, in words (for the report's "why").
     notes: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     #: delivery-order code -> notes (the WMS side knows our order numbers, not the channel's ids).
@@ -167,7 +166,6 @@ class Day:
         shop = self.systems.shops[kind]
         dropped_before = len(shop.dropped)
         shop.touch(external_id, status=CANCELLED[kind])
-        self.cancelled.add((kind, external_id))
         self._count("orders_cancelled")
         if len(shop.dropped) > dropped_before:
             self._note((kind, external_id), "the push of its cancellation was dropped (only the poller could find it)")

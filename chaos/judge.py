@@ -159,10 +159,10 @@ def judge_orders(day: Day, systems: Systems, orders: list[dict[str, Any]]) -> Ve
         if truth.waybill:
             shipments = order["shipments"]
             check(key, "waybill", truth.waybill, ",".join(s["trackingNo"] for s in shipments) or "none",
-                  "the WMS shipped it with this waybill" + "; " + "; ".join(day.code_notes.get(truth.code, [])))
+                  "; ".join(["the WMS shipped it with this waybill", *day.code_notes.get(truth.code, [])]))
             if truth.scan:
                 check(key, "tracking", truth.scan, shipments[0]["status"] if shipments else "none",
-                      "the carrier's latest scan" + "; " + "; ".join(day.code_notes.get(truth.code, [])))
+                      "; ".join(["the carrier's latest scan", *day.code_notes.get(truth.code, [])]))
         for code, wms in systems.wms.items():
             created_times = wms.created.get(f"{order['number']}-{code}", 0)
             if created_times > 1:

@@ -23,6 +23,7 @@ from api.process_tasks import ProcessHeartbeat
 from api.settings import Settings
 from domain.platform import event_bus
 from events.redis_bus import BusState
+from events.tasks import cancel_and_wait
 
 log = logging.getLogger("ordergraph.bus_alerts")
 
@@ -49,11 +50,8 @@ class BusDownWatch:
         self._task = asyncio.create_task(self._report(), name="bus-alerts")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def _report(self) -> None:
         while True:

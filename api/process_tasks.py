@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from api.settings import Settings
 from domain.platform import processes
+from events.tasks import cancel_and_wait
 
 log = logging.getLogger("ordergraph.processes")
 
@@ -38,11 +39,8 @@ class ProcessHeartbeat:
         self._task = asyncio.create_task(self._beat(), name="heartbeat")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         if self.process_id is not None:
             with contextlib.suppress(Exception):  # the database is away: the leader will call it lost
                 await processes.goodbye(self.process_id)

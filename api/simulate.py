@@ -125,16 +125,18 @@ async def _converge(client: httpx.AsyncClient, day: Day, systems: Systems,
     deadline = time.monotonic() + settle_s
     tenant = await Tenant.get(slug=TENANT)
     incidents = [fault for fault in day.faults if fault.kind in judge.EXPECTED_ALERT]
+    owed: list[int] = []  # lineage events owed to the partner, read once each
     while True:
         verdict = judge.judge_orders(day, systems, await judge.all_orders(client))
-        ids = await OrderEvent.filter(tenant_id=tenant.id, id__gt=systems.partner.since_event).values_list("id", flat=True)
-        lost = judge.lost_events(list(ids), systems.partner.received)
+        owed += await OrderEvent.filter(tenant_id=tenant.id, id__gt=owed[-1] if owed else systems.partner.since_event
+                                        ).order_by("id").values_list("id", flat=True)
+        lost = judge.lost_events(owed, systems.partner.received)
         alerts = await _alert_events(tenant.id, day)
         for fault in incidents:
             judge.judge_alerts(fault, alerts)
         open_incidents = [fault for fault in incidents if fault.resolved_at is None]
         if (not verdict.disagreements and not lost and not open_incidents) or time.monotonic() > deadline:
-            return verdict, lost, len(ids)
+            return verdict, lost, len(owed)
         await asyncio.sleep(3.0)
 
 

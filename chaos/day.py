@@ -69,7 +69,7 @@ class Day:
         self.rng = random.Random(self.seed)
         self._queue: list[_Due] = []
         self._seq = itertools.count()
-        self._seen_codes: set[str] = set()
+        self._seen: dict[str, int] = {}  # delivery orders of each WMS already scheduled (its dict keeps arrival order)
         self._tasks: set[asyncio.Task[None]] = set()
         self._outage_until: dict[str, float] = {}
 
@@ -127,7 +127,7 @@ class Day:
                     continue
                 item = heapq.heappop(self._queue)
                 self._spawn(item.action())
-                if self.now() > self.day_wall_s and not any(d.at <= self.day_wall_s for d in self._queue):
+                if self.now() > self.day_wall_s and (not self._queue or self._queue[0].at > self.day_wall_s):
                     break  # the day is over: later scans and shipments belong to tomorrow
         finally:
             watcher.cancel()
@@ -181,11 +181,13 @@ class Day:
         """Each WMS works its queue: a delivery order that arrived is shipped some business hours later."""
         while True:
             for warehouse, wms in self.systems.wms.items():
-                for code in list(wms.orders):
-                    if code not in self._seen_codes:
-                        self._seen_codes.add(code)
-                        wait = self.rng.uniform(*self.profile.ship_after_s)
-                        self.at(self.later(wait), lambda warehouse=warehouse, code=code: self._ship(warehouse, code))
+                fresh = len(wms.orders) - self._seen.get(warehouse, 0)
+                if fresh <= 0:
+                    continue
+                self._seen[warehouse] = len(wms.orders)
+                for code in reversed(list(itertools.islice(reversed(wms.orders), fresh))):  # the newest, oldest first
+                    wait = self.rng.uniform(*self.profile.ship_after_s)
+                    self.at(self.later(wait), lambda warehouse=warehouse, code=code: self._ship(warehouse, code))
             await asyncio.sleep(0.25)
 
     async def _ship(self, warehouse: str, code: str) -> None:

@@ -28,6 +28,7 @@ import asyncpg
 
 from events.pg_notify import asyncpg_dsn
 from events.signals import wait_or_timeout
+from events.tasks import cancel_and_wait
 
 log = logging.getLogger("ordergraph.leader")
 
@@ -135,11 +136,8 @@ class Leadership:
         self._task = asyncio.create_task(self._run(), name="leadership")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:

@@ -40,6 +40,7 @@ from events import cursor as cursors
 from events.bus import InMemoryBus, Message, Subscription
 from events.messages import to_messages
 from events.outbox import newest_id
+from events.tasks import cancel_and_wait
 from models import OrderEvent
 
 log = logging.getLogger("ordergraph.redis_bus")
@@ -129,11 +130,8 @@ class RedisBus:
         return self.local.subscribe()
 
     async def close(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         await self.local.close()
         await self._redis.aclose()
 

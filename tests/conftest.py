@@ -13,6 +13,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,13 +50,13 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh database on the TEST_DATABASE_URL server, dropped after the session."""
+@contextmanager
+def throwaway_postgres(prefix: str) -> Iterator[str]:
+    """A fresh database on the TEST_DATABASE_URL server, dropped afterwards (no server: skip, or fail in CI)."""
     base = os.environ.get("TEST_DATABASE_URL")
     if not base:
         _unavailable("TEST_DATABASE_URL is not set")
-    name = f"og_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
 
     async def admin(sql: str) -> None:
         conn = await asyncpg.connect(base, timeout=5)
@@ -70,6 +71,13 @@ def postgres_url() -> Iterator[str]:
         _unavailable(f"PostgreSQL at TEST_DATABASE_URL is unreachable: {exc}")
     yield base.rsplit("/", 1)[0] + "/" + name
     run_sync(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the TEST_DATABASE_URL server, dropped after the session."""
+    with throwaway_postgres("og_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -16,12 +16,10 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from gql import gql
@@ -31,9 +29,8 @@ from api.database import tortoise_config
 from domain.actor import Role
 from domain.webhooks import endpoints as webhooks
 from models import OrderEvent, WebhookDelivery
-from tests.conftest import make_world, run_sync
+from tests.conftest import make_world, throwaway_postgres
 from tests.live_fixtures import (  # noqa: F401
-    IN_CI,
     Receiver,
     collect,
     free_port,
@@ -49,28 +46,8 @@ EVENTS = gql("subscription($after: Int) { orderEvents(after: $after) { eventId t
 @pytest.fixture(scope="module")
 def shared_postgres() -> Iterator[str]:
     """A fresh database of its own (the servers run their own dispatchers on it)."""
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        if IN_CI:
-            pytest.fail("TEST_DATABASE_URL is not set (CI=true)")
-        pytest.skip("TEST_DATABASE_URL is not set")
-    name = f"og_mp_{uuid.uuid4().hex[:10]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(base, timeout=5)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    try:
-        run_sync(admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncpg.PostgresError) as exc:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL unreachable: {exc}")
-        pytest.skip(f"PostgreSQL unreachable: {exc}")
-    yield base.rsplit("/", 1)[0] + "/" + name
-    run_sync(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with throwaway_postgres("og_mp") as url:
+        yield url
 
 
 class Server:

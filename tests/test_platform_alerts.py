@@ -24,13 +24,11 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from redis import Redis
 from redis.exceptions import RedisError
@@ -42,7 +40,7 @@ from domain.alerts.kinds import AlertKind, AlertState
 from domain.alerts.raising import AUTO
 from domain.platform import event_bus, processes
 from models import Alert, OrderEvent, ServerProcess
-from tests.conftest import make_world, run_sync
+from tests.conftest import make_world, throwaway_postgres
 from tests.live_fixtures import IN_CI, free_port, redis_url  # noqa: F401
 from tests.test_multiprocess import Server, _create, _follow, _post, _wait
 
@@ -61,28 +59,8 @@ def _server(name: str, database_url: str, redis: str, logs: Path, kind: type[Ser
 @pytest.fixture
 def fresh_postgres() -> Iterator[str]:
     """A database of this test's own: the registry and the boards start empty."""
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        if IN_CI:
-            pytest.fail("TEST_DATABASE_URL is not set (CI=true)")
-        pytest.skip("TEST_DATABASE_URL is not set")
-    name = f"og_platform_{uuid.uuid4().hex[:10]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(base, timeout=5)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    try:
-        run_sync(admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncpg.PostgresError) as exc:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL unreachable: {exc}")
-        pytest.skip(f"PostgreSQL unreachable: {exc}")
-    yield base.rsplit("/", 1)[0] + "/" + name
-    run_sync(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with throwaway_postgres("og_platform") as url:
+        yield url
 
 
 @pytest.fixture(params=["postgres", "sqlite"])

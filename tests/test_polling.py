@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from httpx import ASGITransport, AsyncClient
+from tortoise import connections
 
 from adapters.channels.sim.core import Faults
 from adapters.formats import FORMATS
@@ -141,6 +142,27 @@ async def test_refused_credentials_stop_the_run_and_the_round_backs_off(world, d
         # not due yet: the next round leaves it alone
         assert not [r for r in await poll_round(FORMATS.apis, formats=FORMATS) if r.channel_id == shop.channel.id]
         assert len(await shop.held()) == 0
+
+
+async def test_a_run_that_fails_on_our_side_is_tried_again_next_period_without_backing_off(world, db):
+    """A deadlock or a lost connection is not the platform failing: the channel must not wait minutes for it."""
+    async with taobao_shop(world, db, push=False) as shop:
+        placed = shop.platform.place(push=False).external_id
+        connection = connections.get("default")
+        await connection.execute_script('ALTER TABLE "inbound_payload" RENAME TO "inbound_payload_away"')
+        try:
+            rounds = await poll_round(FORMATS.apis, formats=FORMATS, interval=timedelta(seconds=60))
+        finally:
+            await connection.execute_script('ALTER TABLE "inbound_payload_away" RENAME TO "inbound_payload"')
+        ours = [r for r in rounds if r.channel_id == shop.channel.id]
+        assert ours and ours[0].poll is not None and ours[0].poll.error and ours[0].poll.internal
+        state = await ChannelPoll.get(channel_id=shop.channel.id)
+        assert state.failures == 1 and state.next_run_at is None and state.last_error
+
+        again = [r for r in await poll_round(FORMATS.apis, formats=FORMATS) if r.channel_id == shop.channel.id]
+        assert again and again[0].poll is not None and again[0].poll.error == ""
+        assert set(await shop.held()) == {placed}
+        assert (await ChannelPoll.get(channel_id=shop.channel.id)).failures == 0
 
 
 async def test_operators_see_how_far_each_channel_was_read_and_what_the_check_found(world, db, gql):

@@ -7,24 +7,31 @@ anyway, so only PostgreSQL with a real connection pool can prove this.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 
 import pytest
 from tortoise import Tortoise
 
+from adapters.formats import FORMATS
 from api.database import tortoise_config
 from domain import orders
 from domain.actor import Role
 from domain.allocation import policy as allocation_policy
 from domain.allocation.allocate import AllocationFailed
 from domain.errors import InsufficientStock
+from domain.inbound import status_mapping
+from domain.intake.pulled_pages import apply_first_seen
+from domain.intake.receive import receive_channel
 from domain.orders import fulfilment
 from models import Alert, OrderLine, Reservation, Stock
+from tests.intake_support import GENERIC_MAPPING, add_channel, generic_body
 from tests.stock_fixtures import check_invariants, order, place_warehouses, stock_up
 
 pytestmark = pytest.mark.postgres_only
 
 HOT = ["HOT-A", "HOT-B", "HOT-C"]
+HOT_PAIR = ["A1", "B2"]
 PER_ROW = 25  # 3 SKUs x 3 warehouses x 25 = 225 units
 ATTEMPTS = 540
 
@@ -89,3 +96,39 @@ async def test_concurrent_reservations_never_oversell(world, db):
     for stock in await Stock.filter(tenant_id=world.tenant.id):
         open_alerts = await Alert.filter(kind="low_stock", subject=f"stock:{stock.id}", cleared_at__isnull=True).count()
         assert open_alerts == (1 if stock.on_hand - stock.reserved <= stock.safety else 0), stock.sku
+
+
+def _paid(order_no: str, sku: str) -> bytes:
+    body = json.loads(generic_body(order_no))
+    body["data"]["items"] = [{"skuCode": sku, "num": 1, "priceFen": 9900, "name": sku}]
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+async def test_poller_pages_and_webhooks_reserving_the_same_skus_never_deadlock(world, db):
+    """A page of new orders reserves once per order in one transaction; it must take its stock rows in id
+    order up front, or a page wanting B then A deadlocks against one wanting A then B (seen under load)."""
+    if not db.startswith("postgres"):
+        pytest.skip("row locks are proven on PostgreSQL")
+    await stock_up(world, {"A1": 10_000, "B2": 10_000})
+    await allocation_policy.save_policy(world.actor(), {"strategy": "priority", "auto_allocate": True})
+    channel = await add_channel(world, "mp", "generic", mapping=GENERIC_MAPPING)
+    await status_mapping.save(world.actor(Role.ADMIN), "miniprogram", {"PAID": {"order": "PAID", "payment": "PAID"}})
+    await _wide_pool(db)
+    pages = [[_paid(f"P{page}-{n}", HOT_PAIR[(page + n) % 2]) for n in range(6)] for page in range(24)]
+    singles = [_paid(f"W{n}", HOT_PAIR[n % 2]) for n in range(48)]
+
+    async def page_of(bodies: list[bytes]) -> list[str]:
+        created, rest = await apply_first_seen(channel, bodies, formats=FORMATS)
+        assert rest == []
+        return created
+
+    async def webhook(body: bytes) -> str:
+        answer = await receive_channel(world.tenant.id, "mp", channel, body, {}, formats=FORMATS, pulled=True)
+        return answer.outcome
+
+    results = await asyncio.gather(*(page_of(p) for p in pages), *(webhook(b) for b in singles),
+                                   return_exceptions=True)
+    failures = [r for r in results if isinstance(r, BaseException)]
+    assert failures == []
+    assert await Reservation.filter(tenant_id=world.tenant.id).count() == 24 * 6 + 48
+    await check_invariants(world.tenant.id)

@@ -16,6 +16,7 @@ timezone-aware UTC.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -60,8 +61,14 @@ class Listed:
 
     external_id: str
     updated_at: datetime | None = None
-    #: The platform's order JSON as the channel's webhook format reads it, when the list answers whole orders.
-    body: bytes | None = None
+    #: Writes the platform's order JSON as the channel's webhook format reads it, when the list answers whole
+    #: orders — only when asked: most orders a poll lists are already held and never need it.
+    render: Callable[[], bytes] | None = None
+
+    @property
+    def body(self) -> bytes | None:
+        """The order's JSON when the list answered it whole (written now)."""
+        return self.render() if self.render is not None else None
 
 
 @dataclass(frozen=True, slots=True)

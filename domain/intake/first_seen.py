@@ -28,6 +28,7 @@ from domain.orders.holds import hold_alert
 from domain.masking import phone_hash
 from domain.sql import dialect_sql
 from domain.statuses import OrderStatus
+from domain.stock.reservation_statement import lock_skus
 from models import Customer, Order
 
 
@@ -53,13 +54,17 @@ async def insert_first_seen(actor: Actor, channel_id: int, fresh: Sequence[tuple
         rows += plan_rows(actor, built[plan.external_id], ids[plan.external_id], plan, payload_ref=payload_ref,
                           reason=reason.format(status_code=plan.state["status_code"]), via=via)
     await fast_insert.insert_all(rows)
+    allocated = [plan for plan, _ in fresh if auto_allocate and plan.status in (OrderStatus.PAID, OrderStatus.DEPOSIT_PAID)]
+    if len(allocated) > 1:
+        await lock_skus(tenant_id, (line["sku"] for plan in allocated for line in plan.lines))
+    allocating = {id(plan) for plan in allocated}
     for plan, _ in fresh:
         order_id = ids[plan.external_id]
         await raise_plan_alerts(actor, order_id, plan)
         if plan.hold_reasons:
             built[plan.external_id].id = order_id
             await hold_alert(actor, built[plan.external_id])  # arrived on hold: on the board like any other hold
-        if auto_allocate and plan.status in (OrderStatus.PAID, OrderStatus.DEPOSIT_PAID):
+        if id(plan) in allocating:
             await order_stock.on_created(actor, await Order.get(id=order_id))
     return ids
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from domain.inbound.channel_api import ApiUnavailable, ChannelApi, Listed, Throttled, Window
+from domain.inbound.channel_api import ApiRefused, ApiUnavailable, ChannelApi, Listed, Throttled, Window
 from domain.inbound.formats import Formats
 from domain.intake.lookup import by_external_ids
 from domain.intake.pulled_pages import apply_first_seen
@@ -89,6 +89,8 @@ class PollReport:
     throttled: int = 0
     throttled_seconds: float = 0.0  # what the platform asked the throttled calls to wait, in all
     stopped_by: str = ""            # PollStopped.cause when the run stopped early for the platform
+    #: The run failed on OrderGraph's side (a deadlock, a lost connection), not the platform's: no back-off.
+    internal: bool = False
     watermark: datetime | None = None
     error: str = ""
     created_ids: list[str] = field(default_factory=list)
@@ -171,8 +173,10 @@ async def poll_channel(
                 progress(window, report)
     except PollStopped as stopped:
         report.error, report.stopped_by = str(stopped), stopped.cause
-    except Exception as error:  # ApiRefused and anything unforeseen: kept with the state, the run ends
-        report.error = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
+    except ApiRefused as refused:  # credentials, parameters: kept with the state, the run ends
+        report.error = refused.message
+    except Exception as error:  # anything unforeseen on our side: kept with the state, the run ends
+        report.error, report.internal = getattr(error, "message", None) or f"{type(error).__name__}: {error}", True
     await _record(state, report, now)
     await judge_run(channel, report)
     return report

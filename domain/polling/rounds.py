@@ -5,7 +5,8 @@
 A channel is polled when its ``config["api"]`` holds an account and its kind
 has a pull API, unless ``config["poll"]`` is ``false``. A channel whose last
 run stopped early waits longer before the next (interval × 2ⁿ, at most 30
-minutes); the daily check runs when the last one is a day old.
+minutes) — unless the run failed on OrderGraph's side (a deadlock, a dropped connection), which is
+tried again next period; the daily check runs when the last one is a day old.
 """
 
 from __future__ import annotations
@@ -77,7 +78,10 @@ async def channel_round(channel: Channel, apis: ChannelApis, formats: Formats, n
     if api is None:
         return result
     result.poll = await poll_channel(channel, api, formats=formats, now=now, overlap=overlap)
-    if result.poll.error:
+    if result.poll.error and result.poll.internal:  # our own failure (e.g. a deadlock): again next period
+        log.warning("polling channel %s failed on our side: %s", channel.code, result.poll.error[:200])
+        await ChannelPoll.filter(channel_id=channel.id).update(next_run_at=None)
+    elif result.poll.error:
         log.warning("polling channel %s stopped early: %s", channel.code, result.poll.error[:200])
         await _back_off(channel, now, interval, result.poll.error)
     else:

@@ -28,7 +28,7 @@ levels.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -119,6 +119,24 @@ _LOCK_SQL = (
     'SELECT s."id" FROM "stock" s JOIN unnest($1::int[], $2::varchar[]) AS c(warehouse_id, sku) '
     'ON s."warehouse_id" = c.warehouse_id AND s."sku" = c.sku ORDER BY s."id" FOR NO KEY UPDATE OF s'
 )
+
+
+_LOCK_SKUS_SQL = (
+    'SELECT "id" FROM "stock" WHERE "tenant_id" = $1 AND "sku" = ANY($2::varchar[]) ORDER BY "id" FOR NO KEY UPDATE'
+)
+
+
+async def lock_skus(tenant_id: int, skus: Iterable[str]) -> None:
+    """Lock every warehouse's stock rows of ``skus`` in id order, for a transaction that reserves for several orders.
+
+    Each reservation locks its own rows in id order, but a transaction placing a page of orders reserves
+    once per order, so without this its rows would be taken in page order and could deadlock against a
+    webhook's order wanting the same rows. SQLite serialises writers: nothing to do there.
+    """
+    connection = connections.get("default")
+    wanted = sorted(set(skus))
+    if wanted and connection.capabilities.dialect == "postgres":
+        await connection.execute_query(_LOCK_SKUS_SQL, [tenant_id, wanted])
 
 
 async def run(request: Request) -> list[ClaimRow]:

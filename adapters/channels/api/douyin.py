@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, NoReturn
 
 from adapters import wire
@@ -139,7 +140,7 @@ class DouyinApi:
 
 def _listed(order: Reader) -> Listed:
     return Listed(order.req("order_id", wire.ident), order.req("update_time", wire.unix_time),
-                  exact.dumps(order.data))
+                  partial(exact.dumps, order.data))
 
 
 def client(config: Mapping[str, Any]) -> DouyinApi:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, NoReturn
 
 from adapters import wire
@@ -133,7 +134,7 @@ class PinduoduoApi:
 
 def _listed(order: Reader) -> Listed:
     return Listed(order.req("order_sn", wire.ident), order.req("updated_at", wire.china_time),
-                  exact.dumps(order.data))
+                  partial(exact.dumps, order.data))
 
 
 def client(config: Mapping[str, Any]) -> PinduoduoApi:

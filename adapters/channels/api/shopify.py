@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -105,7 +106,7 @@ class ShopifyOrdersApi:
             if not isinstance(order, dict):
                 raise PayloadError("not an object", field=where)
             return Listed(wire.ident(order.get("id"), f"{where}.id"),
-                          wire.iso_time(order.get("updated_at"), f"{where}.updated_at"), exact.dumps(order))
+                          wire.iso_time(order.get("updated_at"), f"{where}.updated_at"), partial(exact.dumps, order))
         except PayloadError as error:
             raise ApiUnavailable(f"Shopify's order list is not the documented shape at {error.field}",
                                  code="BAD_RESPONSE") from None

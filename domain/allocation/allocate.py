@@ -20,6 +20,7 @@ from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 from domain.actor import Actor
+from domain.alerts.kinds import AlertState
 from domain.alerts.raising import clear_alerts
 from domain.allocation import groups
 from domain.allocation.freezes import frozen_skus
@@ -41,6 +42,7 @@ from domain.stock import reservations
 from domain.stock.reservations import Claim, ReservationKind, ReservationStatus
 from domain.unit_of_work import unit_of_work
 from models import (
+    Alert,
     AllocationDecision,
     Order,
     OrderLine,
@@ -309,6 +311,27 @@ def presale_deadline(order: Order, policy: Policy) -> datetime:
 class BackorderRun:
     allocated: int
     still_waiting: int
+
+
+async def resume_waiting(actor: Actor, reason: str) -> BackorderRun:
+    """Allocate again every paid order whose automatic allocation failed (an open ``allocation_failed`` alert),
+    most urgent first — when a warehouse's allocation resumes (its drift breaker closed, say).
+
+    Orders a person is meant to allocate (no failed attempt on record) are left alone.
+    """
+    require_writer(actor)
+    failed = Subquery(Alert.filter(tenant_id=actor.tenant_id, kind=ALLOCATION_FAILED, state__not=AlertState.RESOLVED,
+                                   order_id__isnull=False).values("order_id"))
+    waiting = await Order.filter(tenant_id=actor.tenant_id, status=OrderStatus.PAID, id__in=failed).order_by(
+        "priority_rank", "placed_at", "id").values_list("id", flat=True)
+    allocated = 0
+    for order_id in waiting:
+        try:
+            await allocate_order(actor, order_id, reason=reason)
+            allocated += 1
+        except (InsufficientStock, Conflict, IllegalTransition):  # still short, or it moved on meanwhile
+            continue
+    return BackorderRun(allocated=allocated, still_waiting=len(waiting) - allocated)
 
 
 async def allocate_backorders(actor: Actor, limit: int = 50) -> BackorderRun:

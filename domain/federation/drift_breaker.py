@@ -14,8 +14,11 @@ systems are asked again ``CONFIRM_AFTER_SECONDS`` later and only SKUs that
 differ in both readings count (a shipment that left between the WMS's and the
 ERP's answer is not drift). It closes by itself once the difference has stayed
 under the threshold for ``drift_close_after_minutes`` (default 30), or when a
-person resets it with a reason. A check that cannot ask both systems changes
-nothing.
+person resets it with a reason; either way the paid orders whose automatic
+allocation failed meanwhile are allocated again. A SKU counts as differing only
+when it is apart by more than the threshold share of its own on-hand (a unit in
+flight on a SKU with thousands is not drift). A check that cannot ask both
+systems changes nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 
 from domain.actor import Actor, Role
 from domain.alerts.kinds import AlertKind
+from domain.allocation.allocate import resume_waiting
 from domain.alerts.raising import clear_alerts, raise_alert
 from domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from domain.federation import evidence
@@ -94,13 +98,16 @@ class Drift:
 
 
 def measure(skus: Sequence[str], wms: Mapping[str, StockFigure], erp: Mapping[str, StockFigure], *, top: int = TOP,
-            within: frozenset[str] | None = None) -> Drift:
+            within: frozenset[str] | None = None, tolerance: float = 0.0) -> Drift:
     """Compare on-hand per SKU; a SKU one system does not report counts as 0 there.
 
     ``within``: only these SKUs may count as differing (those that differed in an earlier reading).
+    ``tolerance``: a SKU differs only when it is apart by more than this share of its larger figure — the
+    unit or two in flight between the WMS and the ERP on a SKU with thousands on hand is not drift.
     """
     rows = [SkuDrift(sku, wms[sku].on_hand if sku in wms else 0, erp[sku].on_hand if sku in erp else 0) for sku in skus]
-    apart = [row for row in rows if row.difference and (within is None or row.sku in within)]
+    apart = [row for row in rows if abs(row.difference) > tolerance * max(row.wms, row.erp, 0)
+             and (within is None or row.sku in within)]
     apart.sort(key=lambda row: (-abs(row.difference), row.sku))
     return Drift(compared=len(rows), differing=len(apart), units=sum(max(r.wms, r.erp, 0) for r in rows),
                  units_apart=sum(abs(r.difference) for r in apart), top=tuple(apart[:top]),
@@ -166,7 +173,8 @@ async def check_warehouse(warehouse_id: int, systems: Systems, *, actor: Actor, 
         if failed:
             why = "; ".join(f"{a.system} {a.connection}: {a.error.message}" for a in failed)  # type: ignore[union-attr]
             return None, wms_answer, erp_answer, why
-        return measure(skus, wms_answer.value or {}, erp_answer.value or {}, within=within), wms_answer, erp_answer, ""
+        drift = measure(skus, wms_answer.value or {}, erp_answer.value or {}, within=within, tolerance=threshold)
+        return drift, wms_answer, erp_answer, ""
 
     drift, wms_answer, erp_answer, why = await reading(None)
     if drift is not None and drift.exceeds(threshold) and not link.breaker_open and confirm_after > 0:
@@ -175,8 +183,20 @@ async def check_warehouse(warehouse_id: int, systems: Systems, *, actor: Actor, 
     if drift is None:
         return DriftReport(warehouse_id, code, moment, "skipped", f"no drift check: {why}", threshold=threshold,
                            breaker_open=link.breaker_open, exchange_ids=wms_answer.exchange_ids + erp_answer.exchange_ids)
-    return await _decide(actor, tenant_id, warehouse_id, code, drift, threshold, close_after, moment,
-                         wms_answer, erp_answer)
+    report = await _decide(actor, tenant_id, warehouse_id, code, drift, threshold, close_after, moment,
+                           wms_answer, erp_answer)
+    if report.action == "closed":
+        await resume_allocation(tenant_id, code, actor)
+    return report
+
+
+async def resume_allocation(tenant_id: int, code: str, actor: Actor) -> None:
+    """The orders whose allocation failed while the breaker was open are allocated again now it is closed."""
+    resumer = Actor(tenant_id=tenant_id, role=Role.SERVICE, name=actor.name, source=actor.source)
+    run = await resume_waiting(resumer, f"allocation from {code} resumed")
+    if run.allocated or run.still_waiting:
+        log_.info("breaker of %s closed: %d waiting order(s) allocated, %d still waiting", code, run.allocated,
+                  run.still_waiting)
 
 
 async def _decide(actor: Actor, tenant_id: int, warehouse_id: int, code: str, drift: Drift, threshold: float,
@@ -244,7 +264,8 @@ async def _close(tenant_id: int, link: WarehouseSystems, code: str, actor: str, 
 
 
 async def reset_breaker(actor: Actor, warehouse_id: int, reason: str) -> WarehouseSystems:
-    """A person closes the breaker (ops or admin), saying why; allocation from the warehouse resumes."""
+    """A person closes the breaker (ops or admin), saying why; allocation from the warehouse resumes, and the
+    orders whose allocation failed meanwhile are allocated again."""
     if actor.role not in (Role.ADMIN, Role.OPS):
         raise Forbidden("only ops or admins reset a stock-drift breaker")
     if not reason.strip():
@@ -259,6 +280,7 @@ async def reset_breaker(actor: Actor, warehouse_id: int, reason: str) -> Warehou
         code = link.warehouse.code  # type: ignore[attr-defined]
         await _close(actor.tenant_id, link, code, actor.name, actor.source, "warehouse.breaker_reset",
                      f"reset by hand: {reason.strip()}", {**(link.breaker_details or {}), "reset_reason": reason.strip()[:300]})
+    await resume_allocation(actor.tenant_id, code, actor)
     return await WarehouseSystems.get(id=link.id)
 
 

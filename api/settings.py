@@ -43,6 +43,7 @@ WMS federation (delivery orders pushed from the leader, see ``domain.federation.
     ORDERGRAPH_WMS_PUSH_MAX_ATTEMPTS   attempts before a delivery order is failed and alerted (10)
     ORDERGRAPH_WMS_SWEEP_SECONDS       period of the leader's confirmation sweep (lost WMS callbacks), 0 = off (60)
     ORDERGRAPH_WMS_SWEEP_AFTER_SECONDS a delivery order accepted this long without a confirmation is asked about (600)
+    ORDERGRAPH_WMS_SWEEP_EVERY_SECONDS ... and asked again at most this often while it stays unconfirmed (600)
 
 Customer tracking page (``/track``, see ``public_tracking``):
 
@@ -192,6 +193,7 @@ class Settings:
     drift_check_seconds: float = 600.0
     wms_sweep_seconds: float = 60.0
     wms_sweep_after_seconds: float = 600.0
+    wms_sweep_every_seconds: float = 600.0
     poll_seconds: float = 60.0
     poll_overlap_seconds: float = 300.0
     tracking_round_seconds: float = 300.0
@@ -308,6 +310,7 @@ class Settings:
             drift_check_seconds=_float("ORDERGRAPH_DRIFT_CHECK_SECONDS", 600.0),
             wms_sweep_seconds=_float("ORDERGRAPH_WMS_SWEEP_SECONDS", 60.0),
             wms_sweep_after_seconds=_float("ORDERGRAPH_WMS_SWEEP_AFTER_SECONDS", 600.0),
+            wms_sweep_every_seconds=_float("ORDERGRAPH_WMS_SWEEP_EVERY_SECONDS", 600.0),
             poll_seconds=_float("ORDERGRAPH_POLL_SECONDS", 60.0),
             poll_overlap_seconds=_float("ORDERGRAPH_POLL_OVERLAP_SECONDS", 300.0),
             tracking_round_seconds=_float("ORDERGRAPH_TRACKING_ROUND_SECONDS", 300.0),

@@ -25,7 +25,8 @@ class WmsSweepWatch:
 
     def __init__(self, settings: Settings, systems: Systems) -> None:
         self.interval = settings.wms_sweep_seconds
-        self.sweep = ConfirmationSweep(systems, after=timedelta(seconds=settings.wms_sweep_after_seconds))
+        self.sweep = ConfirmationSweep(systems, after=timedelta(seconds=settings.wms_sweep_after_seconds),
+                                       every=timedelta(seconds=settings.wms_sweep_every_seconds))
 
     async def run(self) -> None:
         while True:

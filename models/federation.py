@@ -84,6 +84,7 @@ class DeliveryOrder(Model):
     pushed_at = fields.DatetimeField(null=True)
     confirmed_at = fields.DatetimeField(null=True)
     cancelled_at = fields.DatetimeField(null=True)
+    swept_at = fields.DatetimeField(null=True, description="When the confirmation sweep last asked the WMS about it.")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

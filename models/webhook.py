@@ -78,7 +78,8 @@ class WebhookDelivery(Model):
     class Meta:
         table = "webhook_delivery"
         unique_together = (("endpoint", "event_id"),)
-        indexes = (("status", "next_attempt_at"), ("endpoint_id", "order_id", "status"), ("endpoint_id", "event_created_at"))
+        indexes = (("status", "next_attempt_at"), ("status", "id"), ("endpoint_id", "order_id", "status"),
+                   ("endpoint_id", "event_created_at"))
 
 
 class WebhookAttempt(Model):

@@ -152,12 +152,16 @@ async def _status(endpoint_id: int, status: str) -> bool:
     return await WebhookEndpoint.filter(id=endpoint_id, status=status).exists()
 
 
-async def test_deliveries_stuck_behind_a_failing_one_never_starve_other_endpoints(world, db):
-    """Many due deliveries queued behind one in back-off must not fill the claim batch."""
+async def test_deliveries_stuck_behind_a_failing_one_never_starve_other_endpoints(world, db, monkeypatch):
+    """Many due deliveries queued behind one in back-off must not fill the claim batch, however many pages of
+    them the claim has to step over."""
     from datetime import UTC, datetime
 
+    from events.webhooks import sender
     from events.webhooks.fanout import delivery_for
     from events.webhooks.sender import claim
+
+    monkeypatch.setattr(sender, "PAGE", 7)  # 50 blocked rows: seven pages before the healthy one
 
     broken, _ = await _endpoint(world, "https://broken.example.com/hooks")
     healthy, _ = await _endpoint(world, "https://healthy.example.com/hooks")

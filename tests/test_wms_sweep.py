@@ -122,6 +122,26 @@ async def test_young_delivery_orders_are_not_asked_about(world: Any, db: str) ->
     assert (await DeliveryOrder.get(code=young_code)).status == "pushed"
 
 
+async def test_a_delivery_order_still_being_picked_is_asked_once_per_every_not_once_per_round(world: Any, db: str) -> None:
+    async with running_wms() as wms:
+        await _sim(wms, "PUT", "/_sim/profile", {"drop_callback_rate": 1})
+        await wire_tenant(world, wms, stock=20)
+        outbox = Outbox(db)
+        placed, code = await _pushed(world, outbox, "T-PICKING")
+        sweep = ConfirmationSweep(SYSTEMS, every=timedelta(minutes=5))
+
+        [first] = await sweep.round()
+        [second] = await sweep.round()                       # still picking, asked a moment ago: left alone
+        assert (first.asked, first.waiting, second.asked) == (1, [code], 0)
+        assert wms.sim.calls["deliveryorder.query"] == 1
+
+        await DeliveryOrder.filter(code=code).update(swept_at=datetime.now(UTC) - timedelta(minutes=6))
+        await _ship_at_the_wms(wms, code, "SF5550004444")    # shipped meanwhile; the callback was lost
+        [third] = await sweep.round()
+        assert (third.asked, third.recovered) == (1, [code])
+    assert (await Order.get(id=placed.id)).status == OrderStatus.SHIPPED
+
+
 async def test_a_round_is_bounded_oldest_first_and_the_next_one_carries_on(world: Any, db: str) -> None:
     async with running_wms() as wms:
         await _sim(wms, "PUT", "/_sim/profile", {"drop_callback_rate": 1})
@@ -243,7 +263,8 @@ async def test_a_shipment_the_order_cannot_take_raises_one_alert_and_waits(world
 
 
 async def test_the_served_app_sweeps_on_its_own(world: Any, db: str) -> None:
-    async with running_wms() as wms, live_server(db, wms_sweep_seconds=0.2, wms_sweep_after_seconds=0) as (base, _):
+    async with running_wms() as wms, live_server(db, wms_sweep_seconds=0.2, wms_sweep_after_seconds=0,
+                                                 wms_sweep_every_seconds=0) as (base, _):
         await _sim(wms, "PUT", "/_sim/callback", {"url": f"{base}/hooks/acme/wms/SH"})
         await _sim(wms, "PUT", "/_sim/profile", {"drop_callback_rate": 1})
         await wire_tenant(world, wms, stock=20)

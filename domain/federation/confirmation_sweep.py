@@ -9,7 +9,8 @@ An order pushed to a WMS ships in OrderGraph when the WMS calls back
 process died mid-request), and the order would wait in ALLOCATED for ever.
 So the leader asks: each round, for every active WMS connection, the
 delivery orders it accepted (``pushed``) more than ``after`` ago and never
-confirmed — at most ``limit`` of them, oldest first; when there are more, a
+confirmed, and not asked about in the last ``every`` (the WMS is asked about
+each open delivery order once per ``every``, not once per round) — at most ``limit`` of them, oldest first; when there are more, a
 round carries on after where the last one stopped, so a backlog larger than
 the limit is walked through instead of its oldest rows being asked for ever
 — are asked about ``batch`` codes per call (``views.ask_deliveries``), and
@@ -91,10 +92,11 @@ def sweep_actor(tenant_id: int) -> Actor:
 class ConfirmationSweep:
     """The rounds (see the module docstring); keeps, per connection, where the last bounded round stopped."""
 
-    def __init__(self, systems: Systems, *, after: timedelta = timedelta(minutes=10), limit: int = 500,
-                 batch: int = 100, budget: float | None = 60.0) -> None:
+    def __init__(self, systems: Systems, *, after: timedelta = timedelta(minutes=10), every: timedelta = timedelta(0),
+                 limit: int = 500, batch: int = 100, budget: float | None = 60.0) -> None:
         self.systems = systems
         self.after = after
+        self.every = every
         self.limit = limit
         self.batch = batch
         self.budget = budget
@@ -118,6 +120,7 @@ class ConfirmationSweep:
             batch = rows[start:start + self.batch]
             if not await self._ask_and_act(connection, batch, report):
                 return report  # the WMS could not be asked: the rest waits for the next round, where it stopped
+            await DeliveryOrder.filter(id__in=[row.id for row in batch]).update(swept_at=datetime.now(UTC))
             self._resume[connection.id] = (batch[-1].pushed_at, batch[-1].id)  # type: ignore[assignment]
         if len(rows) < self.limit:
             self._resume.pop(connection.id, None)  # all seen: the next round starts from the oldest again
@@ -126,8 +129,9 @@ class ConfirmationSweep:
     async def _due(self, connection: SystemConnection) -> list[DeliveryOrder]:
         """Pushed, unconfirmed, older than ``after``: up to ``limit``, oldest first after where the last round stopped,
         then from the oldest again (a bounded round still fills up)."""
-        query = DeliveryOrder.filter(connection_id=connection.id, status=rows_of.PUSHED,
-                                     pushed_at__lte=datetime.now(UTC) - self.after)
+        now = datetime.now(UTC)
+        query = DeliveryOrder.filter(Q(swept_at__isnull=True) | Q(swept_at__lte=now - self.every),
+                                     connection_id=connection.id, status=rows_of.PUSHED, pushed_at__lte=now - self.after)
         resume = self._resume.get(connection.id)
         if resume is None:
             return list(await query.order_by("pushed_at", "id").limit(self.limit))

@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Q
 from tortoise.functions import Min
 from tortoise.transactions import in_transaction
 
@@ -54,29 +54,53 @@ def _due(now: datetime) -> Q:
     return Q(status=PENDING, next_attempt_at__lte=now) | Q(status=DELIVERING, lease_until__lt=now)
 
 
+#: Due deliveries read per step while looking for chain heads (most of a backlog's oldest rows are heads).
+PAGE = 200
+
+
+async def _heads(now: datetime, limit: int) -> list[int]:
+    """Up to ``limit`` due deliveries, oldest first, each the oldest unfinished one of its (endpoint, order).
+
+    Due rows are read in id order a page at a time and checked against their own chains only, until
+    ``limit`` are found: cheap when the oldest due rows are heads, as they are unless an endpoint keeps
+    failing — never a pass over the whole backlog per claim (that grew with the backlog and, under load,
+    slowed delivery until the backlog grew faster still).
+    """
+    found: list[int] = list(await WebhookDelivery.filter(status=DELIVERING, lease_until__lt=now, endpoint__status="active")
+                            .order_by("id").limit(limit).values_list("id", flat=True))  # heads when claimed
+    after = 0
+    while len(found) < limit:
+        page = await WebhookDelivery.filter(status=PENDING, next_attempt_at__lte=now, endpoint__status="active",
+                                            id__gt=after).order_by("id").limit(PAGE) \
+            .values_list("id", "endpoint_id", "order_id")
+        if not page:
+            break
+        chained = [(endpoint_id, order_id) for _, endpoint_id, order_id in page if order_id is not None]
+        heads: set[int] = set()
+        if chained:
+            rows = await WebhookDelivery.filter(status__in=[PENDING, DELIVERING],
+                                                endpoint_id__in={endpoint_id for endpoint_id, _ in chained},
+                                                order_id__in={order_id for _, order_id in chained}) \
+                .annotate(head=Min("id")).group_by("endpoint_id", "order_id").values("head")
+            heads = {row["head"] for row in rows}
+        found += [row_id for row_id, _, order_id in page if order_id is None or row_id in heads]
+        after = page[-1][0]
+        if len(page) < PAGE:
+            break
+    return sorted(found)[:limit]
+
+
 async def claim(limit: int, lease: float) -> list[WebhookDelivery]:
     """Lease up to ``limit`` due deliveries of active endpoints, respecting per-order order.
 
     Only the head of each (endpoint, order) — its oldest unfinished delivery —
-    is a candidate, decided in the database: deliveries queued behind a
-    failing one can never crowd other endpoints and orders out of the batch.
+    is a candidate (``_heads``): deliveries queued behind a failing one can
+    never crowd other endpoints and orders out of the batch.
     """
     if limit <= 0:
         return []
     now = datetime.now(UTC)
-    heads = (
-        WebhookDelivery.filter(status__in=[PENDING, DELIVERING], order_id__isnull=False)
-        .annotate(head=Min("id"))
-        .group_by("endpoint_id", "order_id")
-        .values("head")
-    )
-    eligible = (
-        await WebhookDelivery.filter(_due(now), endpoint__status="active")
-        .filter(Q(order_id__isnull=True) | Q(id__in=Subquery(heads)))
-        .order_by("id")
-        .limit(limit)
-        .values_list("id", flat=True)
-    )
+    eligible = await _heads(now, limit)
     if not eligible:
         return []
     token = secrets.token_hex(8)

@@ -33,7 +33,7 @@ from api import database
 from chaos import judge
 from chaos.cluster import Cluster, PrivateRedis
 from chaos.day import Day
-from chaos.profile import Profile
+from chaos.profile import Profile, silent_after_hours
 from chaos.result import RunResult, Sample, percentile
 from chaos.systems import TENANT, Systems, set_up_tenant, simulated_systems
 from domain.order_numbers import order_number
@@ -65,7 +65,9 @@ async def simulate(options: Options) -> RunResult:
     try:
         async with fresh_database(options) as database_url:
             cluster = Cluster(database_url, redis_url, options.workers,
-                              env={**options.profile.server, **options.server_env},
+                              env={"ORDERGRAPH_TRACKING_QUERY_AFTER_HOURS":
+                                   f"{silent_after_hours(options.profile, options.speed):.6f}",
+                                   **options.profile.server, **options.server_env},
                               log_path=options.work_dir / "server.log")
             await asyncio.to_thread(cluster.migrate)
             await database.init_db(database_url)

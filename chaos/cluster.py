@@ -30,6 +30,9 @@ from chaos.systems import free_port
 #: Periods short enough for a compressed day: OrderGraph's own defaults suit a real one.
 FAST_DETECTION = {
     "ORDERGRAPH_POLL_SECONDS": "3",
+    # The simulators index an order the moment it changes; five minutes of overlap (for platforms that index
+    # late) would re-list eight business hours of orders every 3 s at 100x.
+    "ORDERGRAPH_POLL_OVERLAP_SECONDS": "15",
     "ORDERGRAPH_DRIFT_CHECK_SECONDS": "4",
     "ORDERGRAPH_TRACKING_ROUND_SECONDS": "3",
     "ORDERGRAPH_TRACKING_QUERY_AFTER_HOURS": "0.02",
@@ -37,6 +40,7 @@ FAST_DETECTION = {
     "ORDERGRAPH_WMS_PUSH_MAX_ATTEMPTS": "100",
     "ORDERGRAPH_WMS_SWEEP_SECONDS": "5",
     "ORDERGRAPH_WMS_SWEEP_AFTER_SECONDS": "20",
+    "ORDERGRAPH_WMS_SWEEP_EVERY_SECONDS": "45",  # each open delivery order asked at most every 45 s: found < 60 s
     "ORDERGRAPH_WMS_SWEEP_EVERY_SECONDS": "45",  # each open delivery order asked at most every 45 s: found < 60 s
     "ORDERGRAPH_HEARTBEAT_SECONDS": "2",  # lost after 3 silent intervals: 6 s, room for a busy event loop
     "ORDERGRAPH_BUS_DOWN_AFTER_SECONDS": "2",

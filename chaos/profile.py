@@ -74,6 +74,14 @@ class Profile:
     server: dict[str, str] = field(default_factory=dict)  # extra environment for the OrderGraph processes
 
 
+def silent_after_hours(profile: Profile, speed: float) -> float:
+    """How long (wall hours) a parcel may go without a scan before OrderGraph should ask the carrier: past the
+    day's longest normal gap between scans, as the 12 h default is for a real day — so only a parcel whose
+    push was lost is asked, not every parcel between two scans."""
+    gaps = [later - earlier for earlier, later in zip((0.0, *profile.scan_after_s), profile.scan_after_s)]
+    return (max(gaps) / speed * 1.1 + 5.0) / 3600
+
+
 def load(path: Path | str) -> Profile:
     """Read a profile file; a bare name (``chaos``) means ``chaos/profiles/<name>.yaml``."""
     file = Path(path)

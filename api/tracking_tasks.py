@@ -23,6 +23,9 @@ from domain.tracking.subscriptions import RoundSettings, subscribe_due
 
 log = logging.getLogger("ordergraph.tracking")
 
+#: The longest one pass may take before it is cancelled (at least 20 periods).
+PASS_BUDGET = 120.0
+
 
 def round_settings(settings: Settings) -> RoundSettings:
     return RoundSettings(callback_base=settings.tracking_callback_base,
@@ -51,11 +54,15 @@ class TrackingWatch:
         )
 
     async def _every(self, what: str, one_pass: Callable[[], Awaitable[Any]]) -> None:
+        budget = max(PASS_BUDGET, 20 * self.interval)
         while True:
             try:
-                report = await one_pass()
+                async with asyncio.timeout(budget):  # a call that never returns must not end the loop
+                    report = await one_pass()
                 if getattr(report, "failed", 0) or getattr(report, "stopped", None):  # a provider in trouble
                     log.warning("%s: %s", what, asdict(report))
+            except TimeoutError:
+                log.error("%s took longer than %g s; cancelled, trying again next period", what, budget)
             except Exception:  # keep going through a database blip
                 log.exception("%s failed; retrying next period", what)
             await asyncio.sleep(self.interval)

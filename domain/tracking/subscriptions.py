@@ -30,6 +30,7 @@ account's next success. Tenants are served one after the other, each up to
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -70,6 +71,7 @@ class RoundSettings:
     callback_base: str = ""
     max_age_days: float = 14.0
     batch: int = 200
+    concurrency: int = 8  # subscription calls in flight at once, per tenant
     lease_seconds: float = 300.0
     retry_delays: tuple[float, ...] = RETRY_DELAYS
     query_after_hours: float = 12.0
@@ -116,11 +118,18 @@ async def subscribe_due(apis: TrackingProviderApis, *, callback_base: str = "", 
                      .exclude(tracking_no="").exclude(status__in=FINAL)
                      .order_by("id").limit(settings.batch).prefetch_related("order"))
         subscribed = report.subscribed
-        for shipment in due:
-            if account.tenant_id in report.stopped or not await _claim(shipment, moment, settings.lease_seconds):
-                continue
-            report.checked += 1
-            await _subscribe_one(account, shipment, moment, settings, report)
+        gate = asyncio.Semaphore(settings.concurrency)
+
+        async def one(shipment: Shipment) -> None:
+            async with gate:  # a few calls at a time: parcels leave faster than one call after another keeps up
+                if account.tenant_id in report.stopped or not await _claim(shipment, moment, settings.lease_seconds):
+                    return
+                report.checked += 1
+                await _subscribe_one(account, shipment, moment, settings, report)
+
+        if due:  # the first alone: an account refused or throttled costs one call, not a volley
+            await one(due[0])
+            await asyncio.gather(*(one(shipment) for shipment in due[1:]))
         if report.subscribed > subscribed:  # the account works (again)
             async with unit_of_work():
                 await clear_alerts(tenant_id=account.tenant_id, kind=PROVIDER_REFUSED, actor=f"carrier:{account.provider}")

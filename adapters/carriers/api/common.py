@@ -78,6 +78,9 @@ async def request(target: Target, method: str, path: str, **kwargs: Any) -> http
     client = http.CLIENTS.get(target.base_url, target.timeout)
     try:
         response = await client.request(method, path, **kwargs)
+    except httpx.PoolTimeout:  # no free connection for a whole timeout: the pool may be broken, start afresh
+        http.CLIENTS.discard(target.base_url, target.timeout)
+        raise ApiUnavailable(f"{target.provider}: no connection free within {target.timeout:g} s", code="TIMEOUT") from None
     except httpx.TimeoutException:
         raise ApiUnavailable(f"{target.provider}: no answer within {target.timeout:g} s", code="TIMEOUT") from None
     except httpx.HTTPError as error:

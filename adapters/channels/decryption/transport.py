@@ -94,6 +94,14 @@ class Clients:
             clients[key] = client
         return client
 
+    def discard(self, base_url: str, timeout: float) -> None:
+        """Forget this loop's client for the gateway, so the next call gets a fresh one — after a pool timeout:
+        httpcore 1.0.9 can leave a pool's slots taken for ever by a cancelled request (encode/httpcore#1093)."""
+        client = self._by_loop.get(asyncio.get_running_loop(), {}).pop((base_url, timeout), None)
+        if client is not None:
+            closing = asyncio.get_running_loop().create_task(client.aclose())
+            closing.add_done_callback(lambda task: task.cancelled() or task.exception())
+
     async def aclose(self) -> None:
         """Close this loop's clients (at shutdown, or at the end of a test)."""
         clients = self._by_loop.pop(asyncio.get_running_loop(), {})

@@ -83,3 +83,27 @@ class Gate:
         """Seconds until the next call may go ahead (at least one token's time); it takes no token."""
         rate = self.bucket.rate
         return max(self.bucket.wait(), 1.0 / rate if rate else 1.0)
+
+
+class OutgoingLimit:
+    """How many pushes a simulator has in flight at once, per event loop, like a real platform's sender.
+
+    Without it a receiver that falls behind queues thousands of requests in one client, and httpcore's pool
+    spends its time matching them to connections (quadratic in the queue): the simulators' own process then
+    stalls and every simulator stops answering, which is not the fault being simulated.
+    """
+
+    def __init__(self, in_flight: int) -> None:
+        self.in_flight = in_flight
+        self._by_loop: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+    def get(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if loop not in self._by_loop:
+            self._by_loop = {known: gate for known, gate in self._by_loop.items() if not known.is_closed()}
+            self._by_loop[loop] = asyncio.Semaphore(self.in_flight)
+        return self._by_loop[loop]
+
+
+#: Shared by every simulator's pushes in a process.
+PUSHES_IN_FLIGHT = OutgoingLimit(64)

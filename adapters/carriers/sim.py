@@ -46,7 +46,7 @@ from adapters import signing, wire
 from adapters.carriers import kdniao, sim_wire
 from adapters.carriers.api.codes import COMPANIES
 from adapters.carriers.sim_wire import Scan
-from adapters.sim_gate import Gate
+from adapters.sim_gate import PUSHES_IN_FLIGHT, Gate
 from domain.inbound.normalized import PayloadError
 
 KUAIDI100 = {"key": "sim-kuaidi100-key-0001", "customer": "SIMCUSTOMER0001", "secret": "sim-kuaidi100-salt-0001"}
@@ -165,7 +165,8 @@ class TrackingSimulator:
         if self._client is None or self._client.is_closed:
             self._client = httpx.AsyncClient(timeout=10.0)
         try:
-            response = await self._client.post(url, content=body, headers=headers)
+            async with PUSHES_IN_FLIGHT.get():
+                response = await self._client.post(url, content=body, headers=headers)
             self.calls[f"push_{response.status_code}"] += 1
             self.push_answers.append((sub.provider, sub.number, response.status_code))
         except httpx.HTTPError:

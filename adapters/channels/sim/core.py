@@ -60,7 +60,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.channels.sim.order_index import OrderIndex, key, seconds
-from adapters.sim_gate import Gate, TokenBucket
+from adapters.sim_gate import PUSHES_IN_FLIGHT, Gate, TokenBucket
 
 
 @dataclass
@@ -282,7 +282,8 @@ class Platform:
                 self.calls["push_retried"] += 1
                 await asyncio.sleep(min(2.0 ** (attempt - 1), 30.0))
             try:
-                response = await self._client.post(self.push_url, content=push.body, headers=push.headers)
+                async with PUSHES_IN_FLIGHT.get():
+                    response = await self._client.post(self.push_url, content=push.body, headers=push.headers)
                 self.calls[f"push_{response.status_code}"] += 1
                 if response.status_code < 500:
                     return

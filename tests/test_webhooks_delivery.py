@@ -161,7 +161,8 @@ async def test_deliveries_stuck_behind_a_failing_one_never_starve_other_endpoint
     from events.webhooks.fanout import delivery_for
     from events.webhooks.sender import claim
 
-    monkeypatch.setattr(sender, "PAGE", 7)  # 50 blocked rows: seven pages before the healthy one
+    monkeypatch.setattr(sender, "PAGE", 7)  # 50 blocked rows: seven pages before the healthy one,
+    monkeypatch.setattr(sender, "MAX_SCAN", 14)  # two pages a claim: the sender's next claims carry on
 
     broken, _ = await _endpoint(world, "https://broken.example.com/hooks")
     healthy, _ = await _endpoint(world, "https://healthy.example.com/hooks")
@@ -176,8 +177,10 @@ async def test_deliveries_stuck_behind_a_failing_one_never_starve_other_endpoint
     await WebhookDelivery.filter(id=head.id).update(next_attempt_at=now + timedelta(hours=1))  # in back-off
     other = await paid_order(world.actor(), world.channel.id, "FINE")
     await delivery_for(healthy, {**base, "id": 5000, "order_id": other.id}, now).save()
-    claimed = await claim(4, lease=30)
-    assert [d.endpoint_id for d in claimed] == [healthy.id]
+    cursor = sender.ScanCursor()
+    claims = [await claim(4, lease=30, cursor=cursor) for _ in range(4)]
+    assert [[d.endpoint_id for d in claimed] for claimed in claims] == [[], [], [], [healthy.id]]
+    assert cursor.start == 0  # that claim read to the end: the next one starts from the oldest again
 
 
 async def test_partners_see_who_acted_by_the_key_label_never_by_its_secret_prefix(world, db):

@@ -57,33 +57,47 @@ def _due(now: datetime) -> Q:
 
 #: Due deliveries read per step while looking for chain heads (most of a backlog's oldest rows are heads).
 PAGE = 200
+#: The most rows one claim reads looking for heads; the next claim carries on from there.
+MAX_SCAN = 20 * PAGE
 
 
-async def _heads(now: datetime, limit: int) -> list[int]:
-    """Up to ``limit`` due deliveries, oldest first, each the oldest unfinished one of its (endpoint, order).
+@dataclass
+class ScanCursor:
+    """Where a sender's next claim starts reading: 0 (the oldest) unless the last claim ran out of reading
+    before it found enough — behind a failing endpoint's long queue, say — and must carry on past it."""
+
+    start: int = 0
+
+
+async def _heads(now: datetime, limit: int, cursor: ScanCursor) -> list[int]:
+    """Up to ``limit`` due deliveries, oldest first from ``cursor``, each the oldest unfinished one of its
+    (endpoint, order).
 
     Due rows are read in id order a page at a time and checked against their own chains only, until
-    ``limit`` are found: cheap when the oldest due rows are heads, as they are unless an endpoint keeps
-    failing — never a pass over the whole backlog per claim (that grew with the backlog and, under load,
-    slowed delivery until the backlog grew faster still).
+    ``limit`` are found or ``MAX_SCAN`` rows were read: never a pass over the whole backlog per claim (that
+    grew with the backlog and, under load, slowed delivery until the backlog grew faster still), and a
+    failing endpoint's queue is stepped over a bounded piece per claim.
     """
     active = set(await WebhookEndpoint.filter(status="active").values_list("id", flat=True))
     found: list[int] = list(await WebhookDelivery.filter(status=DELIVERING, lease_until__lt=now, endpoint_id__in=active)
                             .order_by("id").limit(limit).values_list("id", flat=True))  # heads when claimed
-    after = 0
+    after, scanned = cursor.start, 0
     while len(found) < limit and active:
         # Only status and id in the statement, so the (status, id) index serves it whatever the planner's
         # statistics say (a queue table's are always stale); due-ness and the endpoint are checked here.
         page = await WebhookDelivery.filter(status=PENDING, id__gt=after).order_by("id").limit(PAGE) \
             .values_list("id", "endpoint_id", "order_id", "next_attempt_at")
-        if not page:
-            break
         due = [(row_id, endpoint_id, order_id) for row_id, endpoint_id, order_id, at in page
                if at <= now and endpoint_id in active]
         heads = await _chain_heads({(endpoint_id, order_id) for _, endpoint_id, order_id in due if order_id is not None})
         found += [row_id for row_id, _, order_id in due if order_id is None or row_id in heads]
-        after = page[-1][0]
+        scanned += len(page)
         if len(page) < PAGE:
+            cursor.start = 0  # read to the end: the next claim starts from the oldest again
+            break
+        after = page[-1][0]
+        if scanned >= MAX_SCAN and len(found) < limit:
+            cursor.start = after
             break
     return sorted(found)[:limit]
 
@@ -115,7 +129,7 @@ async def _chain_heads(chains: set[tuple[int, int]]) -> set[int]:
     return {row["head"] for row in rows if row["head"] is not None}
 
 
-async def claim(limit: int, lease: float) -> list[WebhookDelivery]:
+async def claim(limit: int, lease: float, cursor: ScanCursor | None = None) -> list[WebhookDelivery]:
     """Lease up to ``limit`` due deliveries of active endpoints, respecting per-order order.
 
     Only the head of each (endpoint, order) — its oldest unfinished delivery —
@@ -125,7 +139,7 @@ async def claim(limit: int, lease: float) -> list[WebhookDelivery]:
     if limit <= 0:
         return []
     now = datetime.now(UTC)
-    eligible = await _heads(now, limit)
+    eligible = await _heads(now, limit, cursor or ScanCursor())
     if not eligible:
         return []
     token = secrets.token_hex(8)
@@ -181,6 +195,7 @@ class WebhookSender:
         self._inflight: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._errors_logged_at = 0.0
+        self._cursor = ScanCursor()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="webhook-sender")
@@ -206,7 +221,7 @@ class WebhookSender:
                 # three statements, whatever its size.
                 if free >= max(1, self.concurrency // 4) or not self._inflight:
                     try:
-                        batch = await claim(free, self.lease)
+                        batch = await claim(free, self.lease, self._cursor)
                         known = await targets({delivery.endpoint_id for delivery in batch}) if batch else {}  # type: ignore[attr-defined]
                         for delivery in batch:
                             task = asyncio.create_task(self.attempt(delivery, known.get(delivery.endpoint_id)))  # type: ignore[attr-defined]

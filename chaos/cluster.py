@@ -41,7 +41,6 @@ FAST_DETECTION = {
     "ORDERGRAPH_WMS_SWEEP_SECONDS": "5",
     "ORDERGRAPH_WMS_SWEEP_AFTER_SECONDS": "20",
     "ORDERGRAPH_WMS_SWEEP_EVERY_SECONDS": "45",  # each open delivery order asked at most every 45 s: found < 60 s
-    "ORDERGRAPH_WMS_SWEEP_EVERY_SECONDS": "45",  # each open delivery order asked at most every 45 s: found < 60 s
     "ORDERGRAPH_HEARTBEAT_SECONDS": "2",  # lost after 3 silent intervals: 6 s, room for a busy event loop
     "ORDERGRAPH_BUS_DOWN_AFTER_SECONDS": "2",
     "ORDERGRAPH_PARTNER_RETRY_DELAYS": "1,2,5,10,20",

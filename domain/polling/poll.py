@@ -242,8 +242,9 @@ async def take(channel: Channel, api: ChannelApi, listed: Sequence[Listed], form
             wanted.append(item)
 
     async def body_of(item: Listed) -> bytes:
-        if item.body is not None:
-            return item.body
+        whole = item.body  # written once, now that the order is wanted
+        if whole is not None:
+            return whole
         async with limit:
             body = await pace.ask(lambda: api.fetch(item.external_id))
         pace.report.fetched += 1

@@ -20,3 +20,13 @@ async def cancel_and_wait(task: asyncio.Task[Any] | None) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+def slots_to_claim(concurrency: int, in_flight: int) -> int:
+    """How many queued jobs a worker loop should claim now: none until a quarter of its slots are free
+    (a claim costs the same few statements whatever its size), unless nothing is in flight at all.
+
+        for job in await claim(slots_to_claim(16, len(inflight)), lease): ...
+    """
+    free = concurrency - in_flight
+    return free if free >= max(1, concurrency // 4) or not in_flight else 0

@@ -58,6 +58,7 @@ from domain.stock.reservations import ReservationKind, ReservationStatus
 from domain.unit_of_work import unit_of_work
 from events import log, signals
 from events.signals import wait_or_timeout
+from events.tasks import slots_to_claim
 from models import DeliveryOrder, Order, OrderEvent, OrderLine, Reservation, SystemExchange, WarehouseSystems
 from models.order import order_no
 
@@ -136,10 +137,9 @@ class DeliveryPusher:
         try:
             while True:
                 doorbell.clear()
-                free = self.policy.concurrency - len(self._inflight)
+                free = slots_to_claim(self.policy.concurrency, len(self._inflight))
                 try:
-                    # Under load, a few slots at a time rather than a claim (two reads) per finished attempt.
-                    if free >= max(1, self.policy.concurrency // 4) or not self._inflight:
+                    if free:
                         for claimed in await claim(free, self.policy.lease):
                             task = asyncio.create_task(self.attempt(claimed), name=f"wms-push-{claimed.id}")
                             self._inflight.add(task)

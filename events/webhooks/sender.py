@@ -36,6 +36,7 @@ from tortoise.transactions import in_transaction
 
 from events import signals
 from events.signals import wait_or_timeout
+from events.tasks import slots_to_claim
 from events.webhooks import addresses, schedule, signing
 from models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookSecret
 
@@ -216,10 +217,8 @@ class WebhookSender:
         try:
             while True:
                 doorbell.clear()
-                free = self.concurrency - len(self._inflight)
-                # Under load, claim a few slots at a time rather than one per finished attempt: a claim is
-                # three statements, whatever its size.
-                if free >= max(1, self.concurrency // 4) or not self._inflight:
+                free = slots_to_claim(self.concurrency, len(self._inflight))
+                if free:
                     try:
                         batch = await claim(free, self.lease, self._cursor)
                         known = await targets({delivery.endpoint_id for delivery in batch}) if batch else {}  # type: ignore[attr-defined]

@@ -195,6 +195,26 @@ async def test_a_silent_parcel_is_queried_and_later_pushes_add_nothing_twice(wor
         assert await TrackingEvent.filter(shipment_id=shipment.id).count() == 3
 
 
+async def test_a_parcel_whose_subscription_outcome_is_unknown_or_failed_is_still_queried_when_silent(world, db) -> None:
+    """A subscribe call that timed out on our side may have subscribed the parcel (its pushes come), and a process
+    killed mid-call leaves it pending for the lease: a lost push must be made good for these too."""
+    async with served(db) as env:
+        await connect(world, "kuaidi100", env.sim_url)
+        later = datetime.now(UTC) + timedelta(days=1)
+        states = {"SF1500000311": "pending", "SF1500000312": "failed", "SF1500000313": "", "SF1500000314": "unsupported"}
+        start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=29)
+        env.sim.faults = carrier_sim.Faults(push=False)
+        for number, state in states.items():
+            shipment = await parcel(world, number, shipped_hours_ago=30)
+            await Shipment.filter(id=shipment.id).update(subscription=state, subscription_retry_at=later)
+            env.sim.add_scan(number, "IN_TRANSIT", at=start)
+
+        report = await query_silent(PROVIDER_APIS, now=datetime.now(UTC), after_hours=12)
+        assert (report.queried, report.moved) == (2, 2)
+        moved = {row.tracking_no for row in await Shipment.filter(status=S.IN_TRANSIT)}
+        assert moved == {"SF1500000311", "SF1500000312"}  # not the parcel never offered, nor the one it cannot track
+
+
 async def test_a_stalled_parcel_raises_one_alert_until_it_moves_again(world, db) -> None:
     async with served(db) as env:
         await connect(world, "kuaidi100", env.sim_url)

@@ -3,7 +3,7 @@
     report = await query_silent(PROVIDER_APIS, now=now, after_hours=12)
 
 A push can be lost (our endpoint down past the provider's retries, a
-provider hiccup). A subscribed parcel, not final, with no scan ``after_hours``
+provider hiccup). A tracked parcel, not final, with no scan ``after_hours``
 after it shipped, or whose newest scan is ``after_hours`` old, and not asked
 within ``after_hours`` either (Kuaidi100 locks a waybill queried more often
 than every 30 minutes), is queried through the tenant's provider account. The
@@ -12,6 +12,13 @@ scans are de-duplicated against what pushes brought, so a push arriving
 later, or one that was only late, changes nothing twice. ``queried_at``
 records the ask. Throttling, an unreachable provider or refused credentials
 stop that account for the round (the parcel is asked next round).
+
+Tracked means subscribed, or a subscription attempt whose outcome we do not
+know or that failed (``pending``/``failed``): a call that timed out on our side
+may have subscribed it at the provider (its pushes then arrive), and a
+process killed mid-call leaves it pending for the lease — either way a lost
+push must still be made good. Parcels never offered (``""``) wait for their
+subscription; ``unsupported`` ones cannot be asked.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from models import Shipment
 
 S = ShipmentStatus
 _FINAL = (S.DELIVERED, S.RETURNED, S.EXPIRED)
+_TRACKED = ("subscribed", "pending", "failed")
 
 
 @dataclass(slots=True)
@@ -62,7 +70,7 @@ async def query_silent(apis: TrackingProviderApis, *, now: datetime | None = Non
     cutoff = moment - timedelta(hours=after_hours)
     report = QueryReport()
     for account in (await provider_accounts(apis, tenant_id=tenant_id)).values():
-        silent = await (Shipment.filter(silent_since(cutoff), subscription="subscribed",
+        silent = await (Shipment.filter(silent_since(cutoff), subscription__in=_TRACKED,
                                         order__tenant_id=account.tenant_id)
                         .filter(Q(queried_at__isnull=True) | Q(queried_at__lt=cutoff))
                         .exclude(status__in=_FINAL).order_by("id").limit(batch).prefetch_related("order"))

@@ -38,6 +38,7 @@ from events import signals
 from events.signals import wait_or_timeout
 from events.tasks import slots_to_claim
 from events.webhooks import addresses, schedule, signing
+from events.webhooks.ledger import Delivered, SuccessLedger
 from models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookSecret
 
 log = logging.getLogger("ordergraph.webhooks")
@@ -197,8 +198,10 @@ class WebhookSender:
         self._task: asyncio.Task[None] | None = None
         self._errors_logged_at = 0.0
         self._cursor = ScanCursor()
+        self._ledger = SuccessLedger()
 
     async def start(self) -> None:
+        await self._ledger.start()
         self._task = asyncio.create_task(self._run(), name="webhook-sender")
 
     async def stop(self) -> None:
@@ -211,6 +214,7 @@ class WebhookSender:
             except (asyncio.CancelledError, Exception):
                 pass
         self._task = None
+        await self._ledger.stop()  # successes already answered are written, not sent again after their lease
 
     async def _run(self) -> None:
         doorbell = signals.listen(signals.DELIVERIES)
@@ -223,7 +227,8 @@ class WebhookSender:
                         batch = await claim(free, self.lease, self._cursor)
                         known = await targets({delivery.endpoint_id for delivery in batch}) if batch else {}  # type: ignore[attr-defined]
                         for delivery in batch:
-                            task = asyncio.create_task(self.attempt(delivery, known.get(delivery.endpoint_id)))  # type: ignore[attr-defined]
+                            task = asyncio.create_task(self.attempt(delivery, known.get(delivery.endpoint_id),  # type: ignore[attr-defined]
+                                                                    ledger=self._ledger))
                             self._inflight.add(task)
                             task.add_done_callback(self._finished)
                     except Exception:  # the database is away: try again at the next tick
@@ -238,8 +243,10 @@ class WebhookSender:
             log.error("webhook attempt crashed", exc_info=task.exception())
         signals.ring(signals.DELIVERIES)  # a slot is free, and the next delivery of that order may be due
 
-    async def attempt(self, delivery: WebhookDelivery, target: Target | None = None) -> None:
-        """One signed POST of ``delivery`` and its bookkeeping (``target``: read here when not given)."""
+    async def attempt(self, delivery: WebhookDelivery, target: Target | None = None, *,
+                      ledger: SuccessLedger | None = None) -> None:
+        """One signed POST of ``delivery`` and its bookkeeping (``target``: read here when not given); with a
+        ``ledger`` a success is handed to it to be written with others, else everything is written here."""
         if target is None:
             target = (await targets({delivery.endpoint_id}))[delivery.endpoint_id]  # type: ignore[attr-defined]
         endpoint = target.endpoint
@@ -262,6 +269,10 @@ class WebhookSender:
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:EXCERPT]
         latency_ms = (time.perf_counter() - started) * 1000
+        if ledger is not None and status is not None and 200 <= status < 300:
+            ledger.add(Delivered(delivery.id, delivery.lease_token or "", endpoint.id, endpoint.failing_since is not None,
+                                 status, datetime.now(UTC), latency_ms, excerpt))
+            return
         await self._record(delivery, endpoint, status, error, excerpt, latency_ms, retry_after)
 
     async def _record(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -36,13 +37,23 @@ def cmd_simulate(_settings: Settings, args: argparse.Namespace) -> None:
                       server_env=server_env, progress=not args.quiet)
     print(f"simulating {args.orders} orders over {args.hours:g} business hours at {args.speed:g}× "
           f"({args.hours * 3600 / args.speed:.0f} s on the wall), profile {profile.name}, seed {args.seed}", flush=True)
-    result = asyncio.run(simulate(options))
+    signal.signal(signal.SIGTERM, _interrupt)  # as Ctrl-C: the run's servers, Redis and database are cleaned up
+    try:
+        result = asyncio.run(simulate(options))
+    except KeyboardInterrupt:
+        print("interrupted: the day's servers, Redis and database were stopped and removed", file=sys.stderr)
+        sys.exit(130)
     html_path, json_path = report.save(result, Path(args.report))
     print(report.summary(result, color=sys.stdout.isatty()))
     for figure in result.figures():
         print(json.dumps(figure, ensure_ascii=False))
     print(f"report: {html_path} (data: {json_path})")
     sys.exit(0 if result.passed else 1)
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    """SIGTERM's default ends the process at once, leaving the private redis-server and servers running."""
+    raise KeyboardInterrupt
 
 
 def _pair(text: str) -> tuple[str, str]:

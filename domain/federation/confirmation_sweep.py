@@ -36,6 +36,7 @@ with nothing changed; the failed exchange is kept like any other.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -103,14 +104,18 @@ class ConfirmationSweep:
         self._resume: dict[int, tuple[datetime, int]] = {}
 
     async def round(self) -> list[SweepReport]:
-        """Sweep every active WMS connection once; one connection's failure does not stop the others."""
-        reports = []
-        for connection in await SystemConnection.filter(kind="wms", active=True).order_by("id"):
-            try:
-                reports.append(await self.sweep_connection(connection))
-            except Exception:  # a database blip or a bad answer: the next round tries again
-                log.exception("confirmation sweep of WMS connection %s failed", connection.id)
-        return reports
+        """Sweep every active WMS connection once, all at the same time: a slow or failing WMS neither delays
+        nor stops the others."""
+        connections = await SystemConnection.filter(kind="wms", active=True).order_by("id")
+        reports = await asyncio.gather(*(self._sweep_logged(connection) for connection in connections))
+        return [report for report in reports if report is not None]
+
+    async def _sweep_logged(self, connection: SystemConnection) -> SweepReport | None:
+        try:
+            return await self.sweep_connection(connection)
+        except Exception:  # a database blip or a bad answer: the next round tries again
+            log.exception("confirmation sweep of WMS connection %s failed", connection.id)
+            return None
 
     async def sweep_connection(self, connection: SystemConnection) -> SweepReport:
         """Ask about this connection's unconfirmed delivery orders and act on the answers."""

@@ -31,9 +31,19 @@ from api.settings import DEFAULT_DATABASE_URL
 SQLITE_PRAGMAS: dict[str, Any] = {"journal_mode": "WAL", "busy_timeout": 5000, "foreign_keys": "ON"}
 
 
+#: PostgreSQL connections one process may hold (``?maxsize=N`` in the URL wins). Tortoise's default of 5 was
+#: the ceiling of a busy server: intake, the webhook sender, the WMS pusher, the sweeps and the pollers all wait
+#: for one of them, and at a peak the pusher got a turn about once a second.
+POSTGRES_POOL_MAXSIZE = 20
+
+
 def _connection(database_url: str) -> str | dict[str, Any]:
     if database_url.startswith("postgresql://"):
-        return "postgres://" + database_url.removeprefix("postgresql://")
+        database_url = "postgres://" + database_url.removeprefix("postgresql://")
+    if database_url.startswith("postgres://"):
+        config = expand_db_url(database_url)
+        config["credentials"].setdefault("maxsize", POSTGRES_POOL_MAXSIZE)
+        return config
     if not database_url.startswith("sqlite://"):
         return database_url
     config = expand_db_url(database_url)

@@ -20,7 +20,7 @@ import json
 import socket
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,11 +121,19 @@ async def simulated_systems(profile: Profile, *, seed: int) -> AsyncIterator[Sys
         yield systems
 
 
+class _Embedded(uvicorn.Server):
+    """A server inside a larger program: the program, not each simulator, decides what a signal does."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 @contextlib.asynccontextmanager
 async def serve(app: Any) -> AsyncIterator[str]:
     """``app`` under uvicorn on a free port in this event loop; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on",
+    server = _Embedded(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on",
                                            access_log=False))
     task = asyncio.create_task(server.serve())
     deadline = time.monotonic() + 20

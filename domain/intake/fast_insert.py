@@ -116,7 +116,10 @@ async def find_or_insert(row: Model, match: dict[str, Any], fill: dict[str, Any]
         for column, value in fill.items():
             params.append(value)
             sets.append(f'"{column}" = COALESCE(NULLIF("{column}", \'\'), ${len(params)})')
-        filled = f'filled AS (UPDATE "{table}" SET {", ".join(sets)} WHERE "id" IN (SELECT "id" FROM found)), '
+        # Only a row with something to fill is updated (and locked): a returning buyer's row is read, not written,
+        # so concurrent orders of one buyer (or one masked phone) do not queue behind each other's transactions.
+        empty = " OR ".join(f'NULLIF("{column}", \'\') IS NULL' for column in fill)
+        filled = f'filled AS (UPDATE "{table}" SET {", ".join(sets)} WHERE "id" IN (SELECT "id" FROM found) AND ({empty})), '
     sql = (
         f'WITH found AS (SELECT "id" FROM "{table}" WHERE {" AND ".join(conditions)} ORDER BY "id" LIMIT 1), {filled}'
         f'made AS (INSERT INTO "{table}" ({names}) SELECT {", ".join(casts)} '

@@ -16,9 +16,14 @@ import asyncio
 import json
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from api.settings import Settings
+
+if TYPE_CHECKING:
+    from chaos.result import RunResult
 
 
 def cmd_simulate(_settings: Settings, args: argparse.Namespace) -> None:
@@ -37,10 +42,9 @@ def cmd_simulate(_settings: Settings, args: argparse.Namespace) -> None:
                       server_env=server_env, progress=not args.quiet)
     print(f"simulating {args.orders} orders over {args.hours:g} business hours at {args.speed:g}× "
           f"({args.hours * 3600 / args.speed:.0f} s on the wall), profile {profile.name}, seed {args.seed}", flush=True)
-    signal.signal(signal.SIGTERM, _interrupt)  # as Ctrl-C: the run's servers, Redis and database are cleaned up
     try:
-        result = asyncio.run(simulate(options))
-    except KeyboardInterrupt:
+        result = asyncio.run(_until_stopped(simulate(options)))
+    except (KeyboardInterrupt, asyncio.CancelledError):
         print("interrupted: the day's servers, Redis and database were stopped and removed", file=sys.stderr)
         sys.exit(130)
     html_path, json_path = report.save(result, Path(args.report))
@@ -51,9 +55,11 @@ def cmd_simulate(_settings: Settings, args: argparse.Namespace) -> None:
     sys.exit(0 if result.passed else 1)
 
 
-def _interrupt(_signum: int, _frame: object) -> None:
-    """SIGTERM's default ends the process at once, leaving the private redis-server and servers running."""
-    raise KeyboardInterrupt
+async def _until_stopped(run: Coroutine[Any, Any, RunResult]) -> RunResult:
+    """``run``, cancelled by SIGTERM as by Ctrl-C, so its servers, Redis and database are stopped and removed
+    (SIGTERM's default ends the process at once and leaves them running)."""
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)  # type: ignore[union-attr]
+    return await run
 
 
 def _pair(text: str) -> tuple[str, str]:

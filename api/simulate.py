@@ -269,7 +269,7 @@ async def fresh_database(options: Options) -> AsyncIterator[str]:
             yield f"sqlite://{path}"
         finally:
             if not options.keep:
-                for suffix in ("", "-wal", "-shm"):
+                for suffix in ("", "-wal", "-shm", ".leader"):  # .leader: the servers' leadership lock file
                     Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
     server = options.database_url.replace("postgresql://", "postgres://", 1)

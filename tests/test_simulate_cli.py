@@ -40,7 +40,7 @@ def _alive(pid: int) -> bool:
 
 def test_sigterm_stops_the_servers_and_the_private_redis(tmp_path):
     command = [sys.executable, "-m", "api.cli", "simulate", "--orders", "200", "--speed", "1500", "--profile", "small",
-               "--redis", "private", "--quiet", "--report", str(tmp_path / "report.html")]
+               "--redis", "private", "--report", str(tmp_path / "report.html")]
     log = tmp_path / "simulate.log"  # a file, not a pipe: a child left running would hold a pipe open
     process = subprocess.Popen(command, cwd=tmp_path, stdout=log.open("w"), stderr=subprocess.STDOUT,
                                env={**os.environ, "ORDERGRAPH_ENV": "development",
@@ -55,7 +55,8 @@ def test_sigterm_stops_the_servers_and_the_private_redis(tmp_path):
                 break
             time.sleep(0.2)
         assert started, "the day never started its servers"
-        time.sleep(2)  # the day is under way
+        while time.monotonic() < deadline and " of the day · " not in log.read_text():
+            time.sleep(0.2)  # until the day is under way
         started = _children(process.pid)
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)

@@ -36,6 +36,7 @@ from api.hooks import Hooks
 from api.http_metrics import HttpMetrics
 from api.graphql_body import GraphQLBodyGuard
 from api.idempotency import IdempotencyMiddleware
+from api.ws_direct import DirectSocketScope
 from api.ide import ide_mount
 from api.landing import landing
 from api.intake_tasks import IntakeMaintenance
@@ -193,7 +194,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             *tracking_routes(tracking),
             *console_routes(settings, schema, bus),
         ],
-        middleware=[Middleware(HttpMetrics)],
+        middleware=[Middleware(DirectSocketScope), Middleware(HttpMetrics)],
         exception_handlers=DATABASE_UNAVAILABLE_HANDLERS,
         lifespan=lifespan,
     )

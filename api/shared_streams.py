@@ -11,16 +11,18 @@ Only streams whose answer cannot depend on when one joined are shared:
 history; ``orderStatus`` and ``stockLevels`` start with a snapshot), and only
 between identical (tenant, role, document, variables).
 
-The ``next`` frame is built once per subscriber by concatenating its
-operation id around the shared payload, and written straight to the socket
-from the stream's own loop: while a socket takes writes (the usual case) a
-send finishes without suspending, so an event costs no queue, no task switch
-and no JSON work per subscriber. Only a socket whose writes are paused (its
+The ``next`` frame is built once per event and operation id (almost every
+client uses the same few ids), text and WebSocket bytes alike, and written
+straight to the socket from the stream's own loop: on uvicorn a ready socket
+takes the bytes in one ``transport.write`` (``api.ws_direct``), elsewhere a
+send finishes without suspending, so an event costs no queue, no task switch,
+no JSON and no framing work per subscriber. Only a socket whose writes are paused (its
 peer reads slowly) gets a task of its own that drains its backlog; past
 ``max_pending`` frames the subscriber is dropped as slow, and nobody else
 waits for it.
 
-    listener = Listener(websocket.send_text, '{"id":"1","type":"next","payload":', max_pending=1000)
+    listener = Listener(websocket.send_text, '{"id":"1","type":"next","payload":', max_pending=1000,
+                        direct=direct_writer(websocket.scope))
     stream = streams.join(key, source, encode, listener)
     kind, value = await listener.finished  # "end", "error", "slow" or "gone"
 """
@@ -38,6 +40,8 @@ from typing import Any
 
 from graphql import FieldNode, OperationDefinitionNode, OperationType, VariableNode
 from strawberry.types.execution import ExecutionResult, PreExecutionError
+
+from api.ws_direct import text_frame
 
 log = logging.getLogger("ordergraph.shared_streams")
 
@@ -107,19 +111,26 @@ class Listener:
     point) or ``("gone", None)`` (the socket refused a write).
     """
 
-    def __init__(self, send: Callable[[str], Awaitable[None]], prefix: str, max_pending: int) -> None:
+    def __init__(self, send: Callable[[str], Awaitable[None]], prefix: str, max_pending: int,
+                 direct: Callable[[bytes], bool] | None = None) -> None:
         self.send = send
         self.prefix = prefix
         self.max_pending = max_pending
+        self.direct = direct
         self.backlog: deque[str] = deque()
         self.draining: asyncio.Task[None] | None = None
         self.finished: asyncio.Future[tuple[str, Any]] = asyncio.get_running_loop().create_future()
 
     def next(self, payload: str) -> None:
+        self.next_frame(self.prefix + payload + "}", None)
+
+    def next_frame(self, frame: str, wire: bytes | None) -> None:
+        """``frame`` is this subscriber's text; ``wire`` the same as WebSocket bytes, if already built."""
         if self.finished.done():
             return
-        frame = self.prefix + payload + "}"
         if self.draining is None:
+            if self.direct is not None and self.direct(wire if wire is not None else text_frame(frame)):
+                return
             self.write(frame)
         elif len(self.backlog) < self.max_pending:
             self.backlog.append(frame)
@@ -174,8 +185,13 @@ class SharedStream:
     def broadcast(self, item: tuple[str, Any]) -> None:
         kind, value = item
         if kind == "next":
+            frames: dict[str, tuple[str, bytes]] = {}  # one text and one wire frame per operation id
             for listener in list(self.listeners):
-                listener.next(value)
+                built = frames.get(listener.prefix)
+                if built is None:
+                    text = listener.prefix + value + "}"
+                    built = frames[listener.prefix] = (text, text_frame(text))
+                listener.next_frame(*built)
         else:
             for listener in list(self.listeners):
                 listener.finish(item)

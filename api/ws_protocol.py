@@ -39,6 +39,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 
 from api.auth import key_from_connection_params
 from api.shared_streams import Listener, SharedStreams, key_for, shareable
+from api.ws_direct import direct_writer
 from resolvers.context import Context
 from schema.subscription import SLOW_SUBSCRIBER
 
@@ -130,7 +131,7 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler):
 
         key = key_for(actor.tenant_id, str(actor.role), operation.query, operation.variables, operation.operation_name)
         prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
-        listener = Listener(self._send_live, prefix, registry.max_pending)
+        listener = Listener(self._send_live, prefix, registry.max_pending, self._direct())
         stream = registry.join(key, source, self.view.encode_json, listener)
         try:
             kind, value = await listener.finished
@@ -148,6 +149,17 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler):
             return  # the connection went away under us
         finally:
             registry.leave(stream, listener)
+
+    def _direct(self) -> Any:
+        """Write ready frames straight to the transport (``api.ws_direct``) unless this socket is closing."""
+        write = direct_writer(self.websocket.ws.scope)
+        if write is None:
+            return None
+
+        def direct(frame: bytes) -> bool:
+            return not self.closing and write(frame)
+
+        return direct
 
     async def _send_live(self, frame: str) -> None:
         """One ready ``next`` frame of a shared stream; refused once this socket is closing."""

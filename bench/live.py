@@ -7,13 +7,17 @@ postgres://postgres@127.0.0.1:5432/test), starts ``ordergraph serve`` (uvicorn,
 ``--workers`` processes, production mode) with ``REDIS_URL`` = ``TEST_REDIS_URL``
 (default redis://127.0.0.1:6379/15), and opens N real ``graphql-transport-ws``
 connections (one ``orderEvents`` subscription each), spread over client
-processes (``--clients``, default 4, each its own Python process). The bench commits changes through the domain use cases (hold /
+processes (``--clients``, default 4, each its own Python process, uvloop), by
+default as lean sockets (``bench/lean_ws.py``: a few us per frame, so the load
+generator does not eat the cores it measures; ``--client websockets`` uses the
+``websockets`` library's client as before). The bench commits changes through the domain use cases (hold /
 release one order, each one transaction) one at a time and records, for every
 subscriber, the time from just after COMMIT to the ``next`` frame arriving.
 
 The path measured: COMMIT -> PostgreSQL NOTIFY -> the leader reads the outbox
--> one PUBLISH to Redis -> one listener per server process -> per-subscriber
-queue -> GraphQL execution of the subscription -> WebSocket frame -> client.
+-> one PUBLISH to Redis -> one listener per server process -> one GraphQL
+execution per distinct subscription (``api.shared_streams``) -> one pre-built
+WebSocket frame written to each subscriber's socket -> client.
 
 All subscribers send the same document and variables, as partners watching
 the same feed do, so each server process executes GraphQL once per event
@@ -154,16 +158,55 @@ def free_port() -> int:
 # ---------------------------------------------------------------- client processes
 
 
-async def _client(url: str, key: str, order_gid: str, count: int, distinct: str | None, ready: Any, go: Any, out: Any) -> None:
+async def _client(url: str, key: str, order_gid: str, count: int, distinct: str | None, ready: Any, go: Any, out: Any,
+                  lean: bool = True) -> None:
     received: list[tuple[int, float]] = []
+    if lean:
+        await _lean_client(url, key, order_gid, count, distinct, ready, go, received)
+    else:
+        await _websockets_client(url, key, order_gid, count, distinct, ready, go, received)
+    out.send(received)
+
+
+def _subscribe_message(order_gid: str, distinct: str | None, n: int) -> dict[str, Any]:
+    # --distinct: a type filter entry of its own per subscriber, so no two subscriptions share an execution
+    types = TYPES + [f"bench.{distinct}.{n}"] if distinct else TYPES
+    return {"id": "1", "type": "subscribe", "payload": {"query": QUERY, "variables": {"o": [order_gid], "t": types}}}
+
+
+async def _lean_client(url: str, key: str, order_gid: str, count: int, distinct: str | None, ready: Any, go: Any,
+                       received: list[tuple[int, float]]) -> None:
+    """``bench/lean_ws.py`` sockets, opened 50 at a time: a few us of client CPU per frame."""
+    from lean_ws import LeanSubscriber
+
+    address = url.split("//", 1)[1]
+    host_port, path = address.split("/", 1)
+    host, port = host_port.rsplit(":", 1)
+    gate = asyncio.Semaphore(50)
+
+    async def one(n: int) -> LeanSubscriber:
+        async with gate:
+            socket = await LeanSubscriber.open(host, int(port), "/" + path, received)
+            await socket.subscribe({"apiKey": key}, _subscribe_message(order_gid, distinct, n))
+            return socket
+
+    sockets = await asyncio.gather(*(one(n) for n in range(count)))
+    ready.set()
+    while not go.is_set():
+        await asyncio.sleep(0.05)
+    for socket in sockets:
+        socket.close()
+
+
+async def _websockets_client(url: str, key: str, order_gid: str, count: int, distinct: str | None, ready: Any, go: Any,
+                             received: list[tuple[int, float]]) -> None:
+    """The ``websockets`` library's client, one reader task per socket (``--client websockets``)."""
     sockets = []
     for n in range(count):
-        # --distinct: a type filter entry of its own per subscriber, so no two subscriptions share an execution
-        types = TYPES + [f"bench.{distinct}.{n}"] if distinct else TYPES
         ws = await websockets.connect(url, subprotocols=["graphql-transport-ws"], max_queue=None, open_timeout=30)
         await ws.send(json.dumps({"type": "connection_init", "payload": {"apiKey": key}}))
         assert json.loads(await ws.recv())["type"] == "connection_ack"
-        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": QUERY, "variables": {"o": [order_gid], "t": types}}}))
+        await ws.send(json.dumps(_subscribe_message(order_gid, distinct, n)))
         sockets.append(ws)
 
     async def read(ws: Any) -> None:
@@ -184,11 +227,13 @@ async def _client(url: str, key: str, order_gid: str, count: int, distinct: str 
     for ws in sockets:
         await ws.close()
     await asyncio.gather(*readers, return_exceptions=True)
-    out.send(received)
 
 
-def client_process(url: str, key: str, order_gid: str, count: int, distinct: str | None, ready: Any, go: Any, out: Any) -> None:
-    asyncio.run(_client(url, key, order_gid, count, distinct, ready, go, out))
+def client_process(url: str, key: str, order_gid: str, count: int, distinct: str | None, ready: Any, go: Any, out: Any,
+                   lean: bool = True) -> None:
+    import uvloop
+
+    uvloop.run(_client(url, key, order_gid, count, distinct, ready, go, out, lean))
 
 
 # ---------------------------------------------------------------- the server and the data
@@ -262,7 +307,8 @@ async def toggle(actor: Actor, order_id: int, n: int) -> None:
 
 
 async def measure(url: str, key: str, actor: Actor, order_id: int, subscribers: int, events: int, clients: int,
-                  interval: float, server_pids: list[int], distinct: bool = False) -> tuple[list[float], dict[str, float]]:
+                  interval: float, server_pids: list[int], distinct: bool = False, lean: bool = True,
+                  ) -> tuple[list[float], dict[str, float]]:
     """Latencies (ms) of every (event, subscriber) pair, and the CPU (% of one core) used meanwhile."""
     from models import OrderEvent
     from resolvers.ids import encode
@@ -275,13 +321,17 @@ async def measure(url: str, key: str, actor: Actor, order_id: int, subscribers: 
     for index, share in enumerate(shares):
         ready = context.Event()
         parent, child = context.Pipe(duplex=False)
-        proc = context.Process(target=client_process, args=(url, key, encode("Order", order_id), share, str(index) if distinct else None, ready, go, child))
+        proc = context.Process(target=client_process, args=(url, key, encode("Order", order_id), share, str(index) if distinct else None, ready, go, child, lean))
         proc.start()
         readies.append(ready)
         pipes.append(parent)
         procs.append(proc)
-    for ready in readies:
+    for ready, proc in zip(readies, procs, strict=True):
         while not ready.wait(0.1):
+            if not proc.is_alive():  # it could not open its sockets: say so instead of waiting for ever
+                for other in procs:
+                    other.kill()
+                raise RuntimeError(f"a client process ended with {proc.exitcode} before all its subscriptions were open")
             await asyncio.sleep(0)
     await asyncio.sleep(1.0)
     for n in range(3):  # warm-up
@@ -343,6 +393,8 @@ async def main() -> None:
     parser.add_argument("--events", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--clients", type=int, default=4, help="client processes holding the WebSocket connections")
+    parser.add_argument("--client", choices=("lean", "websockets"), default="lean",
+                        help="lean: bench/lean_ws.py sockets (default); websockets: the websockets library's client")
     parser.add_argument("--interval", type=float, default=0.1, help="seconds between commits")
     parser.add_argument("--distinct", action="store_true",
                         help="also measure subscriptions that all differ (no shared execution)")
@@ -365,16 +417,17 @@ async def main() -> None:
         server_pids = process_tree(server.pid)
         for count in (int(x) for x in args.subscribers.split(",")):
             latencies, cpu = await measure(base.replace("http", "ws") + "/graphql", key, actor, order_id, count, args.events,
-                                           args.clients, args.interval, server_pids)
+                                           args.clients, args.interval, server_pids, lean=args.client == "lean")
             p50, p99 = statistics.median(latencies), percentile(latencies, 0.99)
             emit(f"commit_to_subscriber_p50_{count}_subscribers", p50)
             emit(f"commit_to_subscriber_p99_{count}_subscribers", p99)
-            emit(f"ratio_p50_{count}_subscribers_vs_bare_redis", p50 / redis_p50, "x")
-            emit(f"ratio_p99_{count}_subscribers_vs_bare_redis", p99 / redis_p99, "x")
+            emit(f"ratio_p50_{count}_subscribers_vs_bare_redis", p50 / redis_p50, "ratio")
+            emit(f"ratio_p99_{count}_subscribers_vs_bare_redis", p99 / redis_p99, "ratio")
             emit_cpu(cpu, len(latencies), f"{count}_subscribers")
             if args.distinct:
                 latencies, cpu = await measure(base.replace("http", "ws") + "/graphql", key, actor, order_id, count,
-                                               args.events, args.clients, args.interval, server_pids, distinct=True)
+                                               args.events, args.clients, args.interval, server_pids, distinct=True,
+                                               lean=args.client == "lean")
                 emit(f"commit_to_subscriber_p50_{count}_distinct_subscriptions", statistics.median(latencies))
                 emit(f"commit_to_subscriber_p99_{count}_distinct_subscriptions", percentile(latencies, 0.99))
                 emit_cpu(cpu, len(latencies), f"{count}_distinct_subscriptions")

@@ -76,7 +76,7 @@ class Bus(Protocol):
 
     async def publish(self, messages: list[Message]) -> None: ...
 
-    def subscribe(self) -> Any: ...
+    def subscribe(self, orders: frozenset[int] | None = None) -> Any: ...
 
     async def close(self) -> None: ...
 
@@ -88,6 +88,10 @@ class InMemoryBus:
         self.max_pending = max_pending
         self.position = 0
         self._subscriptions: set[Subscription] = set()
+        # subscribers to a few orders' events only (open tracking pages): found by the message's order_id,
+        # so an event wakes the pages watching its order, not all ten thousand of them
+        self._by_order: dict[int, set[Subscription]] = {}
+        self._watching = 0
 
     async def start(self, position: int) -> None:
         self.position = max(self.position, position)
@@ -105,20 +109,40 @@ class InMemoryBus:
         for subscription in list(self._subscriptions):
             for message in fresh:
                 subscription.offer(message)
+        if self._by_order:
+            for message in fresh:
+                for subscription in list(self._by_order.get(message.get("order_id"), ())):  # type: ignore[arg-type]
+                    subscription.offer(message)
         return len(fresh)
 
     @asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[Subscription]:
+    async def subscribe(self, orders: frozenset[int] | None = None) -> AsyncIterator[Subscription]:
+        """Every message, or with ``orders`` only those whose ``order_id`` is one of them (in order either way)."""
         subscription = Subscription(self.max_pending, self.position)
-        self._subscriptions.add(subscription)
+        if orders is None:
+            self._subscriptions.add(subscription)
+        else:
+            self._watching += 1
+            for order_id in orders:
+                self._by_order.setdefault(order_id, set()).add(subscription)
         try:
             yield subscription
         finally:
-            self._subscriptions.discard(subscription)
+            if orders is None:
+                self._subscriptions.discard(subscription)
+            else:
+                self._watching -= 1
+                for order_id in orders:
+                    watchers = self._by_order.get(order_id)
+                    if watchers is not None:
+                        watchers.discard(subscription)
+                        if not watchers:
+                            del self._by_order[order_id]
 
     @property
     def subscriber_count(self) -> int:
-        return len(self._subscriptions)
+        return len(self._subscriptions) + self._watching
 
     async def close(self) -> None:
         self._subscriptions.clear()
+        self._by_order.clear()

@@ -126,8 +126,8 @@ class RedisBus:
             pipe.set(self.last_key, messages[-1]["id"])
             await pipe.execute()
 
-    def subscribe(self) -> contextlib.AbstractAsyncContextManager[Subscription]:
-        return self.local.subscribe()
+    def subscribe(self, orders: frozenset[int] | None = None) -> contextlib.AbstractAsyncContextManager[Subscription]:
+        return self.local.subscribe(orders)
 
     async def close(self) -> None:
         await cancel_and_wait(self._task)

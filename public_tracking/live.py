@@ -57,7 +57,8 @@ async def card_stream(
 ) -> AsyncIterator[str]:
     """The event stream body: a retry hint, the catch-up, then live cards and heartbeats."""
     order_ids = await scope_order_ids(scope)
-    async with bus.subscribe() as subscription:
+    # only this page's orders' events reach its queue: ten thousand open pages cost nothing per unrelated event
+    async with bus.subscribe(orders=frozenset(order_ids)) as subscription:
         yield "retry: 3000\n\n"
         if after and order_ids:
             missed = await OrderEvent.filter(order_id__in=list(order_ids), id__gt=after).filter(

@@ -153,3 +153,19 @@ async def test_an_overflowing_subscriber_sees_no_hole_before_its_last_id():
             while True:
                 seen.append((await asyncio.wait_for(sub.__anext__(), 1))["id"])
     assert seen == list(range(1, len(seen) + 1))
+
+
+async def test_a_subscriber_to_some_orders_gets_only_their_events_in_order_and_leaves_no_trace():
+    """Open tracking pages watch a few orders each: an event reaches the pages of its order only."""
+    bus = InMemoryBus()
+    events = [{**_message(n), "order_id": order_id} for n, order_id in ((1, 10), (2, 11), (3, 10), (4, None), (5, 12))]
+    async with bus.subscribe() as everything, bus.subscribe(orders=frozenset({10, 12})) as mine, \
+            bus.subscribe(orders=frozenset({11})) as other:
+        assert bus.subscriber_count == 3
+        bus.deliver(events)
+        assert [(await asyncio.wait_for(everything.__anext__(), 1))["id"] for _ in range(5)] == [1, 2, 3, 4, 5]
+        assert [(await asyncio.wait_for(mine.__anext__(), 1))["id"] for _ in range(3)] == [1, 3, 5]
+        assert [(await asyncio.wait_for(other.__anext__(), 1))["id"] for _ in range(1)] == [2]
+        assert mine._queue.empty() and other._queue.empty()
+    assert bus.subscriber_count == 0
+    assert bus._by_order == {}

@@ -242,3 +242,28 @@ def _shared_listeners(app) -> int:
         if isinstance(endpoint, GraphQLApp) and getattr(endpoint, "_shared_streams", None):
             return sum(len(s.listeners) for s in endpoint._shared_streams.streams.values())
     return 0
+
+
+async def test_identical_subscriptions_share_a_stream_per_role_and_each_role_keeps_its_masking(world, db):
+    """Two ops sockets and two partner sockets send one document: two shared streams, phones in clear only for ops."""
+    query = gql("subscription { orderEvents(filter: {types: [\"order.hold_added\"]}) { eventId order { shippingAddress { phone name } } } }")
+    async with live_server(db) as (base, app):
+        order = await paid_order(world.actor(), world.channel.id, "MASK-1", phone="13812345678")
+        keys = [world.keys["ops"], world.keys["ops"], world.keys["partner"], world.keys["partner"]]
+        tasks = [asyncio.create_task(collect(base, key, query, 1)) for key in keys]
+        await wait_until(lambda: _shared_listeners(app) >= 4, 10)
+        assert _shared_stream_count(app) == 2  # one per (role, document), not one per socket
+        await orders.hold_order(world.actor(), order.id, ["check"])
+        results = [(await asyncio.wait_for(task, 10))[0]["orderEvents"]["order"]["shippingAddress"] for task in tasks]
+    assert results[0] == results[1] == {"phone": "13812345678", "name": "李四"}
+    assert results[2] == results[3] == {"phone": "138****5678", "name": "李*"}
+
+
+def _shared_stream_count(app) -> int:
+    from api.graphql_app import GraphQLApp
+
+    for route in app.routes:
+        endpoint = getattr(route, "app", None) or getattr(route, "endpoint", None)
+        if isinstance(endpoint, GraphQLApp) and getattr(endpoint, "_shared_streams", None):
+            return len(endpoint._shared_streams.streams)
+    return 0

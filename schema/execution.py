@@ -52,6 +52,10 @@ _GENERIC: Any = object()
 _LEAF, _DIRECT_FIELD, _OTHER = 0, 1, 2
 #: Values that are neither awaitable nor an exception: no need to ask.
 _INERT = frozenset({str, int, float, bool, Decimal, datetime, date})
+#: List items that are never awaitable (objects of the schema's own classes are checked once per class).
+_PLAIN_ITEMS = _INERT | {dict, list, type(None)}
+#: Completed values that are never awaitable.
+_SETTLED = frozenset({dict, list, str, int, float, bool, type(None)})
 
 
 class PlainLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -91,7 +95,7 @@ class PlainLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
                                                Path(path, response_name, parent_name), position_context)
                 if value is not Undefined:
                     results[response_name] = value
-                    if is_awaitable(value):
+                    if type(value) not in _SETTLED and is_awaitable(value):
                         awaitable_fields.append(response_name)
         except Exception:
             if awaitable_fields:  # as graphql-core: settle what other fields started, they may fail too
@@ -179,6 +183,14 @@ class PlainLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if kind is GraphQLList and type(result) is list and not self._may_stream:
             return self.complete_list(return_type.of_type, field_details_list, info, path, result, position_context)
         if kind is GraphQLObjectType and type(result) is self._origin(return_type):
+            if position_context is None:
+                key = (return_type, id(field_details_list))
+                grouped = self._subfields.get(key)
+                if grouped is None:
+                    grouped_field_set, new_defer_usages, *_ = self.collect_subfields(return_type, field_details_list)
+                    grouped = self._subfields[key] = False if new_defer_usages else grouped_field_set
+                if grouped is not False:  # collect_subfields keeps field_details_list alive for the request
+                    return self.execute_fields(return_type, result, path, grouped, None)
             return self.collect_and_execute_subfields(return_type, field_details_list, path, result, position_context)
         if is_leaf_type(return_type) and not isinstance(result, Exception):
             serialize = self._serializers.get(return_type)
@@ -195,18 +207,27 @@ class PlainLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> AwaitableOrValue[list[Any]]:
         """graphql-core's ``complete_iterable_value`` for a ``list`` when nothing may be streamed."""
         is_awaitable = self.is_awaitable
+        complete_value = self.complete_value
         completed_results: list[Any] = []
         awaitable_indices: list[int] = []
         try:
             for index, item in enumerate(items):
-                item_path = path.add_key(index, None)
-                if is_awaitable(item):
+                item_path = Path(path, index, None)  # path.add_key(index, None), one call fewer per item
+                if type(item) not in _PLAIN_ITEMS and is_awaitable(item):
                     completed_results.append(self.complete_awaitable_list_item_value(
                         item, item_type, field_details_list, info, item_path, position_context))
                     awaitable_indices.append(index)
-                elif self.complete_list_item_value(item, completed_results, item_type, field_details_list, info,
-                                                   item_path, position_context):
-                    awaitable_indices.append(index)
+                    continue
+                try:  # graphql-core's complete_list_item_value, inline
+                    completed = complete_value(item_type, field_details_list, info, item_path, item, position_context)
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+                    completed = None
+                else:
+                    if type(completed) not in _SETTLED and is_awaitable(completed):
+                        completed = self._await_completed(completed, item_type, field_details_list, item_path)
+                        awaitable_indices.append(index)
+                completed_results.append(completed)
         except Exception:
             if awaitable_indices:
                 self.settle_in_background([completed_results[index] for index in awaitable_indices])
@@ -250,6 +271,10 @@ class PlainLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     @cached_property
     def _plans(self) -> dict[int, list[tuple[str, int, Any, FieldDetailsList]]]:
+        return {}
+
+    @cached_property
+    def _subfields(self) -> dict[tuple[GraphQLObjectType, int], Any]:
         return {}
 
     @cached_property

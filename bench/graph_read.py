@@ -404,7 +404,7 @@ async def bench(server_url: str, order_count: int, scale: float) -> None:
         emit("page50_values", leaves(data), "values")
         floor = execute_floor(data, {"after": None}, 30)
         emit("page50_baseline_graphql_core_execute_p50", floor, "ms", ratio=round(page_p50 / floor, 2))
-        emit("page50_vs_graphql_core", page_p50 / floor, "x", target=1.5)
+        emit("page50_vs_graphql_core", page_p50 / floor, "ratio", target=1.5)
         page_sql = await sql_floor(db_url, statements["page50"], 30)
         emit("page50_baseline_raw_sql_p50", page_sql, "ms", ratio=round(page_p50 / page_sql, 2))
         lineage_sql = await sql_floor(db_url, statements["lineage"], 50)

@@ -25,7 +25,7 @@ def _shown(value: str) -> str:
 
 
 def encode(type_name: str, pk: int) -> str:
-    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+    return binascii.b2a_base64(f"{type_name}:{pk}".encode(), newline=False).decode()  # base64.b64encode, one call fewer
 
 
 def decode(global_id: str, expected: str | None = None) -> tuple[str, int]:

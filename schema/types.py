@@ -428,16 +428,20 @@ class OrderEvent(Node):
         description="The system the change came from, e.g. `graphql`, `channel`, `wms`, `carrier`, `rule`.")
     reason: str = strawberry.field(description="Why, in words; may be empty.")
     before: JSON | None = strawberry.field(
+        resolver=lambda self: in_global_ids(self.before_row),  # on demand: a page of events rarely asks for it
         description="The changed values before the change (JSON object); null for a creation. Keys stay as stored "
         "(snake_case); every `<name>_id` key naming a row (`order_id`, `warehouse_id`, `line_id`, ...) holds that "
         "row's global id, usable with `node(id:)`, and `<name>_ids` a list of them; never a database id.")
     after: JSON | None = strawberry.field(
+        resolver=lambda self: in_global_ids(self.after_row),
         description="The changed values after the change (JSON object); null for a deletion. Ids as in `before`: "
         "every `<name>_id` / `<name>_ids` key naming rows holds global ids.")
     payload_ref: str | None = strawberry.field(
         description="The raw inbound payload behind the change (`sha256:<hex>`), if one; null otherwise.")
     created_at: datetime = strawberry.field(description="When the change was committed (UTC).")
     order_pk: strawberry.Private[int | None]
+    before_row: strawberry.Private[Any] = None  # as stored (database ids); ``before`` answers with global ids
+    after_row: strawberry.Private[Any] = None
 
     @classmethod
     def from_row(cls, row: Any) -> OrderEvent:
@@ -449,8 +453,8 @@ class OrderEvent(Node):
             actor=public_actor(row.actor),
             source=row.source,
             reason=row.reason,
-            before=in_global_ids(row.before),
-            after=in_global_ids(row.after),
+            before_row=row.before,
+            after_row=row.after,
             payload_ref=row.payload_ref,
             created_at=row.created_at,
             order_pk=row.order_id,
@@ -466,8 +470,8 @@ class OrderEvent(Node):
             actor=message["actor"],
             source=message["source"],
             reason=message["reason"],
-            before=in_global_ids(message["before"]),
-            after=in_global_ids(message["after"]),
+            before_row=message["before"],
+            after_row=message["after"],
             payload_ref=message["payload_ref"],
             created_at=datetime.fromisoformat(message["created_at"]),
             order_pk=message["order_id"],

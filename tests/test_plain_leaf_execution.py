@@ -58,7 +58,56 @@ def _items() -> list[Item]:
 
 
 @strawberry.type
+class Box:
+    """Synchronous resolvers without extensions: the short path calls them directly."""
+
+    n: int
+
+    @strawberry.field
+    def item(self) -> Item:
+        return _items()[self.n % 2]
+
+    @strawberry.field
+    def items(self, first: int | None = None) -> list[Item]:
+        return _items()[:first]
+
+    @strawberry.field
+    def holes(self) -> list[Item | None]:
+        return [_items()[0], None]
+
+    @strawberry.field
+    def bad_items(self) -> list[Item]:
+        return [_items()[0], None]  # type: ignore[list-item]  # a null in a non-null list: nulls the box
+
+    @strawberry.field
+    def fails(self) -> str | None:
+        raise ValueError(f"box {self.n} fails")
+
+    @strawberry.field
+    def must(self) -> str:
+        if self.n == 1:
+            raise ValueError("box 1 has no must")
+        return "m"
+
+    @strawberry.field
+    def where(self, info: strawberry.Info) -> str:
+        return f"{info.field_name}@{'/'.join(map(str, info.path.as_list()))}"
+
+    @strawberry.field
+    def later_items(self) -> list[Item]:
+        return _items()
+
+    @strawberry.field
+    def not_an_item(self) -> Item:
+        return "tea"  # type: ignore[return-value]  # not an Item: is_type_of refuses it
+
+
+@strawberry.type
 class Query:
+    @strawberry.field
+    def boxes(self) -> list[Box | None]:
+        return [Box(n=0), Box(n=1)]
+
     @strawberry.field
     def items(self) -> list[Item]:
         return _items()
@@ -89,6 +138,12 @@ QUERIES = [
     "{ items { name @skip(if: true) price @include(if: false) colour } }",
     "{ broken { name must price } }",
     "{ wrongType { name colour } }",
+    "{ boxes { n item { name colour } items(first: 1) { name later } where holes { name } fails } }",
+    "{ boxes { n must item { shout } } }",
+    "{ boxes { badItems { name } n } }",
+    "{ boxes { laterItems { later priced(times: 2) } } }",
+    "{ boxes { notAnItem { name } n } }",
+    "query Q($k: Int) { boxes { items(first: $k) { name } } }",
 ]
 
 

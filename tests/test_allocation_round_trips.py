@@ -23,9 +23,9 @@ from models import OrderEvent, OrderLine, Reservation
 from tests.statement_log import counted_statements
 from tests.stock_fixtures import check_invariants, level, order, stock_up
 
-#: Statements for a one-line order at a named warehouse: the group lock (closure, lock, closure), the policy,
+#: Statements for a one-line order at a named warehouse: the group lock (closure read and locked, closure again), the policy with
 #: the plan's inputs, the reservation, and the decision with the order's move and lineage (``one_trip``).
-POSTGRES_STATEMENTS = 8
+POSTGRES_STATEMENTS = 6
 
 
 async def test_allocating_an_order_is_a_bounded_number_of_statements(world, db):
@@ -79,8 +79,11 @@ async def test_the_one_trip_path_writes_what_the_step_by_step_path_writes(world,
     from domain.alerts.raising import raise_alert
     from models import AllocationDecision, Alert, Order
 
+    from domain.allocation import policy as allocation_policy
+
     await stock_up(world, {"TEA-001": 10, "CUP-01": 10})
     ops = world.actor(Role.OPS)
+    await allocation_policy.save_policy(ops, {"strategy": "priority", "allow_split": True, "auto_allocate": False})
     rows = {}
     for name, fast in (("fast", True), ("plain", False)):
         placed = await order(world, f"RT-{name}", {"TEA-001": 2, "CUP-01": 1})
@@ -109,4 +112,5 @@ async def test_the_one_trip_path_writes_what_the_step_by_step_path_writes(world,
         assert rows[name]["returned"] == rows[name]["stored"]
     assert rows["fast"] == rows["plain"]
     assert rows["fast"]["open_alerts"] == 0
+    assert rows["fast"]["decision"][6:8] == ("tenant", 1)  # the stored policy was the one applied
     await check_invariants(world.tenant.id)

@@ -27,7 +27,7 @@ from domain.allocation.freezes import SCOPE as FREEZE_SCOPE
 from domain.allocation.freezes import frozen_skus
 from domain.allocation import strategies as allocation
 from domain.allocation.pick_queue import default_ship_by
-from domain.allocation.policy import Policy, policy_for
+from domain.allocation.policy import TENANT_SCOPE, Policy, policy_among, policy_for, scope_of
 from domain.errors import (
     Conflict,
     IllegalTransition,
@@ -214,11 +214,16 @@ async def _reserve_or_lose(
     return True
 
 
-async def _allocate_alone(actor: Actor, order: Order, policy: Policy, warehouse_id: int | None, reason: str) -> allocation.Plan:
-    """``place`` then ``mark_allocated`` for an order in no merge group, on PostgreSQL: the same checks and rows,
-    with the reads before the reservation in one statement and the writes after it in one more (``one_trip``)."""
+async def _allocate_alone(actor: Actor, order: Order, warehouse_id: int | None, reason: str) -> allocation.Plan:
+    """``policy_for``, ``place`` then ``mark_allocated`` for an order in no merge group, on PostgreSQL: the same checks
+    and rows, with the reads before the reservation in one statement and the writes after it in one more (``one_trip``).
+    The policy is the one read on the first attempt, as ``policy_for`` reads it once."""
+    policy: Policy | None = None
     for attempt in range(ATTEMPTS):
-        seen = await one_trip.read(order.id, order.tenant_id, order.channel_id, FREEZE_SCOPE, ALLOCATION_FAILED)  # type: ignore[attr-defined]
+        seen = await one_trip.read(order.id, order.tenant_id, order.channel_id, freeze_scope=FREEZE_SCOPE,  # type: ignore[attr-defined]
+                                   alert_kind=ALLOCATION_FAILED, policy_scopes=(scope_of(order.channel_id), TENANT_SCOPE))  # type: ignore[attr-defined]
+        if policy is None:
+            policy = policy_among(seen.policies, order.channel_id, seen.warehouse_codes)  # type: ignore[attr-defined]
         if not seen.lines:
             raise Conflict("every line of the order is already allocated", field="id")
         if seen.frozen:
@@ -294,12 +299,12 @@ async def allocate_locked(
     actor: Actor, order: Order, *, warehouse_id: int | None = None, reason: str = "", members: list[Order] | None = None
 ) -> allocation.Plan:
     """Reserve every line by the policy (or at ``warehouse_id``) and move the locked order to ALLOCATED (``members``: see ``place``)."""
-    policy = await policy_for(order.tenant_id, order.channel_id)  # type: ignore[attr-defined]
     if order.merged_into_id is None and one_trip.available():  # type: ignore[attr-defined]
         if members is None:
             members = await groups.members_of(order)
         if not members:
-            return await _allocate_alone(actor, order, policy, warehouse_id, reason)
+            return await _allocate_alone(actor, order, warehouse_id, reason)
+    policy = await policy_for(order.tenant_id, order.channel_id)  # type: ignore[attr-defined]
     plan = await place(actor, order, policy=policy, warehouse_id=warehouse_id, reason=reason, members=members)
     await mark_allocated(actor, order, plan.summary)
     return plan

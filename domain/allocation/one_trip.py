@@ -1,8 +1,8 @@
 """PostgreSQL: the reads before one order's allocation in one round trip, and the writes after it in one more.
 
-Allocating an order step by step reads its unallocated lines, the frozen
+Allocating an order step by step reads its allocation policy, its unallocated lines, the frozen
 SKUs, the active unpaused warehouses, the SKU categories and the stock levels
-(five round trips), and after the reservation writes the decision, reads the
+(six round trips), and after the reservation writes the decision, reads the
 order's reservations to name its primary warehouse, saves the order, appends
 its lineage row and looks for an open allocation-failed alert (five more).
 Each round trip costs the process more CPU than the SQL costs the server
@@ -52,6 +52,10 @@ WITH lines AS (
          WHERE s."tenant_id" = $2 AND s."code" IN (SELECT "sku" FROM lines)) AS og_categories,
         (SELECT coalesce(json_agg(json_build_array(st."warehouse_id", st."sku", st."on_hand" - st."reserved")), '[]')
          FROM "stock" st WHERE st."warehouse_id" IN (SELECT "id" FROM wh) AND st."sku" IN (SELECT "sku" FROM lines)) AS og_levels,
+        (SELECT coalesce(json_agg(json_build_array(p."scope", p."config", p."version")), '[]') FROM "allocation_policy" p
+         WHERE p."tenant_id" = $2 AND p."scope" IN ($6, $7)) AS og_policies,
+        (SELECT coalesce(json_agg(c."code"), '[]') FROM "warehouse" c WHERE c."tenant_id" = $2
+           AND EXISTS (SELECT 1 FROM "allocation_policy" p WHERE p."tenant_id" = $2 AND p."scope" IN ($6, $7))) AS og_codes,
         (SELECT count(*) FROM "alert" a WHERE a."tenant_id" = $2 AND a."order_id" = $1 AND a."kind" = $5
            AND a."subject" = '' AND a."cleared_at" IS NULL) AS og_alerts
 )
@@ -88,11 +92,15 @@ class Snapshot:
     warehouses: list[Warehouse]  # active, not paused by a drift breaker, in id order
     available: dict[tuple[int, str], int]
     open_alerts: int  # open allocation-failed alerts on the order
+    policies: dict[str, tuple[Any, int]]  # the stored allocation policies of the two scopes asked for: (config, version)
+    warehouse_codes: set[str]  # every warehouse code of the tenant, read only when a policy is stored (to check it)
 
 
-async def read(order_id: int, tenant_id: int, channel_id: int | None, freeze_scope: str, alert_kind: str) -> Snapshot:
+async def read(
+    order_id: int, tenant_id: int, channel_id: int | None, *, freeze_scope: str, alert_kind: str, policy_scopes: tuple[str, str]
+) -> Snapshot:
     rows = await connections.get("default").execute_query_dict(
-        _READ_SQL, [order_id, tenant_id, channel_id, freeze_scope, alert_kind])
+        _READ_SQL, [order_id, tenant_id, channel_id, freeze_scope, alert_kind, *policy_scopes])
     head = rows[0]
     columns = [name for name in head if not name.startswith("og_")]
     warehouses = [Warehouse._init_from_db(**{name: row[name] for name in columns}) for row in rows if row["id"] is not None]
@@ -104,6 +112,8 @@ async def read(order_id: int, tenant_id: int, channel_id: int | None, freeze_sco
         warehouses=warehouses,
         available={(wid, sku): free for wid, sku, free in json.loads(head["og_levels"])},
         open_alerts=head["og_alerts"],
+        policies={scope: (config, version) for scope, config, version in json.loads(head["og_policies"])},
+        warehouse_codes=set(json.loads(head["og_codes"])),
     )
 
 

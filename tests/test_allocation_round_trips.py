@@ -114,3 +114,28 @@ async def test_the_one_trip_path_writes_what_the_step_by_step_path_writes(world,
     assert rows["fast"]["open_alerts"] == 0
     assert rows["fast"]["decision"][6:8] == ("tenant", 1)  # the stored policy was the one applied
     await check_invariants(world.tenant.id)
+
+
+async def test_a_merge_committing_while_the_group_is_locked_runs_the_allocation_again(world, db, monkeypatch):
+    """``allocate_order`` locks the group first in its transaction without a savepoint: a changed closure rolls the
+    whole transaction back and runs it again, leaving one allocation behind."""
+    from domain.allocation import groups
+    from models import AllocationDecision
+
+    await stock_up(world, {"TEA-001": 10})
+    placed = await order(world, "RT-moved", {"TEA-001": 2})
+    real, calls = groups._closure, []
+
+    async def moving(tenant_id: int, order_id: int) -> set[int]:
+        calls.append(order_id)
+        found = await real(tenant_id, order_id)
+        return found | {10**9} if len(calls) == 1 else found  # the first read sees a member that is gone on the next
+
+    monkeypatch.setattr(groups, "_closure", moving)
+    allocated = await fulfilment.allocate_order(world.actor(Role.OPS), placed.id, world.warehouses[0].id, "moved")
+    assert allocated.status == OrderStatus.ALLOCATED
+    assert len(calls) >= 2  # a lost round, then a clean one
+    assert await AllocationDecision.filter(order_id=placed.id).count() == 1
+    assert await OrderEvent.filter(order_id=placed.id, type="order.allocated").count() == 1
+    assert await OrderEvent.filter(order_id=placed.id, type="stock.reserved").count() == 1
+    await check_invariants(world.tenant.id)

@@ -7,6 +7,12 @@ planned again from fresh levels, a few times at most. (When a refusal writes
 nothing, as on PostgreSQL for claims on one stock row, the savepoint and its two
 round trips are skipped: ``reservations.refusal_writes_nothing``.) Every decision, also a
 failed automatic one, is stored with its candidates and reasons.
+
+On PostgreSQL an order in no merge group is allocated in six statements:
+the group lock (two, first in the transaction so it needs no savepoint), the
+plan's inputs with the policy (``one_trip.read``), the reservation, and the
+decision with the order's move and lineage (``one_trip.write``). SQLite and
+merged groups take the step-by-step path; both write the same rows.
 """
 
 from __future__ import annotations
@@ -238,6 +244,8 @@ async def _allocate_alone(actor: Actor, order: Order, warehouse_id: int | None, 
         claims = [Claim(line, warehouses[plan.assignments[line.id]]) for line in seen.lines]
         if await _reserve_or_lose(actor, [(order, claims)], plan, ReservationKind.ORDER, None, last=attempt == ATTEMPTS - 1):
             break
+    else:
+        raise AssertionError("unreachable: the last attempt reserves or raises")  # pragma: no cover
     check_transition(OrderStatus(order.status), OrderStatus.ALLOCATED, MoveContext(actor.role, actor.source, plan.summary))
     now, before = datetime.now(UTC), order_state(order)
     order.status = OrderStatus.ALLOCATED
@@ -316,13 +324,20 @@ async def allocate_order(actor: Actor, order_id: int, warehouse_id: int | None =
     A merge leader takes its members along; a member goes where its leader is reserved (``place``).
     """
     require_writer(actor)
-    async with unit_of_work():
-        group = await groups.lock_group(actor, order_id)  # a merged group is locked whole, in id order
-        order = group.order
-        check_transition(OrderStatus(order.status), OrderStatus.ALLOCATED, MoveContext(actor.role, actor.source, reason))
-        live = [m for m in group.members if m.status != OrderStatus.CANCELLED] if order is group.leader else None
-        await allocate_locked(actor, order, warehouse_id=warehouse_id, reason=reason, members=live)
-    return order
+    for _ in range(groups.LOCK_ATTEMPTS):
+        try:
+            async with unit_of_work():
+                # A merged group is locked whole, in id order; first in the transaction, so a merge committing
+                # meanwhile rolls back only these locks and the transaction runs again (no savepoint needed).
+                group = await groups.lock_group(actor, order_id, first_in_transaction=True)
+                order = group.order
+                check_transition(OrderStatus(order.status), OrderStatus.ALLOCATED, MoveContext(actor.role, actor.source, reason))
+                live = [m for m in group.members if m.status != OrderStatus.CANCELLED] if order is group.leader else None
+                await allocate_locked(actor, order, warehouse_id=warehouse_id, reason=reason, members=live)
+            return order
+        except groups.Moved:
+            continue
+    raise Conflict(groups.MOVED_TOO_OFTEN, field="id")
 
 
 #: Order statuses in which a line may still change warehouse.

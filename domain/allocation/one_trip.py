@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from tortoise import connections
+from tortoise.fields.data import JSON_DUMPS  # the encoder the ORM's JSONField writes with (NaN as null, not NaN)
 
 from models import OrderLine, Warehouse
 
@@ -142,9 +143,9 @@ async def write(move: Move) -> None:
     await connections.get("default").execute_query(
         _WRITE_SQL,
         [
-            move.tenant_id, move.order_id, d["strategy"], d["outcome"], d["split"], d["summary"], json.dumps(d["chosen"]),
-            json.dumps(d["candidates"]), d["policy_scope"], d["policy_version"], move.actor, move.now,
+            move.tenant_id, move.order_id, d["strategy"], d["outcome"], d["split"], d["summary"], JSON_DUMPS(d["chosen"]),
+            JSON_DUMPS(d["candidates"]), d["policy_scope"], d["policy_version"], move.actor, move.now,
             move.status, move.warehouse_id, move.ship_by, move.version, move.event_type, move.source, move.reason,
-            json.dumps(move.before), json.dumps(move.after),
+            JSON_DUMPS(move.before), JSON_DUMPS(move.after),
         ],
     )

@@ -15,8 +15,9 @@ few hot SKUs in 3 warehouses, and at concurrency 1, 16 and 64 measures:
 - ``reserve``: our reservation path as a use case runs it: a transaction, the
   order locked, that statement, the low-stock check, commit;
 - ``allocate``: the whole ``allocateOrder`` use case at a given warehouse:
-  the above plus planning from a snapshot, a savepoint, the stored decision and
-  the order's move to ALLOCATED with its lineage (measured once per level).
+  the group lock, planning from a snapshot, the reservation statement, the
+  stored decision and the order's move to ALLOCATED with its lineage (six
+  statements, ``domain/allocation/one_trip.py``; measured once per level).
 
 The machine is shared and a bare UPDATE's rate swings by 2x from one second to
 the next, so ``bare``, ``rows_sql`` and ``reserve`` run in ``--rounds``

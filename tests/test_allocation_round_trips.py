@@ -23,8 +23,9 @@ from models import OrderEvent, OrderLine, Reservation
 from tests.statement_log import counted_statements
 from tests.stock_fixtures import check_invariants, level, order, stock_up
 
-#: Statements for a one-line order at a named warehouse (lock, plan, reserve, decision, status, lineage).
-POSTGRES_STATEMENTS = 14
+#: Statements for a one-line order at a named warehouse: the group lock (closure read and locked, closure again), the policy with
+#: the plan's inputs, the reservation, and the decision with the order's move and lineage (``one_trip``).
+POSTGRES_STATEMENTS = 6
 
 
 async def test_allocating_an_order_is_a_bounded_number_of_statements(world, db):
@@ -70,3 +71,71 @@ async def test_claims_on_several_rows_keep_their_savepoint(world, db):
     lines = await OrderLine.filter(order_id=placed.id).order_by("id")
     shanghai = next(w for w in world.warehouses if w.code == "SH")
     assert not reservations.refusal_writes_nothing([Claim(line, shanghai) for line in lines])
+
+
+async def test_the_one_trip_path_writes_what_the_step_by_step_path_writes(world, db, monkeypatch):
+    """On PostgreSQL an order in no merge group takes ``one_trip``; the rows must match the plain path's, field by field."""
+    from domain.allocation import one_trip
+    from domain.alerts.raising import raise_alert
+    from models import AllocationDecision, Alert, Order
+
+    from domain.allocation import policy as allocation_policy
+
+    await stock_up(world, {"TEA-001": 10, "CUP-01": 10})
+    ops = world.actor(Role.OPS)
+    await allocation_policy.save_policy(ops, {"strategy": "priority", "allow_split": True, "auto_allocate": False})
+    rows = {}
+    for name, fast in (("fast", True), ("plain", False)):
+        placed = await order(world, f"RT-{name}", {"TEA-001": 2, "CUP-01": 1})
+        await raise_alert(tenant_id=world.tenant.id, order_id=placed.id, kind="allocation_failed", message="short", actor="t")
+        if not fast:
+            monkeypatch.setattr(one_trip, "available", lambda: False)
+        returned = await fulfilment.allocate_order(ops, placed.id, reason="parity")
+        stored = await Order.get(id=placed.id)
+        decision = await AllocationDecision.get(order_id=placed.id)
+        skus = dict(await OrderLine.filter(order_id=placed.id).values_list("id", "sku"))
+
+        def by_sku(candidates: list[dict]) -> list[dict]:  # line ids differ between the two orders, their SKUs do not
+            return [{**c, "line_ids": sorted(skus[i] for i in c["line_ids"])} for c in candidates]
+
+        event = await OrderEvent.get(order_id=placed.id, type="order.allocated")
+        rows[name] = {
+            "returned": (returned.status, returned.warehouse_id, returned.ship_by - returned.placed_at, returned.version),
+            "stored": (stored.status, stored.warehouse_id, stored.ship_by - stored.placed_at, stored.version),
+            "decision": (decision.strategy, decision.outcome, decision.split, decision.summary, by_sku(decision.chosen),
+                         by_sku(decision.candidates), decision.policy_scope, decision.policy_version, decision.actor),
+            "event": (event.actor, event.source, event.reason, event.before, event.after),
+            "types": await OrderEvent.filter(order_id=placed.id).order_by("id").values_list("type", flat=True),
+            "open_alerts": await Alert.filter(order_id=placed.id, kind="allocation_failed", cleared_at__isnull=True).count(),
+            "reservations": sorted(await Reservation.filter(order_id=placed.id).values_list("sku", "quantity", "warehouse_id", "status")),
+        }
+        assert rows[name]["returned"] == rows[name]["stored"]
+    assert rows["fast"] == rows["plain"]
+    assert rows["fast"]["open_alerts"] == 0
+    assert rows["fast"]["decision"][6:8] == ("tenant", 1)  # the stored policy was the one applied
+    await check_invariants(world.tenant.id)
+
+
+async def test_a_merge_committing_while_the_group_is_locked_runs_the_allocation_again(world, db, monkeypatch):
+    """``allocate_order`` locks the group first in its transaction without a savepoint: a changed closure rolls the
+    whole transaction back and runs it again, leaving one allocation behind."""
+    from domain.allocation import groups
+    from models import AllocationDecision
+
+    await stock_up(world, {"TEA-001": 10})
+    placed = await order(world, "RT-moved", {"TEA-001": 2})
+    real, calls = groups._closure, []
+
+    async def moving(tenant_id: int, order_id: int) -> set[int]:
+        calls.append(order_id)
+        found = await real(tenant_id, order_id)
+        return found | {10**9} if len(calls) == 1 else found  # the first read sees a member that is gone on the next
+
+    monkeypatch.setattr(groups, "_closure", moving)
+    allocated = await fulfilment.allocate_order(world.actor(Role.OPS), placed.id, world.warehouses[0].id, "moved")
+    assert allocated.status == OrderStatus.ALLOCATED
+    assert len(calls) >= 2  # a lost round, then a clean one
+    assert await AllocationDecision.filter(order_id=placed.id).count() == 1
+    assert await OrderEvent.filter(order_id=placed.id, type="order.allocated").count() == 1
+    assert await OrderEvent.filter(order_id=placed.id, type="stock.reserved").count() == 1
+    await check_invariants(world.tenant.id)

@@ -7,6 +7,12 @@ planned again from fresh levels, a few times at most. (When a refusal writes
 nothing, as on PostgreSQL for claims on one stock row, the savepoint and its two
 round trips are skipped: ``reservations.refusal_writes_nothing``.) Every decision, also a
 failed automatic one, is stored with its candidates and reasons.
+
+On PostgreSQL an order in no merge group is allocated in six statements:
+the group lock (two, first in the transaction so it needs no savepoint), the
+plan's inputs with the policy (``one_trip.read``), the reservation, and the
+decision with the order's move and lineage (``one_trip.write``). SQLite and
+merged groups take the step-by-step path; both write the same rows.
 """
 
 from __future__ import annotations
@@ -22,11 +28,12 @@ from tortoise.transactions import in_transaction
 from domain.actor import Actor
 from domain.alerts.kinds import AlertState
 from domain.alerts.raising import clear_alerts
-from domain.allocation import groups
+from domain.allocation import groups, one_trip
+from domain.allocation.freezes import SCOPE as FREEZE_SCOPE
 from domain.allocation.freezes import frozen_skus
 from domain.allocation import strategies as allocation
 from domain.allocation.pick_queue import default_ship_by
-from domain.allocation.policy import Policy, policy_for
+from domain.allocation.policy import TENANT_SCOPE, Policy, policy_among, policy_for, scope_of
 from domain.errors import (
     Conflict,
     IllegalTransition,
@@ -41,6 +48,7 @@ from domain.statuses import OrderStatus
 from domain.stock import reservations
 from domain.stock.reservations import Claim, ReservationKind, ReservationStatus
 from domain.unit_of_work import unit_of_work
+from events import reasons
 from models import (
     Alert,
     AllocationDecision,
@@ -113,6 +121,14 @@ def _site(warehouse: Warehouse) -> allocation.Site:
 
 async def _plan(order: Order, lines: list[OrderLine], policy: Policy, warehouse_id: int | None, reason: str) -> tuple[allocation.Plan, dict[int, Warehouse]]:
     warehouses, needs, available = await _inputs(order, lines, manual=warehouse_id is not None)
+    return await _decide(order, warehouses, needs, available, policy, warehouse_id, reason)
+
+
+async def _decide(
+    order: Order, warehouses: list[Warehouse], needs: list[allocation.Need], available: allocation.Availability,
+    policy: Policy, warehouse_id: int | None, reason: str,
+) -> tuple[allocation.Plan, dict[int, Warehouse]]:
+    """The plan from its inputs, however they were read; the warehouses by id."""
     by_id = {w.id: w for w in warehouses}
     if warehouse_id is not None:
         if warehouse_id not in by_id:
@@ -172,16 +188,7 @@ async def place(
         if not plan.ok:
             raise AllocationFailed(plan)
         claimed = [(owner, [Claim(line, warehouses[plan.assignments[line.id]]) for line in owned]) for owner, owned in batches if owned]
-        # A savepoint, so a lost race undoes only this attempt; not needed when a refusal writes nothing.
-        undo = nullcontext() if len(claimed) == 1 and reservations.refusal_writes_nothing(claimed[0][1]) else in_transaction()
-        try:
-            async with undo:
-                for owner, claims in claimed:
-                    await reservations.reserve(actor, owner, claims, kind=kind, expires_at=expires_at, reason=plan.summary)
-        except InsufficientStock as lost:
-            if attempt == ATTEMPTS - 1:
-                plan.outcome, plan.summary = allocation.FAILED, f"{plan.summary}; then lost the stock to other orders: {lost.message}"
-                raise AllocationFailed(plan) from lost
+        if not await _reserve_or_lose(actor, claimed, plan, kind, expires_at, last=attempt == ATTEMPTS - 1):
             continue
         for owner, owned in batches:
             if owned:
@@ -193,19 +200,89 @@ async def place(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+async def _reserve_or_lose(
+    actor: Actor, claimed: list[tuple[Order, list[Claim]]], plan: allocation.Plan, kind: ReservationKind,
+    expires_at: datetime | None, *, last: bool,
+) -> bool:
+    """Reserve the planned claims; False when another order took the stock first (plan again), or on the
+    ``last`` attempt ``AllocationFailed``."""
+    # A savepoint, so a lost race undoes only this attempt; not needed when a refusal writes nothing.
+    undo = nullcontext() if len(claimed) == 1 and reservations.refusal_writes_nothing(claimed[0][1]) else in_transaction()
+    try:
+        async with undo:
+            for owner, claims in claimed:
+                await reservations.reserve(actor, owner, claims, kind=kind, expires_at=expires_at, reason=plan.summary)
+    except InsufficientStock as lost:
+        if last:
+            plan.outcome, plan.summary = allocation.FAILED, f"{plan.summary}; then lost the stock to other orders: {lost.message}"
+            raise AllocationFailed(plan) from lost
+        return False
+    return True
+
+
+async def _allocate_alone(actor: Actor, order: Order, warehouse_id: int | None, reason: str) -> allocation.Plan:
+    """``policy_for``, ``place`` then ``mark_allocated`` for an order in no merge group, on PostgreSQL: the same checks
+    and rows, with the reads before the reservation in one statement and the writes after it in one more (``one_trip``).
+    The policy is the one read on the first attempt, as ``policy_for`` reads it once."""
+    policy: Policy | None = None
+    for attempt in range(ATTEMPTS):
+        seen = await one_trip.read(order.id, order.tenant_id, order.channel_id, freeze_scope=FREEZE_SCOPE,  # type: ignore[attr-defined]
+                                   alert_kind=ALLOCATION_FAILED, policy_scopes=(scope_of(order.channel_id), TENANT_SCOPE))  # type: ignore[attr-defined]
+        if policy is None:
+            policy = policy_among(seen.policies, order.channel_id, seen.warehouse_codes)  # type: ignore[attr-defined]
+        if not seen.lines:
+            raise Conflict("every line of the order is already allocated", field="id")
+        if seen.frozen:
+            raise AllocationFailed(allocation.Plan(policy.strategy, allocation.FAILED,
+                                                   f"allocation of {', '.join(seen.frozen)} is frozen", []))
+        manual = warehouse_id is not None
+        needs = [allocation.Need(line.id, line.sku, line.quantity, "" if manual else seen.categories.get(line.sku, ""))
+                 for line in seen.lines]
+        plan, warehouses = await _decide(order, seen.warehouses, needs, seen.available, policy, warehouse_id, reason)
+        if not plan.ok:
+            raise AllocationFailed(plan)
+        claims = [Claim(line, warehouses[plan.assignments[line.id]]) for line in seen.lines]
+        if await _reserve_or_lose(actor, [(order, claims)], plan, ReservationKind.ORDER, None, last=attempt == ATTEMPTS - 1):
+            break
+    else:
+        raise AssertionError("unreachable: the last attempt reserves or raises")  # pragma: no cover
+    check_transition(OrderStatus(order.status), OrderStatus.ALLOCATED, MoveContext(actor.role, actor.source, plan.summary))
+    now, before = datetime.now(UTC), order_state(order)
+    order.status = OrderStatus.ALLOCATED
+    order.warehouse_id = Counter([*seen.live_warehouses, *(c.warehouse.id for c in claims)]).most_common(1)[0][0]  # as primary_warehouse
+    order.ship_by = order.ship_by or default_ship_by(order)
+    order.version += 1
+    order.updated_at = now
+    await one_trip.write(one_trip.Move(
+        tenant_id=order.tenant_id, order_id=order.id, decision=_decision_row(plan, policy),  # type: ignore[attr-defined]
+        status=order.status, warehouse_id=order.warehouse_id, ship_by=order.ship_by, version=order.version,  # type: ignore[attr-defined]
+        event_type="order.allocated", actor=actor.name, source=actor.source, reason=reasons.combined(plan.summary),
+        before=before, after=order_state(order), now=now,
+    ))
+    if seen.open_alerts:
+        await clear_alerts(tenant_id=order.tenant_id, order_id=order.id, kind=ALLOCATION_FAILED, actor=actor.name)  # type: ignore[attr-defined]
+    return plan
+
+
+def _decision_row(plan: allocation.Plan, policy: Policy) -> dict:
+    return {
+        "strategy": plan.strategy,
+        "outcome": plan.outcome,
+        "split": plan.outcome == allocation.SPLIT,
+        "summary": plan.summary[:500],
+        "chosen": [c.as_json() for c in plan.chosen],
+        "candidates": [c.as_json() for c in plan.candidates],
+        "policy_scope": policy.scope,
+        "policy_version": policy.version,
+    }
+
+
 async def record_decision(actor: Actor, order: Order, plan: allocation.Plan, policy: Policy) -> AllocationDecision:
     return await AllocationDecision.create(
         tenant_id=order.tenant_id,  # type: ignore[attr-defined]
         order_id=order.id,
-        strategy=plan.strategy,
-        outcome=plan.outcome,
-        split=plan.outcome == allocation.SPLIT,
-        summary=plan.summary[:500],
-        chosen=[c.as_json() for c in plan.chosen],
-        candidates=[c.as_json() for c in plan.candidates],
-        policy_scope=policy.scope,
-        policy_version=policy.version,
         actor=actor.name,
+        **_decision_row(plan, policy),
     )
 
 
@@ -230,6 +307,11 @@ async def allocate_locked(
     actor: Actor, order: Order, *, warehouse_id: int | None = None, reason: str = "", members: list[Order] | None = None
 ) -> allocation.Plan:
     """Reserve every line by the policy (or at ``warehouse_id``) and move the locked order to ALLOCATED (``members``: see ``place``)."""
+    if order.merged_into_id is None and one_trip.available():  # type: ignore[attr-defined]
+        if members is None:
+            members = await groups.members_of(order)
+        if not members:
+            return await _allocate_alone(actor, order, warehouse_id, reason)
     policy = await policy_for(order.tenant_id, order.channel_id)  # type: ignore[attr-defined]
     plan = await place(actor, order, policy=policy, warehouse_id=warehouse_id, reason=reason, members=members)
     await mark_allocated(actor, order, plan.summary)
@@ -242,13 +324,20 @@ async def allocate_order(actor: Actor, order_id: int, warehouse_id: int | None =
     A merge leader takes its members along; a member goes where its leader is reserved (``place``).
     """
     require_writer(actor)
-    async with unit_of_work():
-        group = await groups.lock_group(actor, order_id)  # a merged group is locked whole, in id order
-        order = group.order
-        check_transition(OrderStatus(order.status), OrderStatus.ALLOCATED, MoveContext(actor.role, actor.source, reason))
-        live = [m for m in group.members if m.status != OrderStatus.CANCELLED] if order is group.leader else None
-        await allocate_locked(actor, order, warehouse_id=warehouse_id, reason=reason, members=live)
-    return order
+    for _ in range(groups.LOCK_ATTEMPTS):
+        try:
+            async with unit_of_work():
+                # A merged group is locked whole, in id order; first in the transaction, so a merge committing
+                # meanwhile rolls back only these locks and the transaction runs again (no savepoint needed).
+                group = await groups.lock_group(actor, order_id, first_in_transaction=True)
+                order = group.order
+                check_transition(OrderStatus(order.status), OrderStatus.ALLOCATED, MoveContext(actor.role, actor.source, reason))
+                live = [m for m in group.members if m.status != OrderStatus.CANCELLED] if order is group.leader else None
+                await allocate_locked(actor, order, warehouse_id=warehouse_id, reason=reason, members=live)
+            return order
+        except groups.Moved:
+            continue
+    raise Conflict(groups.MOVED_TOO_OFTEN, field="id")
 
 
 #: Order statuses in which a line may still change warehouse.

@@ -41,34 +41,59 @@ class LockedGroup:
     members: list[Order]
 
 
-class _Moved(Exception):
-    """The orders to lock changed between reading and locking them (a merge or unmerge committed meanwhile)."""
+class Moved(Exception):
+    """The orders to lock changed between reading and locking them (a merge or unmerge committed meanwhile).
+
+    Raised to the caller only by ``lock_group(..., first_in_transaction=True)``: roll the transaction back
+    (which releases the locks) and run it again.
+    """
 
 
 #: Rounds of read-then-lock before giving up on a group that keeps changing.
 LOCK_ATTEMPTS = 5
+MOVED_TOO_OFTEN = "the orders' merge kept changing while they were being locked; try again"
 
 
-async def lock_orders(tenant_id: int, closure: Callable[[], Awaitable[set[int]]]) -> dict[int, Order]:
+async def lock_orders(
+    tenant_id: int, closure: Callable[[], Awaitable[set[int]]], lock_closure: Callable[[], Awaitable[list[Order]]] | None = None,
+    *, first_in_transaction: bool = False,
+) -> dict[int, Order]:
     """Lock the orders ``closure`` names, in id order and in one statement, so group writers cannot deadlock.
 
     ``closure`` reads which orders belong together (say, an order with its leader
     and members); it is read again once they are locked, and if the answer
     changed meanwhile the savepoint is rolled back, releasing those row locks,
     and the orders are locked afresh. Locking the one that changed on top of
-    the others would take locks out of id order.
+    the others would take locks out of id order. ``lock_closure``, if given,
+    reads the closure and locks its orders in one statement (one round trip less).
+
+    ``first_in_transaction``: the caller's transaction holds nothing else yet, so it
+    can stand in for the savepoint (two round trips less): a lost race raises
+    ``Moved`` and the caller runs the whole transaction again.
     """
+    if first_in_transaction:
+        return await _lock_once(tenant_id, closure, lock_closure)
     for _ in range(LOCK_ATTEMPTS):
         try:
             async with in_transaction():  # a savepoint: rolling it back releases the row locks of a lost race
-                ids = await closure()
-                rows = {row.id: row for row in await Order.filter(tenant_id=tenant_id, id__in=list(ids)).order_by("id").select_for_update()}
-                if await closure() != ids:
-                    raise _Moved
-                return rows
-        except _Moved:
+                return await _lock_once(tenant_id, closure, lock_closure)
+        except Moved:
             continue
-    raise Conflict("the orders' merge kept changing while they were being locked; try again", field="id")
+    raise Conflict(MOVED_TOO_OFTEN, field="id")
+
+
+async def _lock_once(
+    tenant_id: int, closure: Callable[[], Awaitable[set[int]]], lock_closure: Callable[[], Awaitable[list[Order]]] | None
+) -> dict[int, Order]:
+    if lock_closure is not None:
+        rows = {row.id: row for row in await lock_closure()}
+        ids = set(rows)
+    else:
+        ids = await closure()
+        rows = {row.id: row for row in await Order.filter(tenant_id=tenant_id, id__in=list(ids)).order_by("id").select_for_update()}
+    if await closure() != ids:
+        raise Moved
+    return rows
 
 
 #: The order, its leader and the leader's members, in one round trip (it is read twice per lock, on every allocation).
@@ -86,9 +111,28 @@ async def _closure(tenant_id: int, order_id: int) -> set[int]:
     return {row["id"] for row in rows}
 
 
-async def lock_group(actor: Actor, order_id: int) -> LockedGroup:
-    """Lock an order of the caller's tenant with its leader and every member, all in id order."""
-    locked = await lock_orders(actor.tenant_id, lambda: _closure(actor.tenant_id, order_id))
+#: PostgreSQL: the closure read and its orders locked in id order, in one statement. The closure comes from the
+#: statement's snapshot, as a separate read's would; ``lock_orders`` reads it again once the locks are held.
+_LOCK_CLOSURE_SQL = f"""
+WITH closure AS ({_CLOSURE_SQL.replace("?", "$1", 1).replace("?", "$2").strip()})
+SELECT o.* FROM "orders" o WHERE o."tenant_id" = $2 AND o."id" IN (SELECT "id" FROM closure) ORDER BY o."id" FOR UPDATE OF o
+"""
+
+
+async def _lock_closure(tenant_id: int, order_id: int) -> list[Order]:
+    rows = await connections.get("default").execute_query_dict(_LOCK_CLOSURE_SQL, [order_id, tenant_id])
+    return [Order._init_from_db(**row) for row in rows]
+
+
+async def lock_group(actor: Actor, order_id: int, *, first_in_transaction: bool = False) -> LockedGroup:
+    """Lock an order of the caller's tenant with its leader and every member, all in id order.
+
+    ``first_in_transaction``: see ``lock_orders`` (the caller catches ``Moved`` and runs its transaction again).
+    """
+    in_one = connections.get("default").capabilities.dialect == "postgres"
+    locked = await lock_orders(actor.tenant_id, lambda: _closure(actor.tenant_id, order_id),
+                               (lambda: _lock_closure(actor.tenant_id, order_id)) if in_one else None,
+                               first_in_transaction=first_in_transaction)
     order = locked.get(order_id)
     if order is None:
         raise NotFound("no such order", field="id")

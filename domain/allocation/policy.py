@@ -245,6 +245,15 @@ async def policy_for(tenant_id: int, channel_id: int | None) -> Policy:
     return parse_policy(row.config, await _codes(tenant_id), scope=row.scope, version=row.version)
 
 
+def policy_among(stored: dict[str, tuple[Any, int]], channel_id: int | None, warehouse_codes: set[str]) -> Policy:
+    """``policy_for`` from rows already read: ``stored`` maps a scope to its (config, version)."""
+    scope = scope_of(channel_id) if scope_of(channel_id) in stored else TENANT_SCOPE
+    if scope not in stored:
+        return DEFAULT_POLICY
+    config, version = stored[scope]
+    return parse_policy(config, warehouse_codes, scope=scope, version=version)
+
+
 async def save_policy(actor: Actor, config: Any, channel_code: str | None = None) -> AllocationPolicy:
     """Validate and store a config for the tenant (or one channel); the previous one is kept in the lineage."""
     if actor.role not in (Role.ADMIN, Role.OPS):

@@ -129,13 +129,17 @@ class Day:
                 self._spawn(item.action())
                 if self.now() > self.day_wall_s and (not self._queue or self._queue[0].at > self.day_wall_s):
                     break  # the day is over: later scans and shipments belong to tomorrow
-        finally:
-            watcher.cancel()
-            await asyncio.gather(watcher, return_exceptions=True)
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-            for shop in self.systems.shops.values():
-                await shop.drain()
-            await self.systems.carrier.drain()
+        except BaseException:  # stopped (Ctrl-C, SIGTERM) or broken: what is under way is abandoned, not awaited
+            for task in [watcher, *self._tasks]:
+                task.cancel()
+            await asyncio.gather(watcher, *list(self._tasks), return_exceptions=True)
+            raise
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        for shop in self.systems.shops.values():
+            await shop.drain()
+        await self.systems.carrier.drain()
 
     def _spawn(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)

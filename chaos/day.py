@@ -132,6 +132,8 @@ class Day:
         except BaseException:  # stopped (Ctrl-C, SIGTERM) or broken: what is under way is abandoned, not awaited
             for task in [watcher, *self._tasks]:
                 task.cancel()
+            for sender in [*self.systems.shops.values(), self.systems.carrier]:
+                sender.abandon()
             await asyncio.gather(watcher, *list(self._tasks), return_exceptions=True)
             raise
         watcher.cancel()

@@ -290,6 +290,11 @@ class Platform:
             except httpx.HTTPError:
                 self.calls["push_failed"] += 1
 
+    def abandon(self) -> None:
+        """Cancel every push still in flight or waiting to be retried (a stopped run: nobody will receive them)."""
+        for task in list(self._pending):
+            task.cancel()
+
     async def drain(self) -> None:
         """Wait for every push in flight (tests, benches)."""
         while self._pending:

@@ -82,13 +82,19 @@ async def test_one_wire_frame_per_event_and_operation_id_goes_to_every_ready_soc
     assert all(socket.sent == [] for socket in sockets)
 
 
-async def test_a_paused_socket_falls_back_to_its_backlog_and_keeps_the_order() -> None:
+def _ready_and_paused(max_pending: int) -> tuple[SharedStream, DirectSocket, DirectSocket, Listener, Listener]:
+    """A shared stream with two listeners: one on a ready socket, one on a socket whose writes are paused."""
     shared = stream()
     fast, slow = DirectSocket(), DirectSocket()
     slow.writable.clear()
-    quick = Listener(fast.send_text, PREFIX, max_pending=10, direct=fast.direct)
-    stuck = Listener(slow.send_text, PREFIX, max_pending=10, direct=slow.direct)
+    quick = Listener(fast.send_text, PREFIX, max_pending=max_pending, direct=fast.direct)
+    stuck = Listener(slow.send_text, PREFIX, max_pending=max_pending, direct=slow.direct)
     shared.listeners |= {quick, stuck}
+    return shared, fast, slow, quick, stuck
+
+
+async def test_a_paused_socket_falls_back_to_its_backlog_and_keeps_the_order() -> None:
+    shared, fast, slow, quick, stuck = _ready_and_paused(10)
     for n in range(1, 4):
         shared.broadcast(("next", '{"data":{"orderEvents":{"eventId":%d}}}' % n))
     slow.writable.set()  # the first frame after this must still queue behind the backlog, not jump it
@@ -100,12 +106,7 @@ async def test_a_paused_socket_falls_back_to_its_backlog_and_keeps_the_order() -
 
 
 async def test_a_socket_paused_past_max_pending_is_dropped_as_slow_while_the_others_get_every_frame() -> None:
-    shared = stream()
-    fast, slow = DirectSocket(), DirectSocket()
-    slow.writable.clear()
-    quick = Listener(fast.send_text, PREFIX, max_pending=3, direct=fast.direct)
-    stuck = Listener(slow.send_text, PREFIX, max_pending=3, direct=slow.direct)
-    shared.listeners |= {quick, stuck}
+    shared, fast, slow, quick, stuck = _ready_and_paused(3)
     for n in range(1, 7):
         shared.broadcast(("next", '{"data":{"orderEvents":{"eventId":%d}}}' % n))
     assert await asyncio.wait_for(stuck.finished, 5) == ("slow", None)

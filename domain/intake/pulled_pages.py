@@ -33,6 +33,7 @@ from domain.intake.lookup import aliases_for, by_external_ids
 from domain.intake.plan import check_storable, plan_new_order
 from domain.intake.reading import read, tables_for
 from domain.intake.receive import parse_channel_order
+from domain.intake.slots import intake_slot
 from domain.unit_of_work import unit_of_work
 from models import Channel
 
@@ -58,7 +59,7 @@ async def apply_first_seen(channel: Channel, bodies: Sequence[bytes], *,
     tenant_id: int = channel.tenant_id  # type: ignore[attr-defined]
     policy = await policy_for(tenant_id, channel.id)
     try:
-        async with unit_of_work():
+        async with intake_slot(), unit_of_work():
             held = {row[0] for row in await by_external_ids(tenant_id, channel.id, parsed)}
             fresh = [(inbound, body) for external_id, (inbound, body) in parsed.items() if external_id not in held]
             if fresh:

@@ -1,16 +1,16 @@
-"""A poller's page of orders OrderGraph has never seen, written in one transaction; the rest one by one.
+"""A poller's page of orders OrderGraph has never seen, written ``CHUNK`` to a transaction; the rest one by one.
 
     created, rest = await apply_first_seen(channel, bodies, formats=FORMATS)
     # ``created``: external ids now held; ``rest``: bodies for receive_channel(..., pulled=True)
 
 A back-fill reads orders by the hundred thousand, nearly all new. Each is
 parsed, stored as evidence and planned exactly as a webhook's would be
-(``plan.plan_new_order``), then all of a page are written together
+(``plan.plan_new_order``), then written together, ``CHUNK`` orders at a time
 (``first_seen.insert_first_seen``: the same rows, lineage, alerts and
 reservations as ``apply.insert_order``). Whatever is not simply new goes back
 to the caller for the one-by-one webhook path, which knows updates,
 duplicates, stale versions and quarantine: an order already held, a body that
-does not parse, and the whole page when a webhook created one of its orders
+does not parse, and the whole chunk when a webhook created one of its orders
 meanwhile (the transaction is rolled back on the unique constraint).
 """
 
@@ -38,6 +38,12 @@ from domain.unit_of_work import unit_of_work
 from models import Channel
 
 
+#: New orders written per transaction. A transaction that allocates holds the stock rows of all its orders' SKUs
+#: (locked together, in id order, against deadlocks) until it commits: a whole page of 50-100 orders held a hot
+#: SKU's rows for over ten seconds at a peak, and every webhook, allocation and shipment of that SKU waited.
+CHUNK = 10
+
+
 async def apply_first_seen(channel: Channel, bodies: Sequence[bytes], *,
                            formats: Formats) -> tuple[list[str], list[bytes]]:
     """Write the orders among ``bodies`` that are new; return their external ids and the bodies left over."""
@@ -58,15 +64,22 @@ async def apply_first_seen(channel: Channel, bodies: Sequence[bytes], *,
         return [], rest
     tenant_id: int = channel.tenant_id  # type: ignore[attr-defined]
     policy = await policy_for(tenant_id, channel.id)
-    try:
-        async with intake_slot(), unit_of_work():
-            held = {row[0] for row in await by_external_ids(tenant_id, channel.id, parsed)}
-            fresh = [(inbound, body) for external_id, (inbound, body) in parsed.items() if external_id not in held]
-            if fresh:
-                await _insert(channel, fresh, auto_allocate=policy.auto_allocate)
-    except IntegrityError:  # a webhook created one of them meanwhile: every order of the page one by one
-        return [], rest + [body for _, body in parsed.values()]
-    return [inbound.external_id for inbound, _ in fresh], rest + [parsed[external_id][1] for external_id in held]
+    written: list[str] = []
+    items = list(parsed.items())
+    for start in range(0, len(items), CHUNK):
+        chunk = dict(items[start:start + CHUNK])
+        try:
+            async with intake_slot(), unit_of_work():
+                held = {row[0] for row in await by_external_ids(tenant_id, channel.id, chunk)}
+                fresh = [(inbound, body) for external_id, (inbound, body) in chunk.items() if external_id not in held]
+                if fresh:
+                    await _insert(channel, fresh, auto_allocate=policy.auto_allocate)
+        except IntegrityError:  # a webhook created one of them meanwhile: every order of the chunk one by one
+            rest += [body for _, body in chunk.values()]
+            continue
+        written += [inbound.external_id for inbound, _ in fresh]
+        rest += [chunk[external_id][1] for external_id in held]
+    return written, rest
 
 
 async def _insert(channel: Channel, fresh: list[tuple[InboundOrder, bytes]], *, auto_allocate: bool) -> None:

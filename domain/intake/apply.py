@@ -102,7 +102,6 @@ from domain.order_machine import HOLDABLE, TRANSITIONS
 from domain.payments import presale
 from domain.payments.kinds import INCOMING, PaymentKind
 from domain.payments.references import normalize as normalize_reference
-from domain.intake.slots import intake_slot
 from domain.orders.create import NewCustomer
 from domain.orders.holds import hold_alert
 from domain.snapshots import order_state
@@ -187,7 +186,7 @@ async def apply_order(
     reading = read(inbound.source, inbound.status_code, inbound.extra_codes, mappings)
     for attempt in range(3):
         try:
-            async with intake_slot(), unit_of_work():
+            async with unit_of_work():
                 return await apply_in_transaction(actor, channel, inbound, arrival, reading)
         except IntegrityError:
             # A concurrent twin created the same order first: it exists now, so this becomes an update.

@@ -33,7 +33,6 @@ from domain.intake.lookup import aliases_for, by_external_ids
 from domain.intake.plan import check_storable, plan_new_order
 from domain.intake.reading import read, tables_for
 from domain.intake.receive import parse_channel_order
-from domain.intake.slots import intake_slot
 from domain.unit_of_work import unit_of_work
 from models import Channel
 
@@ -69,7 +68,7 @@ async def apply_first_seen(channel: Channel, bodies: Sequence[bytes], *,
     for start in range(0, len(items), CHUNK):
         chunk = dict(items[start:start + CHUNK])
         try:
-            async with intake_slot(), unit_of_work():
+            async with unit_of_work():
                 held = {row[0] for row in await by_external_ids(tenant_id, channel.id, chunk)}
                 fresh = [(inbound, body) for external_id, (inbound, body) in chunk.items() if external_id not in held]
                 if fresh:

@@ -65,12 +65,33 @@ async def test_a_refused_claim_on_one_row_leaves_nothing_behind_in_the_same_tran
     await check_invariants(world.tenant.id)
 
 
-async def test_claims_on_several_rows_keep_their_savepoint(world, db):
-    await stock_up(world, {"TEA-001": 5, "CUP-01": 5})
-    placed = await order(world, "RT-4", {"TEA-001": 1, "CUP-01": 1})
-    lines = await OrderLine.filter(order_id=placed.id).order_by("id")
+async def test_a_refused_claim_on_several_rows_takes_none_of_them(world, db):
+    """One short row (or one the warehouse does not stock) refuses the whole claim and leaves every row as it was,
+    so no savepoint is needed there either; step by step (SQLite) the savepoint stays."""
+    await stock_up(world, {"TEA-001": {"SH": 5}, "CUP-01": {"SH": 1}, "PEN-01": {"GZ": 4}})
+    ops = world.actor(Role.OPS)
     shanghai = next(w for w in world.warehouses if w.code == "SH")
-    assert not reservations.refusal_writes_nothing([Claim(line, shanghai) for line in lines])
+    short = await order(world, "RT-4", {"TEA-001": 2, "CUP-01": 2})
+    unstocked = await order(world, "RT-5", {"TEA-001": 2, "PEN-01": 1})
+    short_claims = [Claim(line, shanghai) for line in await OrderLine.filter(order_id=short.id).order_by("id")]
+    unstocked_claims = [Claim(line, shanghai) for line in await OrderLine.filter(order_id=unstocked.id).order_by("id")]
+    if connections.get("default").capabilities.dialect != "postgres":
+        assert not reservations.refusal_writes_nothing(short_claims)
+        return
+    assert reservations.refusal_writes_nothing(short_claims)
+    async with unit_of_work():
+        for placed, claims in ((short, short_claims), (unstocked, unstocked_claims)):
+            with pytest.raises(InsufficientStock):
+                await reservations.reserve(ops, await lock_order(ops, placed.id), claims, reason="cannot be met")
+            assert (await level(world, "SH", "TEA-001")).reserved == 0  # type: ignore[union-attr]
+            assert (await level(world, "SH", "CUP-01")).reserved == 0  # type: ignore[union-attr]
+        fits = Claim(await OrderLine.get(order_id=short.id, sku="TEA-001"), shanghai)
+        await reservations.reserve(ops, await lock_order(ops, short.id), [fits], reason="fits")
+    assert (await level(world, "SH", "TEA-001")).reserved == 2  # type: ignore[union-attr]
+    assert not await Reservation.filter(order_id=unstocked.id).exists()
+    assert await Reservation.filter(order_id=short.id).count() == 1
+    assert not await OrderEvent.filter(order_id=unstocked.id, type="stock.reserved").exists()
+    await check_invariants(world.tenant.id)
 
 
 async def test_the_one_trip_path_writes_what_the_step_by_step_path_writes(world, db, monkeypatch):

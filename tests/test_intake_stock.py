@@ -3,9 +3,12 @@ a channel "shipped" that skipped our steps consumes what was reserved (so the wa
 
 from __future__ import annotations
 
+from tortoise import connections
+
 from domain.allocation import policy as allocation_policy
 from models import Order, Reservation
 from tests.intake_support import add_channel, deliver, taobao
+from tests.statement_log import counted_statements
 from tests.stock_fixtures import check_invariants, place_warehouses, stock_up
 
 
@@ -51,3 +54,20 @@ async def test_without_auto_allocation_a_paid_order_waits(world, gql):
     await deliver(gql.http, "taobao", "tb", taobao())
     order = await Order.get(external_id="3612345678901234567")
     assert order.status == "PAID" and await Reservation.filter(order_id=order.id).count() == 0
+
+
+async def test_a_paid_webhook_order_holds_its_stock_rows_only_for_the_reservation_and_the_move(world, gql):
+    """At a flash sale every paid order of a SKU waits for the same stock rows, and each waiter holds a pooled
+    connection: from the statement that locks them to the commit, intake runs only the reservation and the
+    decision with the order's move (PostgreSQL; SQLite serialises writers anyway)."""
+    await _ready(world)
+    with counted_statements() as statements:
+        assert (await deliver(gql.http, "taobao", "tb", taobao())).json()["orderStatus"] == "ALLOCATED"
+    if connections.get("default").capabilities.dialect != "postgres":
+        return
+    texts = [" ".join(sql.split()) for sql, _ in statements]
+    first_lock = next(i for i, sql in enumerate(texts) if 'FOR NO KEY UPDATE' in sql or 'UPDATE "stock"' in sql)
+    held = texts[first_lock:]
+    assert len(held) == 3, held  # the two rows locked in id order, the reservation, the decision and move
+    assert "allocation_decision" in held[-1]
+    await check_invariants(world.tenant.id)

@@ -4,8 +4,8 @@ The plan is made from a snapshot of availability (no locks), then the
 reservations are taken with conditional UPDATEs inside a savepoint. If another
 order took the stock in between, the savepoint rolls back and the order is
 planned again from fresh levels, a few times at most. (When a refusal writes
-nothing, as on PostgreSQL for claims on one stock row, the savepoint and its two
-round trips are skipped: ``reservations.refusal_writes_nothing``.) Every decision, also a
+nothing, as on PostgreSQL, the savepoint and its two round
+trips are skipped: ``reservations.refusal_writes_nothing``.) Every decision, also a
 failed automatic one, is stored with its candidates and reasons.
 
 On PostgreSQL an order in no merge group is allocated in six statements:
@@ -301,6 +301,11 @@ async def mark_allocated(actor: Actor, order: Order, reason: str, *, event: str 
     order.ship_by = order.ship_by or default_ship_by(order)
     await save_with_event(actor, order, before, event, reason)
     await clear_alerts(tenant_id=order.tenant_id, order_id=order.id, kind=ALLOCATION_FAILED, actor=actor.name)  # type: ignore[attr-defined]
+
+
+async def allocate_alone_possible(order: Order) -> bool:
+    """True when ``allocate_locked`` takes the one-trip path: on PostgreSQL, for an order in no merge group."""
+    return order.merged_into_id is None and one_trip.available() and not await groups.members_of(order)  # type: ignore[attr-defined]
 
 
 async def allocate_locked(

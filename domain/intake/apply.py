@@ -312,8 +312,7 @@ async def reserve_if_policy_says(actor: Actor, order: Order) -> None:
         return
     policy = await policy_for(actor.tenant_id, order.channel_id)  # type: ignore[attr-defined]
     if policy.auto_allocate:
-        await order_stock.on_created(actor, order)
-        await order.refresh_from_db(fields=["status", "warehouse_id"])
+        await order_stock.on_created(actor, order)  # moves ``order`` itself: nothing to read back under the stock locks
 
 
 async def customer_for(tenant_id: int, new: NewCustomer | None) -> int | None:

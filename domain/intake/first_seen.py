@@ -54,18 +54,23 @@ async def insert_first_seen(actor: Actor, channel_id: int, fresh: Sequence[tuple
         rows += plan_rows(actor, built[plan.external_id], ids[plan.external_id], plan, payload_ref=payload_ref,
                           reason=reason.format(status_code=plan.state["status_code"]), via=via)
     await fast_insert.insert_all(rows)
-    allocated = [plan for plan, _ in fresh if auto_allocate and plan.status in (OrderStatus.PAID, OrderStatus.DEPOSIT_PAID)]
-    if len(allocated) > 1:
-        await lock_skus(tenant_id, (line["sku"] for plan in allocated for line in plan.lines))
-    allocating = {id(plan) for plan in allocated}
     for plan, _ in fresh:
         order_id = ids[plan.external_id]
         await raise_plan_alerts(actor, order_id, plan)
         if plan.hold_reasons:
             built[plan.external_id].id = order_id
             await hold_alert(actor, built[plan.external_id])  # arrived on hold: on the board like any other hold
-        if id(plan) in allocating:
-            await order_stock.on_created(actor, await Order.get(id=order_id))
+    allocated = {ids[plan.external_id] for plan, _ in fresh
+                 if auto_allocate and plan.status in (OrderStatus.PAID, OrderStatus.DEPOSIT_PAID)}
+    if not allocated:
+        return ids
+    # Everything else is written first: from the first stock lock to the commit, only the allocations run.
+    orders = await Order.filter(id__in=allocated).order_by("id")
+    if len(orders) > 1:
+        await lock_skus(tenant_id, (line["sku"] for plan, _ in fresh for line in plan.lines
+                                    if ids[plan.external_id] in allocated))
+    for order in orders:
+        await order_stock.on_created(actor, order)
     return ids
 
 

@@ -7,8 +7,13 @@ data-modifying CTEs:
 
 1. ``claim``: the requested (line, warehouse, SKU, quantity), joined to their stock rows;
 2. ``taken``: the conditional UPDATE of those rows, whose WHERE carries the
-   invariant exactly like ``ledger.change`` (a claim on several rows locks them
-   in id order first, one more round trip, so two orders cannot deadlock);
+   invariant exactly like ``ledger.change``. A claim on several rows locks them
+   in id order first (one more round trip, so two orders cannot deadlock), and
+   its UPDATE then takes all of them or none: the statement's snapshot begins
+   after the locks, so it sees every row as it is. Nor is a row taken when
+   another claim has no stock row. A refusal writes nothing, so the caller
+   needs no savepoint (its RELEASE would be one more round trip holding the
+   hot rows);
 3. ``verdict``: true only if every claim has a stock row and every row was taken;
 4. the reservation, ledger and lineage rows and the lines' warehouse, written
    only when the verdict is true, so a refusal consumes no event id.
@@ -47,6 +52,9 @@ WITH claim AS (
     UPDATE "stock" SET "reserved" = "stock"."reserved" + w.quantity, "updated_at" = $5
     FROM want w
     WHERE "stock"."id" = w.stock_id AND "stock"."on_hand" - "stock"."reserved" >= w.quantity
+      AND NOT EXISTS (SELECT 1 FROM claim WHERE stock_id IS NULL)
+      AND (NOT $14::bool OR NOT EXISTS (
+          SELECT 1 FROM want w2 JOIN "stock" s2 ON s2."id" = w2.stock_id WHERE s2."on_hand" - s2."reserved" < w2.quantity))
     RETURNING "stock"."id", "stock"."on_hand", "stock"."reserved", "stock"."safety",
         (SELECT p."low_stock_factor" FROM "sku_stock_policy" p
          WHERE p."tenant_id" = "stock"."tenant_id" AND p."sku" = "stock"."sku") AS factor
@@ -143,7 +151,8 @@ async def run(request: Request) -> list[ClaimRow]:
     """Send the statement; the rows are written only if every claim could be met."""
     line_ids, warehouse_ids, skus, quantities = (list(column) for column in zip(*request.lines, strict=True))
     connection = connections.get("default")
-    if len(set(zip(warehouse_ids, skus))) > 1:
+    several = len(set(zip(warehouse_ids, skus))) > 1
+    if several:
         # One UPDATE locks its rows in whatever order the plan visits them; lock in id order first so
         # two orders wanting the same rows wait for each other instead of deadlocking.
         await connection.execute_query(_LOCK_SQL, [warehouse_ids, skus])
@@ -152,7 +161,7 @@ async def run(request: Request) -> list[ClaimRow]:
         [
             line_ids, warehouse_ids, skus, quantities, request.now, request.tenant_id, request.order_id,
             request.kind, request.expires_at, request.actor, request.source, request.reason[:500],
-            json.dumps(request.lineage_after),
+            json.dumps(request.lineage_after), several,
         ],
     )
     return [ClaimRow(**row) for row in rows]

@@ -87,13 +87,11 @@ async def reserve(
 def refusal_writes_nothing(claims: list[Claim]) -> bool:
     """True when ``reserve`` refusing these claims leaves no row behind, so the caller needs no savepoint to undo it.
 
-    So on PostgreSQL when the claims want one stock row: the one statement's
-    UPDATE of that row either takes it or not, and nothing else is written
-    unless it did. Elsewhere (step by step) and across several rows a refusal
-    can follow rows already written.
+    So on PostgreSQL: the one statement takes every claimed stock row or none,
+    and writes nothing else unless it did (``reservation_statement``). Step by
+    step (SQLite) a refusal can follow rows already written.
     """
-    return (connections.get("default").capabilities.dialect == "postgres"
-            and len({(c.warehouse.id, c.line.sku) for c in claims}) == 1)
+    return bool(claims) and connections.get("default").capabilities.dialect == "postgres"
 
 
 def _refusal(claim: Claim, available: int | None, wanted: int) -> InsufficientStock:

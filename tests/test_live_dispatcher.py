@@ -20,6 +20,7 @@ from events.pg_notify import PgListener, asyncpg_dsn, install_trigger
 from models import OrderEvent
 from tests.helpers import paid_order
 from tests.live_fixtures import wait_until
+from tests.statement_log import counted_statements
 
 #: Claims only PostgreSQL can prove (concurrent writers, NOTIFY, advisory locks): run on that backend only.
 POSTGRES_ONLY = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
@@ -113,6 +114,36 @@ async def test_an_in_flight_id_is_never_skipped_however_long_its_transaction_run
             await asyncio.sleep(0.1)
         await tx.commit()
         assert [r.id for r in await reader.read(start)] == [held, later]
+    finally:
+        await slow.close()
+
+
+@POSTGRES_ONLY
+async def test_a_reader_waiting_at_an_open_gap_reads_the_rows_after_it_once(world, db):
+    """While a slow transaction holds id n, every commit rings every dispatcher: each read asks only for n and for
+    what is newer than the rows it already holds, never for those rows again; when n commits, all come in order."""
+    start = await _event(world, 0)
+    slow = await asyncpg.connect(asyncpg_dsn(db))
+    try:
+        tx = slow.transaction()
+        await tx.start()
+        held = await slow.fetchval(
+            "INSERT INTO order_event (tenant_id, type, actor, source, reason, created_at) "
+            "VALUES ($1, 'test.slow', 't', 't', '', now()) RETURNING id",
+            world.tenant.id,
+        )
+        later = [await _event(world, i) for i in range(1, 31)]
+        reader = OutboxReader(PgSnapshotGaps(max_wait=60))
+        assert await reader.read(start) == []
+        newest = await _event(world, 31)
+        with counted_statements() as statements:
+            for _ in range(3):
+                assert await reader.read(start) == []
+        reads = [values for sql, values in statements if 'FROM "order_event"' in sql]
+        assert reads and all(later[-1] in values or newest in values or values[:1] == [held] for values in reads), reads
+        assert not any(values[:1] == [start] for values in reads)  # the rows after the gap were not read again
+        await tx.commit()
+        assert [r.id for r in await reader.read(start)] == [held, *later, newest]
     finally:
         await slow.close()
 

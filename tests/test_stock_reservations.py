@@ -33,6 +33,7 @@ from models import (
     Reservation,
     StockMovement,
 )
+from tests.statement_log import counted_statements
 from tests.stock_fixtures import (
     check_invariants,
     level,
@@ -74,6 +75,26 @@ async def test_allocate_reserves_and_ship_consumes(world):
     assert kinds == ["RESERVE", "SHIP"]
     types = await OrderEvent.filter(order_id=paid.id).order_by("id").values_list("type", flat=True)
     assert "stock.reserved" in types and "stock.consumed" in types
+    await check_invariants(world.tenant.id)
+
+
+async def test_a_parcel_of_several_skus_takes_its_stock_rows_last_and_back_to_back(world):
+    """Shipping (and releasing) locks each line's stock row: nothing runs between one row's UPDATE and the next
+    but that UPDATE, and nothing after the last but the low-stock check, so a hot row is held as briefly as can be."""
+    await stock_up(world, {"TEA": {"SH": 5}, "CUP": {"SH": 5}, "PEN": {"SH": 5}})
+    ops = world.actor()
+    paid = await order(world, "A9", {"TEA": 1, "CUP": 2, "PEN": 1})
+    await fulfilment.allocate_order(ops, paid.id, wh(world, "SH").id, "closest")
+    await orders.transition_order(ops, paid.id, OrderStatus.PICKING)
+    await orders.transition_order(ops, paid.id, OrderStatus.PACKED)
+    with counted_statements() as statements:
+        await fulfilment.ship_order(ops, paid.id, "SF", "SF9")
+    texts = [" ".join(sql.split()) for sql, _ in statements]
+    updates = [i for i, sql in enumerate(texts) if sql.startswith('UPDATE "stock"')]
+    assert len(updates) == 3 and updates == list(range(updates[0], updates[0] + 3)), texts
+    assert updates[-1] >= len(texts) - 2, texts[updates[-1]:]  # at most the low-stock look-up after them
+    assert [(await level(world, "SH", sku)).on_hand for sku in ("TEA", "CUP", "PEN")] == [4, 3, 4]  # type: ignore[union-attr]
+    assert await StockMovement.filter(order_id=paid.id, kind="SHIP").count() == 3
     await check_invariants(world.tenant.id)
 
 

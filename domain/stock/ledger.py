@@ -17,6 +17,7 @@ so that the hot stock row stays locked for as short a time as possible.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -141,6 +142,39 @@ async def change(
         raise refusal
     await low_stock.after_update(stock, cause.actor.name, **row, available_change=on_hand - reserved)
     return Levels(on_hand=row["on_hand"], reserved=row["reserved"], safety=row["safety"])
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One level change of ``change_all``: the deltas to a stock row, why, and the error if it cannot be met."""
+
+    stock: Stock
+    kind: MovementKind
+    cause: Cause
+    refusal: DomainError
+    on_hand: int = 0
+    reserved: int = 0
+
+
+async def change_all(changes: Sequence[Change]) -> None:
+    """Several rows' level changes (an order's lines shipping or released), holding the hot rows as briefly as one.
+
+    Every ledger row is written first, then the UPDATEs back to back in stock-id order (so two transactions
+    cannot deadlock), then the low-stock checks: no round trip between a row's lock and the next row's but the
+    next UPDATE itself. Raises the first failing change's ``refusal``.
+    """
+    ordered = sorted(changes, key=lambda c: c.stock.id)
+    for item in ordered:
+        await _record(item.stock, item.kind, item.cause, on_hand=item.on_hand, reserved=item.reserved)
+    updated: list[tuple[Change, dict]] = []
+    for item in ordered:
+        row = await _returning(_LEVELS_SQL, {"dh": item.on_hand, "dr": item.reserved, "now": datetime.now(UTC),
+                                             "id": item.stock.id})
+        if row is None:
+            raise item.refusal
+        updated.append((item, row))
+    for item, row in updated:
+        await low_stock.after_update(item.stock, item.cause.actor.name, **row, available_change=item.on_hand - item.reserved)
 
 
 async def _record(stock: Stock, kind: MovementKind, cause: Cause, *, on_hand: int = 0, reserved: int = 0, quarantine: int = 0) -> None:

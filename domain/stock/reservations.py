@@ -18,7 +18,7 @@ from tortoise import connections
 from domain.actor import Actor
 from domain.errors import Conflict, InsufficientStock
 from domain.stock import low_stock, reservation_statement
-from domain.stock.ledger import Cause, MovementKind, change, lineage
+from domain.stock.ledger import Cause, Change, MovementKind, change, change_all, lineage
 from models import Order, OrderLine, Reservation, Stock, Warehouse
 
 
@@ -193,10 +193,7 @@ async def release(actor: Actor, order: Order, rows: list[Reservation], reason: s
     await _close(actor, rows, ReservationStatus.RELEASED, reason)
     await OrderLine.filter(id__in=[r.line_id for r in rows]).update(warehouse_id=None)  # type: ignore[attr-defined]
     await lineage(actor, type, order_id=order.id, reason=reason, after={"reservations": _summary(rows, await _codes(rows))})
-    for row in sorted(rows, key=lambda r: r.stock_id):  # type: ignore[attr-defined]
-        stock = await Stock.get(id=row.stock_id)  # type: ignore[attr-defined]
-        cause = Cause(actor, reason, order.id, row.line_id, row.id)  # type: ignore[attr-defined]
-        await change(stock, MovementKind.RELEASE, cause, Conflict("the ledger has fewer units reserved than this reservation"), reserved=-row.quantity)
+    await _give_back(actor, order, rows, reason, MovementKind.RELEASE, shipped=False)
 
 
 async def consume(actor: Actor, order: Order, rows: list[Reservation], reason: str) -> None:
@@ -205,11 +202,20 @@ async def consume(actor: Actor, order: Order, rows: list[Reservation], reason: s
         return
     await _close(actor, rows, ReservationStatus.CONSUMED, reason)
     await lineage(actor, "stock.consumed", order_id=order.id, reason=reason, after={"reservations": _summary(rows, await _codes(rows))})
-    for row in sorted(rows, key=lambda r: r.stock_id):  # type: ignore[attr-defined]
-        stock = await Stock.get(id=row.stock_id)  # type: ignore[attr-defined]
-        cause = Cause(actor, reason, order.id, row.line_id, row.id)  # type: ignore[attr-defined]
-        await change(stock, MovementKind.SHIP, cause, Conflict("the ledger has fewer units reserved than this reservation"),
-                     on_hand=-row.quantity, reserved=-row.quantity)
+    await _give_back(actor, order, rows, reason, MovementKind.SHIP, shipped=True)
+
+
+async def _give_back(actor: Actor, order: Order, rows: list[Reservation], reason: str, kind: MovementKind, *,
+                     shipped: bool) -> None:
+    """The units of closed reservations leave ``reserved`` (and ``on_hand`` too when they shipped), last in the
+    transaction's stock work and back to back (``ledger.change_all``)."""
+    stocks = {stock.id: stock for stock in await Stock.filter(id__in={r.stock_id for r in rows})}  # type: ignore[attr-defined]
+    await change_all([
+        Change(stocks[row.stock_id], kind, Cause(actor, reason, order.id, row.line_id, row.id),  # type: ignore[attr-defined]
+               Conflict("the ledger has fewer units reserved than this reservation"),
+               on_hand=-row.quantity if shipped else 0, reserved=-row.quantity)
+        for row in rows
+    ])
 
 
 async def convert_presale(actor: Actor, order: Order) -> list[Reservation]:

@@ -26,7 +26,7 @@ from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -73,7 +73,10 @@ class Partner:
 
     def app(self) -> Starlette:
         async def receive(request: Request) -> Response:
-            body = await request.body()
+            try:
+                body = await request.body()
+            except ClientDisconnect:  # the sender gave up (its timeout) mid-body: nothing was received
+                return Response(status_code=400)
             if not standard_webhooks.verify(self.secret, request.headers, body, tolerance=None):
                 self.refused += 1
                 return Response(status_code=401)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
+from asyncpg.transaction import Transaction
 import pytest
 from tortoise import connections
 
@@ -92,10 +95,9 @@ async def test_a_rolled_back_id_is_stepped_over_after_its_writer_is_gone(world):
     assert got == [before, after]
 
 
-@POSTGRES_ONLY
-async def test_an_in_flight_id_is_never_skipped_however_long_its_transaction_runs(world, db):
-    """A slow transaction holds id n while n+1 commits: the outbox waits for n, then publishes n, n+1 in order."""
-    start = await _event(world, 0)
+@asynccontextmanager
+async def _open_event(world, db) -> AsyncIterator[tuple[Transaction, int]]:
+    """An event row inserted by a transaction left open on its own connection: its id is a gap until committed."""
     slow = await asyncpg.connect(asyncpg_dsn(db))
     try:
         tx = slow.transaction()
@@ -105,6 +107,16 @@ async def test_an_in_flight_id_is_never_skipped_however_long_its_transaction_run
             "VALUES ($1, 'test.slow', 't', 't', '', now()) RETURNING id",
             world.tenant.id,
         )
+        yield tx, held
+    finally:
+        await slow.close()
+
+
+@POSTGRES_ONLY
+async def test_an_in_flight_id_is_never_skipped_however_long_its_transaction_runs(world, db):
+    """A slow transaction holds id n while n+1 commits: the outbox waits for n, then publishes n, n+1 in order."""
+    start = await _event(world, 0)
+    async with _open_event(world, db) as (tx, held):
         later = await _event(world, 2)
         assert later > held
         reader = OutboxReader(PgSnapshotGaps(max_wait=60))
@@ -114,8 +126,6 @@ async def test_an_in_flight_id_is_never_skipped_however_long_its_transaction_run
             await asyncio.sleep(0.1)
         await tx.commit()
         assert [r.id for r in await reader.read(start)] == [held, later]
-    finally:
-        await slow.close()
 
 
 @POSTGRES_ONLY
@@ -123,15 +133,7 @@ async def test_a_reader_waiting_at_an_open_gap_reads_the_rows_after_it_once(worl
     """While a slow transaction holds id n, every commit rings every dispatcher: each read asks only for n and for
     what is newer than the rows it already holds, never for those rows again; when n commits, all come in order."""
     start = await _event(world, 0)
-    slow = await asyncpg.connect(asyncpg_dsn(db))
-    try:
-        tx = slow.transaction()
-        await tx.start()
-        held = await slow.fetchval(
-            "INSERT INTO order_event (tenant_id, type, actor, source, reason, created_at) "
-            "VALUES ($1, 'test.slow', 't', 't', '', now()) RETURNING id",
-            world.tenant.id,
-        )
+    async with _open_event(world, db) as (tx, held):
         later = [await _event(world, i) for i in range(1, 31)]
         reader = OutboxReader(PgSnapshotGaps(max_wait=60))
         assert await reader.read(start) == []
@@ -144,8 +146,6 @@ async def test_a_reader_waiting_at_an_open_gap_reads_the_rows_after_it_once(worl
         assert not any(values[:1] == [start] for values in reads)  # the rows after the gap were not read again
         await tx.commit()
         assert [r.id for r in await reader.read(start)] == [held, *later, newest]
-    finally:
-        await slow.close()
 
 
 @POSTGRES_ONLY

@@ -174,13 +174,22 @@ async def _cancelled_numbers(day: Day) -> dict[str, float]:
 
 def _judge_dropped(day: Day, verdict: judge.Verdict, confirmed: dict[str, float], cancelled: dict[str, float]) -> None:
     """A dropped push is noticed when OrderGraph has the order (or its cancellation) anyway; a dropped WMS
-    confirmation, when the order shipped."""
+    confirmation, when the order shipped.
+
+    An order whose creation and cancellation were both missed is first recorded already cancelled (no
+    ``order.cancelled`` of its own): its cancellation was noticed when it was recorded, if its status agrees.
+    """
+    wrong_status = {(d.channel, d.external_id) for d in verdict.disagreements if d.dimension == "status"}
     for fault in day.faults:
         if fault.kind == "dropped_cancel":
-            number = verdict.numbers.get(tuple(fault.subject.split(" ", 1)))  # type: ignore[arg-type]
+            key: tuple[str, str] = tuple(fault.subject.split(" ", 1))  # type: ignore[assignment]
+            number, created = verdict.numbers.get(key), verdict.created.get(key)
             if number in cancelled:
                 fault.detected_at = fault.resolved_at = max(cancelled[number], fault.injected_at)
                 fault.evidence = "the poller found the cancellation"
+            elif created is not None and created >= fault.injected_at and key not in wrong_status:
+                fault.detected_at = fault.resolved_at = created
+                fault.evidence = "the poller found the order, already cancelled"
         if fault.kind == "dropped_push":
             kind, external_id = fault.subject.split(" ", 1)
             created = verdict.created.get((kind, external_id))

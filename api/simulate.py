@@ -35,6 +35,7 @@ from chaos.cluster import Cluster, PrivateRedis
 from chaos.day import Day
 from chaos.profile import Profile, silent_after_hours
 from chaos.result import RunResult, Sample, percentile
+from chaos.settling import Settling
 from chaos.systems import TENANT, Systems, set_up_tenant, simulated_systems
 from domain.order_numbers import order_number
 from models import OrderEvent, Tenant
@@ -98,7 +99,8 @@ async def _play_and_judge(options: Options, systems: Systems, cluster: Cluster, 
         try:
             await day.run()
             day_over = day.now()
-            verdict, lost, received = await _converge(client, day, systems, options.profile.settle_s)
+            verdict, lost, received = await _converge(client, day, systems, options.profile.settle_s,
+                                                      options.profile.settle_max_s)
             result.converged_after_s = (day.now() - day_over) if not verdict.disagreements and not lost else None
         finally:
             if progress is not None:
@@ -120,11 +122,13 @@ async def _play_and_judge(options: Options, systems: Systems, cluster: Cluster, 
     return result
 
 
-async def _converge(client: httpx.AsyncClient, day: Day, systems: Systems,
-                    settle_s: float) -> tuple[judge.Verdict, list[int], int]:
+async def _converge(client: httpx.AsyncClient, day: Day, systems: Systems, settle_s: float,
+                    settle_max_s: float) -> tuple[judge.Verdict, list[int], int]:
     """Judge again every few seconds until every order agrees, every event reached the partner and every
-    incident's alert was resolved — or the profile's settle time is up."""
-    deadline = time.monotonic() + settle_s
+    incident's alert was resolved — or ``settle_s`` pass with nothing getting better, or ``settle_max_s`` in all.
+
+    A backlog still draining is late, not lost (``chaos.settling``); the report says when the run converged."""
+    settling = Settling(stall_s=settle_s, max_s=settle_max_s, started=time.monotonic())
     tenant = await Tenant.get(slug=TENANT)
     incidents = [fault for fault in day.faults if fault.kind in judge.EXPECTED_ALERT]
     owed: list[int] = []  # lineage events owed to the partner, read once each
@@ -137,7 +141,7 @@ async def _converge(client: httpx.AsyncClient, day: Day, systems: Systems,
         for fault in incidents:
             judge.judge_alerts(fault, alerts)
         open_incidents = [fault for fault in incidents if fault.resolved_at is None]
-        if (not verdict.disagreements and not lost and not open_incidents) or time.monotonic() > deadline:
+        if settling.over(len(verdict.disagreements) + len(lost) + len(open_incidents), time.monotonic()):
             return verdict, lost, len(owed)
         await asyncio.sleep(3.0)
 

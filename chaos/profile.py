@@ -70,7 +70,8 @@ class Profile:
     scan_after_s: tuple[float, ...] = (3600.0, 3 * 3600.0, 8 * 3600.0, 10 * 3600.0)  # picked up, in transit, out, delivered
     messages: Messages = field(default_factory=Messages)
     incidents: tuple[Incident, ...] = ()
-    settle_s: float = 120.0  # wall seconds the judge waits at most for convergence after the day
+    settle_s: float = 120.0  # wall seconds the judge waits for convergence after the day without seeing progress
+    settle_max_s: float = 1800.0  # wall seconds it waits at most, progress or not
     server: dict[str, str] = field(default_factory=dict)  # extra environment for the OrderGraph processes
 
 
@@ -97,7 +98,7 @@ def load(path: Path | str) -> Profile:
 def parse(data: Any, *, default_name: str = "profile") -> Profile:
     if not isinstance(data, dict):
         raise ProfileError("a profile is a mapping")
-    _known(data, "", {"name", "channels", "warehouses", "day", "messages", "incidents", "settle", "server"})
+    _known(data, "", {"name", "channels", "warehouses", "day", "messages", "incidents", "settle", "settle_max", "server"})
     day = _mapping(data.get("day", {}), "day")
     _known(day, "day.", {"peak_hours", "cancel_share", "ship_after", "scans_after"})
     channels = tuple(_list(data.get("channels", list(Profile.channels)), "channels"))
@@ -127,6 +128,7 @@ def parse(data: Any, *, default_name: str = "profile") -> Profile:
         incidents=tuple(_incident(item, index, warehouses, channels)
                         for index, item in enumerate(_list(data.get("incidents", []), "incidents"))),
         settle_s=duration(data.get("settle", "120s"), "settle"),
+        settle_max_s=duration(data.get("settle_max", "30m"), "settle_max"),
         server={str(key): str(value) for key, value in server.items()},
     )
 

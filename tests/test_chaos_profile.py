@@ -9,7 +9,7 @@ from chaos.profile import ProfileError, load, parse, silent_after_hours
 
 def test_the_bundled_profiles_read_and_the_default_day_injects_every_incident_kind() -> None:
     chaos = load("chaos")
-    assert chaos.name == "chaos" and chaos.settle_s == 300
+    assert chaos.name == "chaos" and chaos.settle_s == 300 and chaos.settle_max_s == 1800
     assert {incident.kind for incident in chaos.incidents} == {"wms_outage", "erp_drift", "process_kill",
                                                                 "redis_restart", "channel_throttle"}
     assert load("small").scan_after_s == (3600.0, 3 * 3600.0, 6 * 3600.0, 8 * 3600.0)

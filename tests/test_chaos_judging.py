@@ -1,4 +1,5 @@
-"""How the simulated day credits OrderGraph with noticing a dropped channel push (``api.simulate._judge_dropped``)."""
+"""The simulated day's judge: when it stops waiting (``chaos.settling``), and how it credits OrderGraph with
+noticing a dropped channel push (``api.simulate._judge_dropped``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from types import SimpleNamespace
 from api.simulate import _judge_dropped
 from chaos.judge import Verdict
 from chaos.result import Disagreement, Fault
+from chaos.settling import Settling
 
 
 def _verdict(created: dict[tuple[str, str], float], wrong: tuple[tuple[str, str], ...] = ()) -> Verdict:
@@ -33,3 +35,17 @@ def test_a_cancellation_is_noticed_when_applied_or_when_the_order_first_arrives_
     assert arrived_cancelled.evidence == "the poller found the order, already cancelled"
     assert still_open.detected_at is None  # recorded after the fault, but its status is still wrong
     assert held_before.detected_at is None  # held before the cancel was dropped, and never cancelled since
+
+
+def test_the_judge_waits_while_a_backlog_drains_and_stops_when_it_stalls_or_at_the_cap() -> None:
+    draining = Settling(stall_s=30, max_s=600, started=0)
+    assert not any(draining.over(wrong, at) for wrong, at in ((900, 3), (700, 25), (500, 50), (300, 75)))
+    assert draining.over(0, 80)  # converged
+
+    stalled = Settling(stall_s=30, max_s=600, started=0)
+    assert not stalled.over(40, 3) and not stalled.over(40, 30) and not stalled.over(41, 33)
+    assert stalled.over(40, 34)  # 31 s since it last got better
+
+    capped = Settling(stall_s=30, max_s=600, started=0)
+    assert not any(capped.over(10_000 - at, at) for at in range(0, 600, 20))
+    assert capped.over(9_000, 603)  # still improving, but the cap is reached

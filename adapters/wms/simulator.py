@@ -60,7 +60,7 @@ from typing import Any
 
 import httpx
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -277,7 +277,11 @@ class WmsSimulator:
         if profile.latency_ms:
             await asyncio.sleep(profile.latency_ms / 1000)
         params = dict(request.query_params)
-        body = await request.body()
+        try:
+            body = await request.body()
+        except ClientDisconnect:  # OrderGraph gave up (its timeout) mid-body, as a real WMS sees now and then
+            self.calls["client_gone"] += 1
+            return Response(status_code=400)
         operation = qw.short_method(params.get("method", ""))
         if params.get("app_key") != self.app_key:
             return _xml(qw.response_xml(False, "isv.appkey-not-exists", "Invalid app key"))

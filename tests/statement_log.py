@@ -7,6 +7,9 @@
 Used by ``tests/test_query_count.py`` and ``bench/graph_read.py``. Only the
 current task and tasks it spawns are counted (a context variable), and the
 log's records are kept off every other handler: they carry parameter values.
+
+Savepoints never reach that log (asyncpg opens them itself), so
+``counted_savepoints`` counts the ORM's calls that open one instead.
 """
 
 from __future__ import annotations
@@ -46,3 +49,25 @@ def counted_statements() -> Iterator[list[tuple[str, list[Any]]]]:
         logger.removeHandler(handler)
         logger.setLevel(level)
         logger.propagate = True
+
+
+@contextmanager
+def counted_savepoints() -> Iterator[list[str]]:
+    """One entry per savepoint a nested transaction opened on PostgreSQL while inside the block (this task)."""
+    from tortoise.backends.asyncpg.client import TransactionWrapper
+
+    opened: list[str] = []
+    original = TransactionWrapper.savepoint
+
+    async def counting(self: TransactionWrapper) -> None:
+        if _counting.get():
+            opened.append("SAVEPOINT")
+        await original(self)
+
+    TransactionWrapper.savepoint = counting  # type: ignore[method-assign]
+    token = _counting.set(True)
+    try:
+        yield opened
+    finally:
+        _counting.reset(token)
+        TransactionWrapper.savepoint = original  # type: ignore[method-assign]

@@ -20,7 +20,7 @@ from domain.stock import reservations
 from domain.stock.reservations import Claim
 from domain.unit_of_work import unit_of_work
 from models import OrderEvent, OrderLine, Reservation
-from tests.statement_log import counted_statements
+from tests.statement_log import counted_savepoints, counted_statements
 from tests.stock_fixtures import check_invariants, level, order, stock_up
 
 #: Statements for a one-line order at a named warehouse: the group lock (closure read and locked, closure again), the policy with
@@ -32,13 +32,13 @@ async def test_allocating_an_order_is_a_bounded_number_of_statements(world, db):
     await stock_up(world, {"TEA-001": 10})
     placed = await order(world, "RT-1", {"TEA-001": 2})
     at = world.warehouses[1]
-    with counted_statements() as statements:
+    with counted_statements() as statements, counted_savepoints() as savepoints:
         allocated = await fulfilment.allocate_order(world.actor(Role.OPS), placed.id, at.id, "counted")
     assert allocated.status == OrderStatus.ALLOCATED
     assert (await level(world, at.code, "TEA-001")).reserved == 2  # type: ignore[union-attr]
     if connections.get("default").capabilities.dialect == "postgres":
         assert len(statements) <= POSTGRES_STATEMENTS, [sql[:80] for sql, _ in statements]
-    assert not [sql for sql, _ in statements if sql.lstrip().upper().startswith("SAVEPOINT")]
+        assert savepoints == []
 
 
 async def test_a_refused_claim_on_one_row_leaves_nothing_behind_in_the_same_transaction(world, db):

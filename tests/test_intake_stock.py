@@ -8,7 +8,7 @@ from tortoise import connections
 from domain.allocation import policy as allocation_policy
 from models import Order, Reservation
 from tests.intake_support import add_channel, deliver, taobao
-from tests.statement_log import counted_statements
+from tests.statement_log import counted_savepoints, counted_statements
 from tests.stock_fixtures import check_invariants, place_warehouses, stock_up
 
 
@@ -61,10 +61,11 @@ async def test_a_paid_webhook_order_holds_its_stock_rows_only_for_the_reservatio
     connection: from the statement that locks them to the commit, intake runs only the reservation and the
     decision with the order's move (PostgreSQL; SQLite serialises writers anyway)."""
     await _ready(world)
-    with counted_statements() as statements:
+    with counted_statements() as statements, counted_savepoints() as savepoints:
         assert (await deliver(gql.http, "taobao", "tb", taobao())).json()["orderStatus"] == "ALLOCATED"
     if connections.get("default").capabilities.dialect != "postgres":
         return
+    assert savepoints == []  # whose RELEASE would be one more round trip holding the rows
     texts = [" ".join(sql.split()) for sql, _ in statements]
     first_lock = next(i for i, sql in enumerate(texts) if 'FOR NO KEY UPDATE' in sql or 'UPDATE "stock"' in sql)
     held = texts[first_lock:]

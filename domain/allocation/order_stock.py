@@ -58,8 +58,8 @@ async def on_payment(actor: Actor, order: Order) -> None:
     presale = order.status == OrderStatus.DEPOSIT_PAID
     try:
         if not presale and await allocate_alone_possible(order):
-            # Nothing is written before the reservation and nothing after it but one statement, so the hot stock
-            # rows it locks are held for one round trip and the commit; a refusal writes nothing to undo.
+            # After the reservation only one statement (the decision with the move) runs before the commit, so
+            # the hot stock rows are held that briefly; a refusal writes nothing, so no savepoint is needed.
             await allocate_locked(actor, order, reason="paid", members=[])
             return
         async with in_transaction():  # a savepoint: a failed attempt leaves the paid order as it was

@@ -137,9 +137,7 @@ async def change(
             raise refusal
     if not (on_hand or reserved):
         return None
-    row = await _returning(_LEVELS_SQL, {"dh": on_hand, "dr": reserved, "now": datetime.now(UTC), "id": stock.id})
-    if row is None:
-        raise refusal
+    row = await _levels(stock, on_hand, reserved, refusal)
     await low_stock.after_update(stock, cause.actor.name, **row, available_change=on_hand - reserved)
     return Levels(on_hand=row["on_hand"], reserved=row["reserved"], safety=row["safety"])
 
@@ -166,15 +164,17 @@ async def change_all(changes: Sequence[Change]) -> None:
     ordered = sorted(changes, key=lambda c: c.stock.id)
     for item in ordered:
         await _record(item.stock, item.kind, item.cause, on_hand=item.on_hand, reserved=item.reserved)
-    updated: list[tuple[Change, dict]] = []
-    for item in ordered:
-        row = await _returning(_LEVELS_SQL, {"dh": item.on_hand, "dr": item.reserved, "now": datetime.now(UTC),
-                                             "id": item.stock.id})
-        if row is None:
-            raise item.refusal
-        updated.append((item, row))
+    updated = [(item, await _levels(item.stock, item.on_hand, item.reserved, item.refusal)) for item in ordered]
     for item, row in updated:
         await low_stock.after_update(item.stock, item.cause.actor.name, **row, available_change=item.on_hand - item.reserved)
+
+
+async def _levels(stock: Stock, on_hand: int, reserved: int, refusal: DomainError) -> dict:
+    """The conditional UPDATE of one stock row; its new levels, or ``refusal`` raised if an invariant would break."""
+    row = await _returning(_LEVELS_SQL, {"dh": on_hand, "dr": reserved, "now": datetime.now(UTC), "id": stock.id})
+    if row is None:
+        raise refusal
+    return row
 
 
 async def _record(stock: Stock, kind: MovementKind, cause: Cause, *, on_hand: int = 0, reserved: int = 0, quarantine: int = 0) -> None:

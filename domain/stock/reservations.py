@@ -193,7 +193,7 @@ async def release(actor: Actor, order: Order, rows: list[Reservation], reason: s
     await _close(actor, rows, ReservationStatus.RELEASED, reason)
     await OrderLine.filter(id__in=[r.line_id for r in rows]).update(warehouse_id=None)  # type: ignore[attr-defined]
     await lineage(actor, type, order_id=order.id, reason=reason, after={"reservations": _summary(rows, await _codes(rows))})
-    await _give_back(actor, order, rows, reason, MovementKind.RELEASE, shipped=False)
+    await _give_back(actor, order, rows, reason, MovementKind.RELEASE)
 
 
 async def consume(actor: Actor, order: Order, rows: list[Reservation], reason: str) -> None:
@@ -202,18 +202,17 @@ async def consume(actor: Actor, order: Order, rows: list[Reservation], reason: s
         return
     await _close(actor, rows, ReservationStatus.CONSUMED, reason)
     await lineage(actor, "stock.consumed", order_id=order.id, reason=reason, after={"reservations": _summary(rows, await _codes(rows))})
-    await _give_back(actor, order, rows, reason, MovementKind.SHIP, shipped=True)
+    await _give_back(actor, order, rows, reason, MovementKind.SHIP)
 
 
-async def _give_back(actor: Actor, order: Order, rows: list[Reservation], reason: str, kind: MovementKind, *,
-                     shipped: bool) -> None:
+async def _give_back(actor: Actor, order: Order, rows: list[Reservation], reason: str, kind: MovementKind) -> None:
     """The units of closed reservations leave ``reserved`` (and ``on_hand`` too when they shipped), last in the
     transaction's stock work and back to back (``ledger.change_all``)."""
     stocks = {stock.id: stock for stock in await Stock.filter(id__in={r.stock_id for r in rows})}  # type: ignore[attr-defined]
     await change_all([
         Change(stocks[row.stock_id], kind, Cause(actor, reason, order.id, row.line_id, row.id),  # type: ignore[attr-defined]
                Conflict("the ledger has fewer units reserved than this reservation"),
-               on_hand=-row.quantity if shipped else 0, reserved=-row.quantity)
+               on_hand=-row.quantity if kind == MovementKind.SHIP else 0, reserved=-row.quantity)
         for row in rows
     ])
 
